@@ -1,0 +1,34 @@
+import Crypto
+import Foundation
+
+/// Content-derived version strings: the same bytes give the same version on every run and
+/// every replica, so a reconnecting client that already has a version gets nothing redundant.
+enum ContentHash {
+  /// The first 16 hex digits (64 bits) of the SHA-256 of `data`.
+  static func version(of data: Data) -> String {
+    hex(SHA256.hash(data: data))
+  }
+
+  /// The version of a set of resources: a hash over their sorted `name`/`version` pairs.
+  static func version(ofNamed pairs: [(name: String, version: String)]) -> String {
+    var hasher = SHA256()
+    for pair in pairs.sorted(by: { $0.name < $1.name }) {
+      hasher.update(data: Data(pair.name.utf8))
+      hasher.update(data: Data([0]))
+      hasher.update(data: Data(pair.version.utf8))
+      hasher.update(data: Data([0x0A]))
+    }
+    return hex(hasher.finalize())
+  }
+
+  private static func hex(_ digest: SHA256.Digest) -> String {
+    let table: [Character] = Array("0123456789abcdef")
+    var out = ""
+    out.reserveCapacity(16)
+    for byte in digest.prefix(8) {
+      out.append(table[Int(byte >> 4)])
+      out.append(table[Int(byte & 0x0F)])
+    }
+    return out
+  }
+}

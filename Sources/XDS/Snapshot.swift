@@ -1,0 +1,37 @@
+/// A consistent set of resources of every type, as served to one group of nodes.
+///
+/// Built whole by the translator (or a fixture) and swapped into the ``SnapshotCache``
+/// atomically, so a client never sees half of an update.
+public struct Snapshot: Sendable, Equatable {
+  /// Resources per type. A type with no entry has no resources.
+  public let types: [ResourceType: TypeSnapshot]
+  /// When the snapshot was built; push latency is measured from here.
+  public let createdAt: ContinuousClock.Instant
+
+  /// Groups `resources` by type; two resources of one type with one name are an error.
+  public init(resources: [VersionedResource]) throws(XDSError) {
+    var byType: [ResourceType: [String: VersionedResource]] = [:]
+    for resource in resources {
+      if byType[resource.type]?[resource.name] != nil {
+        throw XDSError.duplicateResource(type: resource.type, name: resource.name)
+      }
+      byType[resource.type, default: [:]][resource.name] = resource
+    }
+    self.types = byType.mapValues { TypeSnapshot(resources: $0) }
+    self.createdAt = .now
+  }
+
+  /// The resources of `type` (empty if none).
+  public subscript(type: ResourceType) -> TypeSnapshot {
+    types[type] ?? TypeSnapshot(resources: [:])
+  }
+
+  /// Every resource, sorted by type (push order) then name.
+  public var allResources: [VersionedResource] {
+    ResourceType.pushOrder.flatMap { self[$0].resources.values.sorted { $0.name < $1.name } }
+  }
+
+  public static func == (lhs: Snapshot, rhs: Snapshot) -> Bool {
+    lhs.types == rhs.types
+  }
+}

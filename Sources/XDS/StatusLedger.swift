@@ -1,0 +1,45 @@
+import Foundation
+
+/// Per connected client: who it is and, per resource type, what was sent, ACKed and NACKed.
+///
+/// Filled by the stream drivers from their state machines' actions; read by the admin API
+/// (`proxy-status`). A client leaves the ledger when its stream ends.
+public actor StatusLedger {
+  private var clients: [UInt64: ClientStatus] = [:]
+  private var nextID: UInt64 = 0
+
+  public init() {}
+
+  /// Registers a new stream and returns its id.
+  func open(
+    nodeID: String, nodeCluster: String, userAgent: String, streamKind: String,
+    variant: String, peer: String
+  ) -> UInt64 {
+    nextID += 1
+    clients[nextID] = ClientStatus(
+      streamID: nextID, nodeID: nodeID, nodeCluster: nodeCluster, userAgent: userAgent,
+      streamKind: streamKind, variant: variant, peer: peer, connectedSince: Date(), types: [:])
+    return nextID
+  }
+
+  /// Removes a stream that ended.
+  func close(_ streamID: UInt64) {
+    clients.removeValue(forKey: streamID)
+  }
+
+  /// Applies `update` to the status of `type` on `streamID`.
+  func update(_ streamID: UInt64, _ type: ResourceType, _ update: (inout TypeStatus) -> Void) {
+    guard clients[streamID] != nil else { return }
+    update(&clients[streamID]!.types[type.rawValue, default: TypeStatus()])
+  }
+
+  /// Every connected client, sorted by node id then stream id.
+  public func all() -> [ClientStatus] {
+    clients.values.sorted { ($0.nodeID, $0.streamID) < ($1.nodeID, $1.streamID) }
+  }
+
+  /// The connected clients of `nodeID`.
+  public func clients(ofNode nodeID: String) -> [ClientStatus] {
+    all().filter { $0.nodeID == nodeID }
+  }
+}

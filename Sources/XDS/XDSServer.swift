@@ -1,0 +1,98 @@
+import EnvoyAPI
+import GRPCCore
+import Logging
+
+/// The xDS gRPC services (ADS and the per-type streams) over one cache and one ledger.
+///
+/// Register ``services`` with a `GRPCServer`; every service shares the same
+/// ``SnapshotCache`` and ``StatusLedger``.
+public struct XDSServer: Sendable {
+  public let cache: SnapshotCache
+  public let ledger: StatusLedger
+  let logger: Logger
+
+  public init(cache: SnapshotCache, ledger: StatusLedger, logger: Logger = Logger(label: "shadowplane.xds")) {
+    self.cache = cache
+    self.ledger = ledger
+    self.logger = logger
+  }
+
+  /// ADS plus the LDS, RDS, CDS, EDS and RTDS services.
+  public var services: [any RegistrableRPCService] {
+    [
+      AggregatedService(server: self), ListenerService(server: self), RouteService(server: self),
+      ClusterService(server: self), EndpointService(server: self), RuntimeService(server: self),
+    ]
+  }
+
+  func stream(
+    _ kind: String, _ types: Set<ResourceType>,
+    _ request: StreamingServerRequest<Envoy_Service_Discovery_V3_DiscoveryRequest>,
+    _ context: ServerContext
+  ) -> StreamingServerResponse<Envoy_Service_Discovery_V3_DiscoveryResponse> {
+    let driver = SotWStream(cache: cache, ledger: ledger, logger: logger, kind: kind, servedTypes: types)
+    return StreamingServerResponse { writer in
+      try await driver.run(
+        requests: request.messages, writer: writer, metadata: request.metadata,
+        peer: context.remotePeer)
+      return [:]
+    }
+  }
+}
+
+typealias DiscoveryRequest = Envoy_Service_Discovery_V3_DiscoveryRequest
+typealias DiscoveryResponse = Envoy_Service_Discovery_V3_DiscoveryResponse
+
+struct AggregatedService: Envoy_Service_Discovery_V3_AggregatedDiscoveryService.ServiceProtocol {
+  let server: XDSServer
+  func streamAggregatedResources(
+    request: StreamingServerRequest<DiscoveryRequest>, context: ServerContext
+  ) async throws -> StreamingServerResponse<DiscoveryResponse> {
+    server.stream("ADS", Set(ResourceType.allCases), request, context)
+  }
+}
+
+struct ListenerService: Envoy_Service_Listener_V3_ListenerDiscoveryService.ServiceProtocol {
+  let server: XDSServer
+  func streamListeners(
+    request: StreamingServerRequest<DiscoveryRequest>, context: ServerContext
+  ) async throws -> StreamingServerResponse<DiscoveryResponse> {
+    server.stream("LDS", [.listener], request, context)
+  }
+}
+
+struct RouteService: Envoy_Service_Route_V3_RouteDiscoveryService.ServiceProtocol {
+  let server: XDSServer
+  func streamRoutes(
+    request: StreamingServerRequest<DiscoveryRequest>, context: ServerContext
+  ) async throws -> StreamingServerResponse<DiscoveryResponse> {
+    server.stream("RDS", [.route], request, context)
+  }
+}
+
+struct ClusterService: Envoy_Service_Cluster_V3_ClusterDiscoveryService.ServiceProtocol {
+  let server: XDSServer
+  func streamClusters(
+    request: StreamingServerRequest<DiscoveryRequest>, context: ServerContext
+  ) async throws -> StreamingServerResponse<DiscoveryResponse> {
+    server.stream("CDS", [.cluster], request, context)
+  }
+}
+
+struct EndpointService: Envoy_Service_Endpoint_V3_EndpointDiscoveryService.ServiceProtocol {
+  let server: XDSServer
+  func streamEndpoints(
+    request: StreamingServerRequest<DiscoveryRequest>, context: ServerContext
+  ) async throws -> StreamingServerResponse<DiscoveryResponse> {
+    server.stream("EDS", [.endpoint], request, context)
+  }
+}
+
+struct RuntimeService: Envoy_Service_Runtime_V3_RuntimeDiscoveryService.ServiceProtocol {
+  let server: XDSServer
+  func streamRuntime(
+    request: StreamingServerRequest<DiscoveryRequest>, context: ServerContext
+  ) async throws -> StreamingServerResponse<DiscoveryResponse> {
+    server.stream("RTDS", [.runtime], request, context)
+  }
+}
