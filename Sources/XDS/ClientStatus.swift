@@ -21,6 +21,8 @@ public struct ClientStatus: Sendable, Codable, Equatable {
 
 /// The sync state of one resource type on one stream.
 public struct TypeStatus: Sendable, Codable, Equatable {
+  /// ``currentState``, stored so the JSON carries it; the ledger refreshes it on every change.
+  public var state: String = "NOT SENT"
   public var subscription: Subscription?
   public var sentVersion: String?
   public var sentNonce: String?
@@ -34,7 +36,7 @@ public struct TypeStatus: Sendable, Codable, Equatable {
 
   /// `SYNCED` (the last version sent is ACKed), `STALE` (sent, not yet ACKed), `NACK` (the
   /// last version sent was rejected) or `NOT SENT`.
-  public var state: String {
+  public var currentState: String {
     guard let sentVersion else { return ackedVersion == nil ? "NOT SENT" : "SYNCED" }
     if let lastNack, lastNack.version == sentVersion { return "NACK" }
     return ackedVersion == sentVersion ? "SYNCED" : "STALE"

@@ -30,7 +30,10 @@ public actor StatusLedger {
   /// Applies `update` to the status of `type` on `streamID`.
   func update(_ streamID: UInt64, _ type: ResourceType, _ update: (inout TypeStatus) -> Void) {
     guard clients[streamID] != nil else { return }
-    update(&clients[streamID]!.types[type.rawValue, default: TypeStatus()])
+    var status = clients[streamID]!.types[type.rawValue] ?? TypeStatus()
+    update(&status)
+    status.state = status.currentState
+    clients[streamID]!.types[type.rawValue] = status
   }
 
   /// Every connected client, sorted by node id then stream id.

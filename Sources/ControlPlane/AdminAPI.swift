@@ -1,0 +1,89 @@
+import Foundation
+import Hummingbird
+import Logging
+import Prometheus
+import XDS
+
+/// The control plane's admin HTTP API (JSON).
+///
+/// - `GET /healthz`: 200 while serving.
+/// - `GET /metrics`: Prometheus text.
+/// - `GET /api/v1/status[/NODE]`: the status ledger (every connected xDS client).
+/// - `GET /api/v1/nodes/NODE/config`: the resources served to NODE, as a resource document.
+/// - `GET /api/v1/resources`, `PUT /api/v1/resources`: the served Envoy resources (static
+///   mode), as a resource document; a rejected PUT changes nothing.
+struct AdminAPI: Sendable {
+  let cache: SnapshotCache
+  let ledger: StatusLedger
+  let registry: PrometheusCollectorRegistry
+  let logger: Logger
+
+  /// Upper bound on a request body.
+  static let maxBody = 64 << 20
+
+  func router() -> Router<BasicRequestContext> {
+    let router = Router()
+    router.get("/healthz") { _, _ in "ok\n" }
+    router.get("/metrics") { _, _ in
+      Response(
+        status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+        body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+    }
+    router.get("/api/v1/status") { _, _ in try await json(ledger.all()) }
+    router.get("/api/v1/status/:node") { _, context in
+      let node = try context.parameters.require("node")
+      return try await json(ledger.clients(ofNode: node))
+    }
+    router.get("/api/v1/nodes/:node/config") { _, context in
+      let node = try context.parameters.require("node")
+      guard let snapshot = await cache.snapshot(forNode: node) else {
+        return error(.notFound, "no snapshot is served to node '\(node)'")
+      }
+      return try document(snapshot.allResources)
+    }
+    router.get("/api/v1/resources") { _, _ in
+      let snapshot = await cache.snapshot(forNode: SnapshotCache.defaultGroup)
+      return try document(snapshot?.allResources ?? [])
+    }
+    router.put("/api/v1/resources") { request, _ in
+      let body = try await request.body.collect(upTo: Self.maxBody)
+      let resources: [VersionedResource]
+      let snapshot: Snapshot
+      do {
+        resources = try ResourceDocument.decode(Data(buffer: body))
+        snapshot = try Snapshot(resources: resources)
+      } catch {
+        logger.warning("rejected resources", metadata: ["error": "\(error)"])
+        return self.error(.badRequest, "\(error)")
+      }
+      await cache.setSnapshot(snapshot)
+      logger.info("resources replaced", metadata: ["resources": "\(resources.count)"])
+      return try json(["resources": resources.count])
+    }
+    return router
+  }
+
+  private func document(_ resources: [VersionedResource]) throws -> Response {
+    let data = try ResourceDocument.encode(resources)
+    return Response(
+      status: .ok, headers: [.contentType: "application/json"],
+      body: .init(byteBuffer: ByteBuffer(bytes: data)))
+  }
+
+  private func json(_ value: some Encodable) throws -> Response {
+    let encoder = JSONEncoder()
+    encoder.dateEncodingStrategy = .iso8601
+    encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+    let data = try encoder.encode(value)
+    return Response(
+      status: .ok, headers: [.contentType: "application/json"],
+      body: .init(byteBuffer: ByteBuffer(bytes: data)))
+  }
+
+  private func error(_ status: HTTPResponse.Status, _ message: String) -> Response {
+    let data = (try? JSONEncoder().encode(["error": message])) ?? Data()
+    return Response(
+      status: status, headers: [.contentType: "application/json"],
+      body: .init(byteBuffer: ByteBuffer(bytes: data)))
+  }
+}

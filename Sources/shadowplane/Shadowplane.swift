@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// The `shadowplane` command: control plane, proxy and operator tooling.
+@main
+struct Shadowplane: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "shadowplane",
+    abstract: "An Envoy-compatible xDS control plane for traffic mirroring.",
+    subcommands: [ControlPlaneCommand.self])
+}
