@@ -298,13 +298,16 @@ class AdsProtocolTest(harness.InteropTestCase):
     def test_j_admin_api(self) -> None:
         code, _ = self.cp.get("/healthz")
         self.assertEqual(code, 200)
-        self.assertIn("shadowplane_xds_", self.cp.metrics())
         served = self.cp.get_resources()
         keys = sorted(harness.resource_key(r) for r in served)
         self.assertEqual(keys, sorted(harness.resource_key(r) for r in harness.ads_fixture()))
 
         s = self.stream("ads-j")
         cds = s.subscribe("CDS")
+        # Metrics exist once there is something to count (swift-metrics creates them lazily).
+        harness.poll(lambda: harness.metric_value(self.cp.metrics(), "shadowplane_xds_pushes_total",
+                                                  type="CDS"), 10,
+                     what="shadowplane_xds_pushes_total{type=\"CDS\"} in /metrics")
         # An invalid body is rejected with 400 and changes nothing.
         code, body = self.cp.put_resources(b'{"resources": [{"@type": "nope"}]}')
         self.assertEqual(code, 400, body)

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Runs the Python interop tests against a built shadowplane binary, each with its venv:
+#   test_grpc_xds_client.py and test_ads_protocol.py with .venv-interop (grpcio, xds-protos),
+#   test_envoy_rules.py with .venv-pgv (protoc-gen-validate, xds-protos).
+# Environment: SHADOWPLANE_BIN (default <repo>/.build/debug/shadowplane),
+#   INTEROP_VENV and PGV_VENV to use other venvs.
+# Prints PASS/FAIL per test file; exits non-zero if any failed.
+set -u
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+export SHADOWPLANE_BIN="${SHADOWPLANE_BIN:-$repo/.build/debug/shadowplane}"
+interop_py="${INTEROP_VENV:-$repo/.venv-interop}/bin/python"
+pgv_py="${PGV_VENV:-$repo/.venv-pgv}/bin/python"
+# Each test file bounds its own waits; this is a last resort against a hang.
+per_test_timeout="${INTEROP_TEST_TIMEOUT:-300}"
+
+if [ ! -x "$SHADOWPLANE_BIN" ]; then
+  echo "shadowplane binary not found: $SHADOWPLANE_BIN (set SHADOWPLANE_BIN)" >&2
+  exit 2
+fi
+
+failed=0
+run() {
+  local python="$1" file="$2"
+  if [ ! -x "$python" ]; then
+    echo "FAIL $file (no python at $python)"
+    failed=$((failed + 1))
+    return
+  fi
+  echo "=== $file ($python)"
+  if timeout --kill-after=10 "$per_test_timeout" "$python" "$here/$file"; then
+    echo "PASS $file"
+  else
+    echo "FAIL $file"
+    failed=$((failed + 1))
+  fi
+}
+
+run "$interop_py" test_grpc_xds_client.py
+run "$interop_py" test_ads_protocol.py
+run "$pgv_py" test_envoy_rules.py
+
+if [ "$failed" -ne 0 ]; then
+  echo "$failed interop test file(s) failed"
+  exit 1
+fi
+echo "all interop tests passed"
