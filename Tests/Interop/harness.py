@@ -842,6 +842,8 @@ class InteropTestCase(unittest.TestCase):
     """Starts control planes that are stopped after the test; prints their log tails (and
     any extra diagnostics registered with ``add_diagnostic``) when the test fails."""
 
+    maxDiff = None
+
     def setUp(self) -> None:
         self._planes: list[ControlPlane] = []
         self._diagnostics: list[Callable[[], str]] = []
@@ -857,17 +859,39 @@ class InteropTestCase(unittest.TestCase):
     def add_diagnostic(self, fn: Callable[[], str]) -> None:
         self._diagnostics.append(fn)
 
+    def _collect_diagnostics(self) -> list[str]:
+        chunks = []
+        for fn in getattr(self, "_diagnostics", []):
+            try:
+                chunks.append(fn())
+            except Exception as e:  # noqa: BLE001
+                chunks.append(f"(diagnostic failed: {e!r})")
+        return chunks
+
     def run(self, result=None):
         result = result if result is not None else self.defaultTestResult()
         before = len(result.failures) + len(result.errors)
-        out = super().run(result)
+        captured: list[str] = []
+        method = getattr(self, self._testMethodName)
+
+        # Diagnostics that need live processes (status, client output) are taken when the
+        # test method raises, before the cleanups stop everything.
+        def with_capture(*args, **kwargs):
+            try:
+                return method(*args, **kwargs)
+            except unittest.SkipTest:
+                raise
+            except BaseException:
+                captured.extend(self._collect_diagnostics())
+                raise
+
+        setattr(self, self._testMethodName, with_capture)
+        try:
+            out = super().run(result)
+        finally:
+            delattr(self, self._testMethodName)
         if len(result.failures) + len(result.errors) > before:
-            chunks = []
-            for fn in getattr(self, "_diagnostics", []):
-                try:
-                    chunks.append(fn())
-                except Exception as e:  # noqa: BLE001
-                    chunks.append(f"(diagnostic failed: {e!r})")
+            chunks = captured or self._collect_diagnostics()
             for cp in getattr(self, "_planes", []):
                 chunks.append(cp.log_tail())
             if chunks:

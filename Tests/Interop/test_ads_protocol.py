@@ -37,6 +37,14 @@ def sync_all(stream: AdsStream) -> dict[str, tuple[str, list[str]]]:
     return out
 
 
+def find(resources: list[dict], short: str, name: str) -> dict:
+    """The fixture resource of type ``short`` named ``name`` (to edit in place)."""
+    for r in resources:
+        if harness.resource_key(r) == (short, name):
+            return r
+    raise KeyError((short, name))
+
+
 class AdsProtocolTest(harness.InteropTestCase):
 
     def setUp(self) -> None:
@@ -237,6 +245,75 @@ class AdsProtocolTest(harness.InteropTestCase):
         self.assertNotEqual(got[0].version_info, got[3].version_info)
         self.wait_state("ads-e", {t: "SYNCED" for t in TYPES})
 
+    def test_e2_eds_resent_after_cds_push(self) -> None:
+        s = self.stream("ads-e2")
+        cds = s.subscribe("CDS")
+        eds = s.subscribe("EDS", ["cluster-a", "greeter"])
+        self.wait_state("ads-e2", {"CDS": "SYNCED", "EDS": "SYNCED"})
+
+        changed = harness.ads_fixture()
+        find(changed, "CDS", "cluster-a")["connectTimeout"] = "2s"
+        code, body = self.cp.put_resources(changed)
+        self.assertEqual(code, 200, body)
+        cds2 = s.recv(type_="CDS")
+        s.ack(cds2)
+        self.assertNotEqual(cds2.version_info, cds.version_info)
+        eds2 = s.recv(type_="EDS")
+        s.ack(eds2, ["cluster-a", "greeter"])
+        self.assertEqual(eds2.version_info, eds.version_info,
+                         "load assignments did not change, so neither should their version")
+        self.assertNotEqual(eds2.nonce, eds.nonce)
+        self.assertEqual(response_names(eds2), ["cluster-a", "greeter"])
+        s.expect_silence(SILENCE, "after CDS + EDS")
+
+    def test_e3_full_push_order(self) -> None:
+        s = self.stream("ads-e3")
+        sync_all(s)
+        s.subscribe("RTDS", ["rtds-layer"])
+        self.wait_state("ads-e3", {t: "SYNCED" for t in (*TYPES, "RTDS")})
+
+        changed = harness.ads_fixture(port=10009)  # EDS changes
+        find(changed, "CDS", "cluster-a")["connectTimeout"] = "3s"
+        find(changed, "LDS", "0.0.0.0_8080")["address"]["socketAddress"]["portValue"] = 8081
+        find(changed, "RDS", "main-route")["virtualHosts"][0]["domains"] = ["example.com"]
+        find(changed, "RTDS", "rtds-layer")["layer"] = {"feature.enabled": False}
+        code, body = self.cp.put_resources(changed)
+        self.assertEqual(code, 200, body)
+        got = []
+        try:
+            for _ in range(5):
+                resp = s.recv(timeout=10)
+                got.append(resp)
+        except AssertionError as e:
+            raise AssertionError(f"{e}; got {[describe(r) for r in got]}") from None
+        self.assertEqual([harness.SHORT_NAMES[r.type_url] for r in got],
+                         ["CDS", "EDS", "LDS", "RDS", "RTDS"],
+                         f"ADS push order: {[describe(r) for r in got]}")
+        self.assertEqual(response_names(got[0]), ["cluster-a", "greeter"])
+        self.assertEqual(response_names(got[2]), ["0.0.0.0_8080"])
+        s.expect_silence(SILENCE, "after one response per type")
+
+    def test_e4_listener_make_before_break(self) -> None:
+        s = self.stream("ads-e4")
+        lds = s.subscribe("LDS")
+        s.subscribe("RDS", ["main-route"])
+        self.wait_state("ads-e4", {"LDS": "SYNCED", "RDS": "SYNCED"})
+
+        changed = harness.ads_fixture()
+        find(changed, "LDS", "0.0.0.0_8080")["name"] = "0.0.0.0_9090"
+        code, body = self.cp.put_resources(changed)
+        self.assertEqual(code, 200, body)
+        first = s.recv(type_="LDS")
+        s.ack(first)
+        second = s.recv(type_="LDS")
+        s.ack(second)
+        self.assertEqual(response_names(first), ["0.0.0.0_8080", "0.0.0.0_9090"],
+                         f"make step: {describe(first)}")
+        self.assertEqual(response_names(second), ["0.0.0.0_9090"],
+                         f"break step: {describe(second)}")
+        self.assertNotEqual(second.version_info, lds.version_info)
+        s.expect_silence(SILENCE, "route unchanged, nothing else to send")
+
     # (f) ---------------------------------------------------------------------------------
 
     def test_f_api_listener_only_when_named(self) -> None:
@@ -318,6 +395,41 @@ class AdsProtocolTest(harness.InteropTestCase):
         s.expect_silence(SILENCE, "rejected PUTs must not change the configuration")
         self.assertEqual(sorted(harness.resource_key(r) for r in self.cp.get_resources()), keys)
         self.assertEqual(response_names(cds), ["cluster-a", "greeter"])
+
+    def test_k_put_keeps_what_it_accepts(self) -> None:
+        """A PUT is either rejected (400) or served as sent.
+
+        Here: an HttpConnectionManager with an HTTP filter whose typed_config type Shadowplane has no schema for (CORS here) must not
+        be accepted and then served with its content dropped."""
+        listener = harness.tcp_listener("0.0.0.0_8080", "0.0.0.0", 8080, "main-route")
+        hcm = listener["filterChains"][0]["filters"][0]["typedConfig"]
+        hcm["httpFilters"].insert(0, {
+            "name": "envoy.filters.http.cors",
+            "typedConfig": {"@type": "type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors"},
+        })
+        resources = [r for r in harness.ads_fixture()
+                     if harness.resource_key(r) != ("LDS", "0.0.0.0_8080")] + [listener]
+        code, body = self.cp.put_resources(resources)
+        if code == 400:
+            self.assertIn("error", body)
+            return
+        self.assertEqual(code, 200, body)
+        served = [r for r in self.cp.get_resources()
+                  if harness.resource_key(r) == ("LDS", "0.0.0.0_8080")]
+        self.assertEqual(len(served), 1)
+        served_hcm = served[0]["filterChains"][0]["filters"][0]["typedConfig"]
+        self.assertEqual(
+            served_hcm, hcm,
+            "PUT accepted (200) but GET /api/v1/resources serves a different "
+            "HttpConnectionManager")
+        with self.stream("ads-k") as s:
+            lds = s.subscribe("LDS")
+            (got,) = [harness.unpack(a) for a in lds.resources
+                      if harness.resource_name(a) == "0.0.0.0_8080"]
+            sent_hcm = harness.unpack(got.filter_chains[0].filters[0].typed_config)
+            self.assertEqual(sent_hcm.stat_prefix, "ingress_http",
+                             f"LDS serves a different HttpConnectionManager: {sent_hcm}")
+            self.assertEqual(len(sent_hcm.http_filters), 2, str(sent_hcm))
 
 
 if __name__ == "__main__":

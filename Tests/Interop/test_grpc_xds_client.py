@@ -26,10 +26,10 @@ import harness  # noqa: E402
 
 TARGET = "xds:///greeter:50051"
 NODE_ID = "grpc-client-1"
-CHILD_BOUND = 90.0  # the child exits by itself after this long, whatever happens
-FIRST_REPLY_TIMEOUT = 30.0
-SYNC_TIMEOUT = 15.0
-SWITCH_TIMEOUT = 20.0
+CHILD_BOUND = 75.0  # the child exits by itself after this long, whatever happens
+FIRST_REPLY_TIMEOUT = 25.0
+SYNC_TIMEOUT = 10.0
+SWITCH_TIMEOUT = 15.0
 
 
 # --------------------------------------------------------------------------------------
@@ -258,7 +258,7 @@ class GrpcXdsClientTest(harness.InteropTestCase):
         first2 = child.wait_line(lambda line: line.startswith("OK backend-2:"), mark,
                                  SWITCH_TIMEOUT, "reply from backend-2 after the PUT")
         switched_after = time.monotonic() - start
-        after = child.ok_replies(first2 + 1, 5, 10)
+        after = child.ok_replies(first2 + 1, 5, 5)
         self.assertTrue(all(r.startswith("backend-2:") for r in after),
                         f"replies after the switch still reach backend-1: {after}")
 

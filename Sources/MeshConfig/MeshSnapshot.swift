@@ -1,0 +1,32 @@
+/// Every resource of the config store at one revision: the translator's input.
+public struct MeshSnapshot: Sendable, Equatable {
+  /// The store revision this snapshot reflects.
+  public var revision: Int64
+  public var resources: [ResourceKey: MeshResource]
+
+  public init(revision: Int64, resources: [ResourceKey: MeshResource]) {
+    self.revision = revision
+    self.resources = resources
+  }
+
+  public init(revision: Int64 = 0, _ list: [MeshResource]) {
+    self.revision = revision
+    self.resources = Dictionary(list.map { ($0.key, $0) }, uniquingKeysWith: { _, last in last })
+  }
+
+  /// Resources sorted by key, so every consumer sees one order.
+  public var sorted: [MeshResource] { resources.keys.sorted().map { resources[$0]! } }
+
+  public var serviceEntries: [(ObjectMeta, ServiceEntry)] {
+    sorted.compactMap { if case .serviceEntry(let s) = $0.spec { ($0.metadata, s) } else { nil } }
+  }
+  public var workloadEntries: [(ObjectMeta, WorkloadEntry)] {
+    sorted.compactMap { if case .workloadEntry(let s) = $0.spec { ($0.metadata, s) } else { nil } }
+  }
+  public var destinationRules: [(ObjectMeta, DestinationRule)] {
+    sorted.compactMap { if case .destinationRule(let s) = $0.spec { ($0.metadata, s) } else { nil } }
+  }
+  public var virtualServices: [(ObjectMeta, VirtualService)] {
+    sorted.compactMap { if case .virtualService(let s) = $0.spec { ($0.metadata, s) } else { nil } }
+  }
+}

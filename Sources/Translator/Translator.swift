@@ -1,0 +1,42 @@
+import EnvoyAPI
+import MeshConfig
+
+/// Translates a consistent mesh snapshot into Envoy resources: a pure function, the same
+/// input always giving the same output, whatever the order of the input.
+///
+/// Naming follows Istio (see ``Naming``). What each Istio field becomes:
+/// - each ServiceEntry host and port: a cluster for the whole service and one per
+///   DestinationRule subset, with endpoints from the entry and selected WorkloadEntries;
+/// - each service port: a listener `0.0.0.0_PORT` (RDS route config `PORT`), and per host an
+///   api_listener `HOST:PORT` for proxyless gRPC clients;
+/// - each VirtualService http rule: one route per match, in order, then a default route
+///   to the whole service; `mirror`/`mirrors` become `request_mirror_policies`.
+public enum Translator {
+  /// Translates `snapshot`.
+  public static func translate(_ snapshot: MeshSnapshot) -> TranslatedResources {
+    let services = ServiceIndex(snapshot)
+    var out = TranslatedResources()
+    var ports = Set<Int>()
+    for service in services.ordered {
+      let built = ClusterBuilder.clusters(for: service)
+      out.clusters += built.clusters
+      out.endpoints += built.endpoints
+      for port in service.entry.ports {
+        ports.insert(port.number)
+        out.apiListeners.append(ListenerBuilder.apiListener(host: service.host, port: port.number))
+      }
+    }
+    var routes = RouteBuilder(services: services, virtualServices: snapshot.virtualServices)
+    for port in ports.sorted() {
+      out.listeners.append(ListenerBuilder.listener(port: port))
+      out.routes.append(routes.routeConfiguration(port: port))
+    }
+    if routes.needsBlackHole {
+      out.clusters.append(ClusterBuilder.blackHole())
+    }
+    out.clusters.sort { $0.name < $1.name }
+    out.endpoints.sort { $0.clusterName < $1.clusterName }
+    out.apiListeners.sort { $0.name < $1.name }
+    return out
+  }
+}
