@@ -36,21 +36,7 @@ public enum ResourceDocument {
     }
     var resources: [VersionedResource] = []
     for (index, entry) in entries.enumerated() {
-      let path = "resources[\(index)]"
-      guard JSONSerialization.isValidJSONObject(entry),
-        let json = try? JSONSerialization.data(withJSONObject: entry)
-      else { throw ResourceDocumentError(path: path, message: "expected a JSON object") }
-      let any: Google_Protobuf_Any
-      do {
-        any = try Google_Protobuf_Any(jsonUTF8Data: json)
-      } catch {
-        throw ResourceDocumentError(path: path, message: "not a valid Envoy resource: \(error)")
-      }
-      do {
-        resources.append(try VersionedResource(any: any))
-      } catch {
-        throw ResourceDocumentError(path: path, message: error.description)
-      }
+      resources.append(try resource(entry, path: "resources[\(index)]"))
     }
     do {
       _ = try Snapshot(resources: resources)
@@ -58,6 +44,51 @@ public enum ResourceDocument {
       throw ResourceDocumentError(path: "resources", message: error.description)
     }
     return resources
+  }
+
+  /// Decodes one entry with its concrete message type, so that every problem (an unknown
+  /// field, a bad enum or duration) is reported rather than lost in a lazily decoded `Any`.
+  private static func resource(_ entry: Any, path: String) throws(ResourceDocumentError) -> VersionedResource {
+    guard var object = entry as? [String: Any] else {
+      throw ResourceDocumentError(path: path, message: "expected a JSON object")
+    }
+    guard let typeURL = object.removeValue(forKey: "@type") as? String else {
+      throw ResourceDocumentError(path: path, message: "missing \"@type\" (e.g. \"\(ResourceType.cluster.typeURL)\")")
+    }
+    guard let type = ResourceType(typeURL: typeURL) else {
+      throw ResourceDocumentError(path: path + ".@type", message: XDSError.unsupportedType(typeURL).description)
+    }
+    try checkNestedTypes(object, path: path)
+    do {
+      let json = try JSONSerialization.data(withJSONObject: object)
+      switch type {
+      case .listener:
+        let listener = try Envoy_Config_Listener_V3_Listener(jsonUTF8Data: json)
+        return try VersionedResource(listener, visibleToWildcard: !listener.hasApiListener)
+      case .route: return try VersionedResource(Envoy_Config_Route_V3_RouteConfiguration(jsonUTF8Data: json))
+      case .cluster: return try VersionedResource(Envoy_Config_Cluster_V3_Cluster(jsonUTF8Data: json))
+      case .endpoint:
+        return try VersionedResource(Envoy_Config_Endpoint_V3_ClusterLoadAssignment(jsonUTF8Data: json))
+      case .runtime: return try VersionedResource(Envoy_Service_Runtime_V3_Runtime(jsonUTF8Data: json))
+      }
+    } catch {
+      throw ResourceDocumentError(path: path, message: "invalid \(type.messageName): \(error)")
+    }
+  }
+
+  /// Every nested `@type` must be a message Shadowplane knows; an unknown one would
+  /// otherwise be dropped silently when the resource is encoded.
+  private static func checkNestedTypes(_ value: Any, path: String) throws(ResourceDocumentError) {
+    if let object = value as? [String: Any] {
+      if let url = object["@type"] as? String, Google_Protobuf_Any.messageType(forTypeURL: url) == nil {
+        throw ResourceDocumentError(
+          path: path + ".@type",
+          message: "unknown type '\(url)': Shadowplane's Envoy API subset has no schema for it")
+      }
+      for key in object.keys.sorted() { try checkNestedTypes(object[key]!, path: path + "." + key) }
+    } else if let array = value as? [Any] {
+      for (index, element) in array.enumerated() { try checkNestedTypes(element, path: "\(path)[\(index)]") }
+    }
   }
 
   /// Encodes resources as a document (proto3 JSON, one `Any` each).
