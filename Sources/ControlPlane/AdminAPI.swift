@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import ConfigStore
 import Prometheus
 import XDS
 
@@ -17,6 +18,8 @@ struct AdminAPI: Sendable {
   let ledger: StatusLedger
   let registry: PrometheusCollectorRegistry
   let logger: Logger
+  /// The config store, when the control plane serves one (`--store`); nil in static mode.
+  let store: (any ConfigStore)?
 
   /// Upper bound on a request body.
   static let maxBody = 64 << 20
@@ -46,6 +49,9 @@ struct AdminAPI: Sendable {
       return try document(snapshot?.allResources ?? [])
     }
     router.put("/api/v1/resources") { request, _ in
+      if store != nil {
+        return self.error(.conflict, "resources come from the config store (--store); use /api/v1/config/apply")
+      }
       let body = try await request.body.collect(upTo: Self.maxBody)
       let resources: [VersionedResource]
       let snapshot: Snapshot
@@ -60,6 +66,7 @@ struct AdminAPI: Sendable {
       logger.info("resources replaced", metadata: ["resources": "\(resources.count)"])
       return try json(["resources": resources.count])
     }
+    addConfigRoutes(to: router)
     return router
   }
 
@@ -70,17 +77,17 @@ struct AdminAPI: Sendable {
       body: .init(byteBuffer: ByteBuffer(bytes: data)))
   }
 
-  private func json(_ value: some Encodable) throws -> Response {
+  func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
     let encoder = JSONEncoder()
     encoder.dateEncodingStrategy = .iso8601
-    encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+    encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
     let data = try encoder.encode(value)
     return Response(
-      status: .ok, headers: [.contentType: "application/json"],
+      status: status, headers: [.contentType: "application/json"],
       body: .init(byteBuffer: ByteBuffer(bytes: data)))
   }
 
-  private func error(_ status: HTTPResponse.Status, _ message: String) -> Response {
+  func error(_ status: HTTPResponse.Status, _ message: String) -> Response {
     let data = (try? JSONEncoder().encode(["error": message])) ?? Data()
     return Response(
       status: status, headers: [.contentType: "application/json"],

@@ -1,27 +1,38 @@
+import ConfigStore
 import Foundation
 import Hummingbird
 import Logging
+import MeshConfig
 import Metrics
 import Prometheus
 import ServiceLifecycle
+import Translator
 import XDS
 
 /// The control plane: serves xDS from the snapshot cache and the admin API beside it.
 ///
-/// Today its resources come from a resource document (`--resources FILE`, replaceable
-/// through `PUT /api/v1/resources`); the config store and translator feed the same cache.
+/// Its resources come either from the config store (`--store DIR`: Istio-style YAML,
+/// translated on every revision) or, in static mode, from a resource document of Envoy
+/// resources (`--resources FILE`, replaceable through `PUT /api/v1/resources`).
 public struct ControlPlane: Sendable {
   /// Where and what to serve.
   public struct Configuration: Sendable {
     public var xdsAddress: HostPort
     public var adminAddress: HostPort
-    /// A resource document served to every node; nil starts with no resources.
+    /// A resource document served to every node as is (static mode).
     public var resourcesFile: String?
+    /// The config store directory (Istio-style YAML, translated); exclusive with
+    /// `resourcesFile`.
+    public var storeDirectory: String?
 
-    public init(xdsAddress: HostPort, adminAddress: HostPort, resourcesFile: String?) {
+    public init(
+      xdsAddress: HostPort, adminAddress: HostPort, resourcesFile: String? = nil,
+      storeDirectory: String? = nil
+    ) {
       self.xdsAddress = xdsAddress
       self.adminAddress = adminAddress
       self.resourcesFile = resourcesFile
+      self.storeDirectory = storeDirectory
     }
   }
 
@@ -44,6 +55,25 @@ public struct ControlPlane: Sendable {
 
   /// Loads the initial resources, then serves until SIGINT/SIGTERM.
   public func run() async throws {
+    if configuration.resourcesFile != nil, configuration.storeDirectory != nil {
+      throw ControlPlaneError("--resources and --store are exclusive: serve a static document or a store")
+    }
+    var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+    var store: FileConfigStore?
+    if let directory = configuration.storeDirectory {
+      do {
+        let opened = try FileConfigStore(directory: directory, logger: Logger(label: "shadowplane.store"))
+        let count = await opened.list(kind: nil).count
+        logger.info("config store opened", metadata: ["directory": "\(opened.directory)", "resources": "\(count)"])
+        // The first revision is translated before the server accepts streams.
+        await cache.setSnapshot(try TranslationService.snapshot(Translator.translate(await opened.snapshot())))
+        services.append(.init(service: TranslationService(store: opened, cache: cache, logger: logger)))
+        services.append(.init(service: StoreWatchService(store: opened)))
+        store = opened
+      } catch let error as ConfigErrors {
+        throw ControlPlaneError("cannot open the store: \(error)")
+      }
+    }
     if let path = configuration.resourcesFile {
       let data: Data
       do {
@@ -63,7 +93,7 @@ public struct ControlPlane: Sendable {
     let grpc = GRPCServerService(
       address: configuration.xdsAddress, services: xds.services, logger: logger,
       onListening: { _ in })
-    let admin = AdminAPI(cache: cache, ledger: ledger, registry: registry, logger: logger)
+    let admin = AdminAPI(cache: cache, ledger: ledger, registry: registry, logger: logger, store: store)
     let logger = self.logger
     let app = Application(
       router: admin.router(),
@@ -78,7 +108,7 @@ public struct ControlPlane: Sendable {
       logger: Logger(label: "shadowplane.admin"))
     let group = ServiceGroup(
       configuration: .init(
-        services: [.init(service: grpc), .init(service: app)],
+        services: [.init(service: grpc), .init(service: app)] + services,
         gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
     try await group.run()
   }

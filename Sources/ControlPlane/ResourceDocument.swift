@@ -9,22 +9,9 @@ import XDS
 /// This is the format of `control-plane --resources FILE` and of the admin API's
 /// `/api/v1/resources`.
 public enum ResourceDocument {
-  /// The message types that may appear in an `Any`, at the top level or nested (filters).
-  static let registered: Bool = {
-    let types: [any SwiftProtobuf.Message.Type] = [
-      Envoy_Config_Listener_V3_Listener.self, Envoy_Config_Route_V3_RouteConfiguration.self,
-      Envoy_Config_Cluster_V3_Cluster.self, Envoy_Config_Endpoint_V3_ClusterLoadAssignment.self,
-      Envoy_Service_Runtime_V3_Runtime.self,
-      Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager.self,
-      Envoy_Extensions_Filters_Http_Router_V3_Router.self,
-    ]
-    for type in types { Google_Protobuf_Any.register(messageType: type) }
-    return true
-  }()
-
   /// Parses a document into resources. Errors name the entry (`resources[3]`) and the problem.
   public static func decode(_ data: Data) throws(ResourceDocumentError) -> [VersionedResource] {
-    _ = registered
+    AnyTypeRegistry.registerAll()
     guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
       throw ResourceDocumentError(path: "$", message: "expected a JSON object with a \"resources\" array")
     }
@@ -93,7 +80,7 @@ public enum ResourceDocument {
 
   /// Encodes resources as a document (proto3 JSON, one `Any` each).
   public static func encode(_ resources: [VersionedResource]) throws -> Data {
-    _ = registered
+    AnyTypeRegistry.registerAll()
     let entries = try resources.map { try $0.any.jsonString() }
     return Data(("{\"resources\":[" + entries.joined(separator: ",") + "]}").utf8)
   }

@@ -10,7 +10,10 @@ struct ControlPlaneCommand: AsyncParsableCommand {
     commandName: "control-plane",
     abstract: "Serve xDS (ADS and per-type, state of the world) and the admin API.")
 
-  @Option(help: "Envoy resources to serve: a JSON document {\"resources\": [...]} of proto3 JSON Any.")
+  @Option(help: "Config store directory (Istio-style YAML, one file per resource; created if missing).")
+  var store: String?
+
+  @Option(help: "Static mode: Envoy resources to serve as is, a JSON document {\"resources\": [...]} of proto3 JSON Any.")
   var resources: String?
 
   @Option(help: "Address of the xDS gRPC server (HOST:PORT; port 0 picks a free port).")
@@ -34,7 +37,7 @@ struct ControlPlaneCommand: AsyncParsableCommand {
     let configuration = ControlPlane.Configuration(
       xdsAddress: try HostPort(parsing: xdsAddress),
       adminAddress: try HostPort(parsing: adminAddress),
-      resourcesFile: resources)
+      resourcesFile: resources, storeDirectory: store)
     do {
       try await ControlPlane(configuration: configuration, registry: registry).run()
     } catch let error as ControlPlaneError {

@@ -1,0 +1,48 @@
+import MeshConfig
+
+/// Where the mesh configuration lives: list, get, apply, delete and watch, each change
+/// under a new, monotonically increasing revision.
+public protocol ConfigStore: Sendable {
+  /// Every resource, or those of `kind`, sorted by key.
+  func list(kind: ResourceKind?) async -> [MeshResource]
+  /// One resource.
+  func get(_ key: ResourceKey) async -> MeshResource?
+  /// Creates or replaces `resources`, all or nothing: if any is invalid, nothing changes
+  /// and every problem is thrown. Warnings (cross-resource problems) come with the result.
+  func apply(_ resources: [MeshResource]) async throws(ConfigErrors) -> ApplyResult
+  /// Deletes `keys`, all or nothing: a key that does not exist is an error.
+  func delete(_ keys: [ResourceKey]) async throws(ConfigErrors) -> ApplyResult
+  /// The whole configuration at the current revision.
+  func snapshot() async -> MeshSnapshot
+  /// Yields the current snapshot, then each new one (only the newest if the reader lags).
+  func watch() async -> AsyncStream<MeshSnapshot>
+}
+
+/// What an apply or delete did.
+public struct ApplyResult: Sendable, Codable, Equatable {
+  /// What happened to one resource (kubectl's words).
+  public enum Action: String, Sendable, Codable {
+    case created, configured, unchanged, deleted
+  }
+
+  public struct Change: Sendable, Codable, Equatable {
+    public var resource: String
+    public var action: Action
+
+    public init(resource: String, action: Action) {
+      self.resource = resource
+      self.action = action
+    }
+  }
+
+  /// The store revision after the change (unchanged if nothing changed).
+  public var revision: Int64
+  public var changes: [Change]
+  public var warnings: [ConfigError]
+
+  public init(revision: Int64, changes: [Change], warnings: [ConfigError]) {
+    self.revision = revision
+    self.changes = changes
+    self.warnings = warnings
+  }
+}

@@ -1,0 +1,233 @@
+import Foundation
+import Logging
+import MeshConfig
+
+/// The embedded default store: a directory of YAML files, one resource each, written
+/// atomically and watched, so `shadowplane apply` and a text editor can both edit it.
+///
+/// Files may also hold several documents (as a user may write them); every `*.yaml`,
+/// `*.yml` and `*.json` file not starting with `.` is read. A file that does not decode or
+/// validate is reported in the log and ignored, and the resources it held before keep
+/// serving. When two files define one resource, the first by file name wins.
+public actor FileConfigStore: ConfigStore {
+  /// What one file held when last read.
+  private struct FileState {
+    var content: Data
+    /// The resources of the last version of this file that decoded and validated.
+    var resources: [MeshResource]
+  }
+
+  public nonisolated let directory: String
+  private let logger: Logger
+  private var files: [String: FileState] = [:]
+  private var current: [ResourceKey: MeshResource] = [:]
+  private var origin: [ResourceKey: String] = [:]
+  private var revision: Int64 = 0
+  private var watchers: [Int: AsyncStream<MeshSnapshot>.Continuation] = [:]
+  private var nextWatcher = 0
+
+  /// Opens (creating if needed) the store in `directory` and loads it.
+  public init(directory: String, logger: Logger = Logger(label: "shadowplane.store")) throws(ConfigErrors) {
+    self.directory = (directory as NSString).standardizingPath
+    self.logger = logger
+    do {
+      try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
+    } catch {
+      throw ConfigErrors([
+        ConfigError(source: directory, resource: nil, field: "store", message: "cannot create the store directory: \(error.localizedDescription)", severity: .error)
+      ])
+    }
+    let revisionText = (try? String(contentsOfFile: self.directory + "/.revision", encoding: .utf8)) ?? "0"
+    self.revision = Int64(revisionText.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+    let (files, resources, origin) = Self.scan(self.directory, previous: [:], logger: logger)
+    self.files = files
+    self.current = resources
+    self.origin = origin
+    self.revision += 1
+    Self.persist(revision: revision, in: self.directory)
+  }
+
+  public func list(kind: ResourceKind?) -> [MeshResource] {
+    current.keys.sorted().filter { kind == nil || $0.kind == kind }.map { current[$0]! }
+  }
+
+  public func get(_ key: ResourceKey) -> MeshResource? { current[key] }
+
+  public func snapshot() -> MeshSnapshot { MeshSnapshot(revision: revision, resources: current) }
+
+  public func watch() -> AsyncStream<MeshSnapshot> {
+    let (stream, continuation) = AsyncStream.makeStream(
+      of: MeshSnapshot.self, bufferingPolicy: .bufferingNewest(1))
+    nextWatcher += 1
+    let id = nextWatcher
+    watchers[id] = continuation
+    continuation.onTermination = { _ in Task { await self.removeWatcher(id) } }
+    continuation.yield(snapshot())
+    return stream
+  }
+
+  public func apply(_ resources: [MeshResource]) throws(ConfigErrors) -> ApplyResult {
+    var errors = resources.flatMap { MeshValidator.validate($0) }
+    var seen = Set<ResourceKey>()
+    for resource in resources where !seen.insert(resource.key).inserted {
+      errors.append(ConfigError(source: nil, resource: resource.key.description, field: "metadata.name", message: "defined twice in one apply", severity: .error))
+    }
+    guard errors.isEmpty else { throw ConfigErrors(errors) }
+    var changes: [ApplyResult.Change] = []
+    var edits: [String: [MeshResource]] = [:]
+    for resource in resources {
+      let key = resource.key
+      if current[key] == resource {
+        changes.append(.init(resource: key.description, action: .unchanged))
+        continue
+      }
+      changes.append(.init(resource: key.description, action: current[key] == nil ? .created : .configured))
+      let file = origin[key] ?? Self.fileName(for: key)
+      var list = edits[file] ?? files[file]?.resources ?? []
+      if let index = list.firstIndex(where: { $0.key == key }) { list[index] = resource } else { list.append(resource) }
+      edits[file] = list
+    }
+    try write(edits)
+    let snapshot = self.snapshot()
+    let keys = Set(resources.map { $0.key.description })
+    let warnings = MeshValidator.warnings(snapshot).filter { keys.contains($0.resource ?? "") }
+    for warning in warnings { logger.warning("\(warning)") }
+    return ApplyResult(revision: revision, changes: changes, warnings: warnings)
+  }
+
+  public func delete(_ keys: [ResourceKey]) throws(ConfigErrors) -> ApplyResult {
+    let missing = keys.filter { current[$0] == nil }
+    guard missing.isEmpty else {
+      throw ConfigErrors(missing.map {
+        ConfigError(source: nil, resource: $0.description, field: "metadata.name", message: "not found", severity: .error)
+      })
+    }
+    var edits: [String: [MeshResource]] = [:]
+    for key in Set(keys) {
+      let file = origin[key]!
+      edits[file] = (edits[file] ?? files[file]?.resources ?? []).filter { $0.key != key }
+    }
+    try write(edits)
+    return ApplyResult(revision: revision, changes: keys.map { .init(resource: $0.description, action: .deleted) }, warnings: [])
+  }
+
+  /// Re-reads the directory (after an outside edit); publishes a new revision if the
+  /// resources changed. Returns whether they did.
+  @discardableResult
+  public func reload() -> Bool {
+    let (files, resources, origin) = Self.scan(directory, previous: self.files, logger: logger)
+    self.files = files
+    self.origin = origin
+    guard resources != current else { return false }
+    current = resources
+    publish()
+    logger.info("store reloaded", metadata: ["revision": "\(revision)", "resources": "\(resources.count)"])
+    return true
+  }
+
+  /// Watches the directory and reloads on every change until cancelled.
+  public func watchDirectory() async throws {
+    let events = try DirectoryWatcher.events(in: directory)
+    // Edits made before the watch began are not lost.
+    reload()
+    for await _ in events {
+      reload()
+    }
+  }
+
+  /// Writes every edited file (removing those left empty), all or nothing, then publishes.
+  private func write(_ edits: [String: [MeshResource]]) throws(ConfigErrors) {
+    guard !edits.isEmpty else { return }
+    var written: [(String, FileState?)] = []
+    do {
+      for (file, resources) in edits.sorted(by: { $0.key < $1.key }) {
+        let path = directory + "/" + file
+        written.append((file, files[file]))
+        if resources.isEmpty {
+          try AtomicFile.remove(path)
+          files[file] = nil
+        } else {
+          let data = Data(try MeshConfigEncoder.yaml(resources).utf8)
+          try AtomicFile.write(data, to: path)
+          files[file] = FileState(content: data, resources: resources)
+        }
+      }
+    } catch {
+      // Put back what was already replaced, so the store stays as it was.
+      for (file, previous) in written {
+        let path = directory + "/" + file
+        if let previous { try? AtomicFile.write(previous.content, to: path) } else { try? AtomicFile.remove(path) }
+        files[file] = previous
+      }
+      throw ConfigErrors([ConfigError(source: directory, resource: nil, field: "store", message: "cannot write the store: \(error)", severity: .error)])
+    }
+    let (resources, origin) = Self.assemble(files, logger: nil)
+    current = resources
+    self.origin = origin
+    publish()
+  }
+
+  private func publish() {
+    revision += 1
+    Self.persist(revision: revision, in: directory)
+    let snapshot = self.snapshot()
+    for continuation in watchers.values { continuation.yield(snapshot) }
+  }
+
+  private func removeWatcher(_ id: Int) { watchers[id] = nil }
+
+  /// `KIND_NAMESPACE_NAME.yaml` (`_` cannot occur in DNS-1123 names, so names never collide).
+  static func fileName(for key: ResourceKey) -> String {
+    "\(key.kind.rawValue.lowercased())_\(key.namespace)_\(key.name).yaml"
+  }
+
+  private static func persist(revision: Int64, in directory: String) {
+    try? AtomicFile.write(Data("\(revision)\n".utf8), to: directory + "/.revision")
+  }
+
+  /// Reads every config file; a file whose bytes did not change keeps its parse, and a
+  /// file that no longer decodes keeps its last good resources.
+  private static func scan(_ directory: String, previous: [String: FileState], logger: Logger)
+    -> ([String: FileState], [ResourceKey: MeshResource], [ResourceKey: String])
+  {
+    let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
+      .filter { !$0.hasPrefix(".") && ($0.hasSuffix(".yaml") || $0.hasSuffix(".yml") || $0.hasSuffix(".json")) }
+    var files: [String: FileState] = [:]
+    for name in names {
+      guard let data = FileManager.default.contents(atPath: directory + "/" + name) else { continue }
+      if let old = previous[name], old.content == data {
+        files[name] = old
+        continue
+      }
+      do {
+        let resources = try MeshConfigDecoder.decode(String(decoding: data, as: UTF8.self), source: name)
+        files[name] = FileState(content: data, resources: resources)
+      } catch {
+        logger.error(
+          "ignoring invalid store file; its last good version keeps serving",
+          metadata: ["file": "\(name)", "errors": "\(error.description)"])
+        if let old = previous[name] { files[name] = FileState(content: data, resources: old.resources) }
+      }
+    }
+    let (resources, origin) = assemble(files, logger: logger)
+    return (files, resources, origin)
+  }
+
+  private static func assemble(_ files: [String: FileState], logger: Logger?)
+    -> ([ResourceKey: MeshResource], [ResourceKey: String])
+  {
+    var resources: [ResourceKey: MeshResource] = [:]
+    var origin: [ResourceKey: String] = [:]
+    for name in files.keys.sorted() {
+      for resource in files[name]!.resources {
+        if let first = origin[resource.key] {
+          logger?.error("resource defined twice; ignoring the second", metadata: ["resource": "\(resource.key)", "file": "\(name)", "first": "\(first)"])
+          continue
+        }
+        resources[resource.key] = resource
+        origin[resource.key] = name
+      }
+    }
+    return (resources, origin)
+  }
+}

@@ -1,0 +1,116 @@
+import ConfigStore
+import Foundation
+import Hummingbird
+import MeshConfig
+
+/// The config store endpoints of the admin API (Istio-style resources):
+///
+/// - `POST /api/v1/config/apply`: a YAML or JSON body of resources; all or nothing.
+///   200 with `{revision, changes, warnings}`, or 400 with `{errors: [...]}`.
+/// - `POST /api/v1/config/delete`: the resources named by a YAML or JSON body.
+/// - `DELETE /api/v1/config/KIND/NAMESPACE/NAME`.
+/// - `GET /api/v1/config[?kind=K][&format=yaml|json]`, `GET /api/v1/config/KIND/NAMESPACE/NAME`.
+///
+/// Errors and warnings carry `source`, `resource`, `field` and `message`.
+extension AdminAPI {
+  func addConfigRoutes(to router: Router<BasicRequestContext>) {
+    router.post("/api/v1/config/apply") { request, _ in
+      guard let store else { return noStore() }
+      let text = try await bodyText(request)
+      let result: ApplyResult
+      do throws(ConfigErrors) {
+        let resources = try MeshConfigDecoder.decode(text, source: "request")
+        result = try await store.apply(resources)
+      } catch {
+        logger.warning("apply rejected", metadata: ["errors": "\(error.description)"])
+        return try json(["errors": error.errors], status: .badRequest)
+      }
+      logger.info("applied", metadata: ["revision": "\(result.revision)", "changes": "\(result.changes.map { "\($0.resource) \($0.action.rawValue)" })"])
+      return try json(result)
+    }
+    router.post("/api/v1/config/delete") { request, _ in
+      guard let store else { return noStore() }
+      let text = try await bodyText(request)
+      let result: ApplyResult
+      do throws(ConfigErrors) {
+        let resources = try MeshConfigDecoder.decode(text, source: "request")
+        result = try await store.delete(resources.map(\.key))
+      } catch {
+        return try json(["errors": error.errors], status: .badRequest)
+      }
+      return try json(result)
+    }
+    router.delete("/api/v1/config/:kind/:namespace/:name") { _, context in
+      guard let store else { return noStore() }
+      guard let key = resourceKey(context) else { return unknownKind(context.parameters.get("kind") ?? "") }
+      let result: ApplyResult
+      do throws(ConfigErrors) {
+        result = try await store.delete([key])
+      } catch {
+        return try json(["errors": error.errors], status: .notFound)
+      }
+      return try json(result)
+    }
+    router.get("/api/v1/config") { request, _ in
+      guard let store else { return noStore() }
+      var kind: ResourceKind?
+      if let name = request.uri.queryParameters["kind"].map(String.init) {
+        guard let parsed = ResourceKind(name: name) else { return unknownKind(name) }
+        kind = parsed
+      }
+      let format = request.uri.queryParameters["format"].map(String.init) ?? "json"
+      return try resources(await store.list(kind: kind), format: format, single: false)
+    }
+    router.get("/api/v1/config/:kind/:namespace/:name") { request, context in
+      guard let store else { return noStore() }
+      guard let key = resourceKey(context) else { return unknownKind(context.parameters.get("kind") ?? "") }
+      guard let resource = await store.get(key) else {
+        return self.error(.notFound, "\(key) not found")
+      }
+      let format = request.uri.queryParameters["format"].map(String.init) ?? "json"
+      return try resources([resource], format: format, single: true)
+    }
+  }
+
+  private func resources(_ list: [MeshResource], format: String, single: Bool) throws -> Response {
+    switch format {
+    case "yaml":
+      return Response(
+        status: .ok, headers: [.contentType: "application/yaml"],
+        body: .init(byteBuffer: ByteBuffer(string: try MeshConfigEncoder.yaml(list))))
+    case "json":
+      let text = single ? try MeshConfigEncoder.json(list) : "{\"items\":" + (list.isEmpty ? "[]" : try arrayJSON(list)) + "}"
+      return Response(
+        status: .ok, headers: [.contentType: "application/json"],
+        body: .init(byteBuffer: ByteBuffer(string: text)))
+    default:
+      return error(.badRequest, "unknown format '\(format)': use yaml or json")
+    }
+  }
+
+  private func arrayJSON(_ list: [MeshResource]) throws -> String {
+    let text = try MeshConfigEncoder.json(list)
+    return list.count == 1 ? "[" + text + "]" : text
+  }
+
+  /// The key in the path, nil if the kind is unknown.
+  private func resourceKey(_ context: BasicRequestContext) -> ResourceKey? {
+    guard let kind = ResourceKind(name: context.parameters.get("kind") ?? "") else { return nil }
+    return ResourceKey(
+      kind: kind, namespace: context.parameters.get("namespace") ?? "default",
+      name: context.parameters.get("name") ?? "")
+  }
+
+  private func unknownKind(_ name: String) -> Response {
+    error(.badRequest, "unknown kind '\(name)': use one of \(ResourceKind.allCases.map(\.rawValue).joined(separator: ", ")) (or vs, dr, se, we)")
+  }
+
+  func noStore() -> Response {
+    error(.conflict, "this control plane serves a static resource document (--resources); start it with --store DIR to edit configuration")
+  }
+
+  private func bodyText(_ request: Request) async throws -> String {
+    let body = try await request.body.collect(upTo: Self.maxBody)
+    return String(buffer: body)
+  }
+}

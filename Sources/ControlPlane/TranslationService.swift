@@ -1,0 +1,62 @@
+import ConfigStore
+import Logging
+import MeshConfig
+import Metrics
+import ServiceLifecycle
+import Translator
+import XDS
+
+/// Follows the config store: translates every new revision and swaps the result into the
+/// snapshot cache, which pushes to the clients whose resources changed.
+struct TranslationService: Service {
+  let store: any ConfigStore
+  let cache: SnapshotCache
+  let logger: Logger
+
+  func run() async throws {
+    let timer = Metrics.Timer(label: "shadowplane_translate_seconds", preferredDisplayUnit: .seconds)
+    let revisions = Gauge(label: "shadowplane_config_revision")
+    await withGracefulShutdownHandler {
+      for await mesh in await store.watch().cancelOnGracefulShutdown() {
+        let start = ContinuousClock.now
+        do {
+          let snapshot = try Self.snapshot(Translator.translate(mesh))
+          await cache.setSnapshot(snapshot)
+          let elapsed = ContinuousClock.now - start
+          timer.record(duration: elapsed)
+          revisions.record(mesh.revision)
+          logger.info(
+            "config revision translated and handed to the xDS cache",
+            metadata: [
+              "revision": "\(mesh.revision)", "resources": "\(mesh.resources.count)",
+              "envoy_resources": "\(snapshot.allResources.count)",
+              "milliseconds": "\(elapsed / .milliseconds(1))",
+            ])
+        } catch {
+          // Translation output is our own; an error here is a bug, not bad input.
+          logger.error("cannot build a snapshot from revision \(mesh.revision): \(error)")
+        }
+      }
+    } onGracefulShutdown: {}
+  }
+
+  /// The translator's output as cache resources; api_listeners only for named subscriptions.
+  static func snapshot(_ translated: TranslatedResources) throws -> Snapshot {
+    var resources: [VersionedResource] = []
+    resources += try translated.clusters.map { try VersionedResource($0) }
+    resources += try translated.endpoints.map { try VersionedResource($0) }
+    resources += try translated.listeners.map { try VersionedResource($0) }
+    resources += try translated.apiListeners.map { try VersionedResource($0, visibleToWildcard: false) }
+    resources += try translated.routes.map { try VersionedResource($0) }
+    return try Snapshot(resources: resources)
+  }
+}
+
+/// Watches the store's directory for outside edits until shutdown.
+struct StoreWatchService: Service {
+  let store: FileConfigStore
+
+  func run() async throws {
+    try await cancelWhenGracefulShutdown { try await store.watchDirectory() }
+  }
+}
