@@ -28,8 +28,32 @@ let package = Package(
     .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
   ],
   targets: [
+    .target(
+      name: "XDSClient",
+      dependencies: [
+        "EnvoyAPI", "XDS",
+        .product(name: "GRPCCore", package: "grpc-swift-2"),
+        .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: strict
+    ),
+    .testTarget(
+      name: "XDSClientTests",
+      dependencies: [
+        "XDSClient", "XDS", "EnvoyAPI",
+        .product(name: "GRPCCore", package: "grpc-swift-2"),
+        .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
+        .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: strict
+    ),
     .target(
       name: "EnvoyAPI",
       dependencies: [
@@ -42,6 +66,11 @@ let package = Package(
     .target(
       name: "MeshConfig",
       dependencies: [.product(name: "Yams", package: "Yams")],
+      swiftSettings: strict
+    ),
+    .target(
+      name: "ConfigStore",
+      dependencies: ["MeshConfig", .product(name: "Logging", package: "swift-log")],
       swiftSettings: strict
     ),
     .target(
@@ -67,7 +96,7 @@ let package = Package(
     .target(
       name: "ControlPlane",
       dependencies: [
-        "XDS", "EnvoyAPI",
+        "XDS", "EnvoyAPI", "MeshConfig", "ConfigStore", "Translator",
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
         .product(name: "Hummingbird", package: "hummingbird"),
@@ -78,10 +107,27 @@ let package = Package(
       ],
       swiftSettings: strict
     ),
+    .target(
+      name: "Proxy",
+      dependencies: [
+        "XDSClient", "XDS", "EnvoyAPI",
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
+        .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        .product(name: "Atomics", package: "swift-atomics"),
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+      ],
+      swiftSettings: strict
+    ),
     .executableTarget(
       name: "shadowplane",
       dependencies: [
-        "ControlPlane",
+        "ControlPlane", "Proxy",
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],
@@ -90,6 +136,19 @@ let package = Package(
     .testTarget(
       name: "MeshConfigTests",
       dependencies: ["MeshConfig"],
+      swiftSettings: strict
+    ),
+    .testTarget(
+      name: "TranslatorTests",
+      dependencies: [
+        "Translator", "MeshConfig", "EnvoyAPI", "XDS",
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ],
+      swiftSettings: strict
+    ),
+    .testTarget(
+      name: "ConfigStoreTests",
+      dependencies: ["ConfigStore", "MeshConfig"],
       swiftSettings: strict
     ),
     .testTarget(

@@ -9,7 +9,9 @@
 public struct ConfigError: Error, Sendable, Equatable, Codable, CustomStringConvertible {
   /// How serious a problem is: errors reject the input, warnings are reported only.
   public enum Severity: String, Sendable, Codable {
+    /// The input is rejected.
     case error
+    /// The input is accepted; the problem is reported (e.g. a route to a host nothing serves).
     case warning
   }
 

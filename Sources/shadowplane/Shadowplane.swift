@@ -6,5 +6,5 @@ struct Shadowplane: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "shadowplane",
     abstract: "An Envoy-compatible xDS control plane for traffic mirroring.",
-    subcommands: [ControlPlaneCommand.self])
+    subcommands: [ControlPlaneCommand.self, ProxyCommand.self])
 }

@@ -31,6 +31,7 @@ import threading
 import time
 import unittest
 import urllib.error
+import urllib.parse
 import urllib.request
 from typing import Any, Callable, Iterable
 
@@ -339,6 +340,170 @@ def metric_value(text: str, name: str, **labels: str) -> float | None:
         if all(got.get(k) == v for k, v in labels.items()):
             return float(m.group(3))
     return None
+
+
+# --------------------------------------------------------------------------------------
+# Store mode: a control plane serving a config-store directory of Istio-style YAML
+
+MANIFESTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir,
+                             "manifests", "httpbin")
+
+
+def read_manifest(name: str) -> str:
+    """The text of a scenario manifest (``manifests/httpbin/NAME``)."""
+    with open(os.path.join(MANIFESTS_DIR, name), encoding="utf-8") as f:
+        return f.read()
+
+
+def join_documents(*texts: str) -> str:
+    """Several YAML documents as one multi-document text."""
+    return "---\n".join(t if t.endswith("\n") else t + "\n" for t in texts)
+
+
+def http_send(method: str, url: str, data: bytes | None = None,
+              content_type: str = "application/yaml",
+              timeout: float = HTTP_TIMEOUT) -> tuple[int, bytes]:
+    """Sends raw bytes (YAML or JSON text) with ``content_type``; returns (status, body).
+
+    HTTP error statuses are returned, not raised.
+    """
+    headers = {"Content-Type": content_type} if data is not None else {}
+    req = urllib.request.Request(url, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def directory_bytes(path: str) -> dict[str, bytes]:
+    """Every regular file directly in ``path`` (dot files included) -> its bytes."""
+    out = {}
+    for name in sorted(os.listdir(path)):
+        full = os.path.join(path, name)
+        if os.path.isfile(full):
+            with open(full, "rb") as f:
+                out[name] = f.read()
+    return out
+
+
+def write_file_atomically(path: str, data: bytes) -> None:
+    """Saves ``data`` as most editors do: a temporary file beside ``path``, then a rename."""
+    directory, base = os.path.split(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def overwrite_file(path: str, data: bytes) -> None:
+    """Saves ``data`` in place (truncate and write one buffer), as some editors do."""
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+class StoreControlPlane(ControlPlane):
+    """``shadowplane control-plane --store DIR`` on ephemeral ports.
+
+    ``store_dir`` defaults to a directory inside this object's temporary directory (removed
+    by ``cleanup``); pass one that outlives the process to restart on the same store.
+    """
+
+    def __init__(self, store_dir: str | None = None, binary: str | None = None,
+                 extra_args: Iterable[str] = (), name: str = "control-plane"):
+        super().__init__([], binary=binary, extra_args=extra_args, name=name)
+        self.store_dir = store_dir or os.path.join(self.tmpdir.name, "store")
+
+    def start(self, timeout: float = STARTUP_TIMEOUT) -> "StoreControlPlane":
+        if not os.path.exists(self.binary):
+            raise AssertionError(
+                f"shadowplane binary not found at {self.binary} (set SHADOWPLANE_BIN)")
+        self.xds_port = self.admin_port = None
+        self._readers = []
+        cmd = [self.binary, "control-plane", "--store", self.store_dir,
+               "--xds-address", "127.0.0.1:0", "--admin-address", "127.0.0.1:0",
+               *self.extra_args]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE)
+        with _live_lock:
+            _live.add(self)
+        for stream, tag in ((self.proc.stderr, "stderr"), (self.proc.stdout, "stdout")):
+            t = threading.Thread(target=self._drain, args=(stream, tag), daemon=True,
+                                 name=f"{self.name}-{tag}")
+            t.start()
+            self._readers.append(t)
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self.xds_port is None or self.admin_port is None:
+                if self.proc.poll() is not None and all(not t.is_alive() for t in self._readers):
+                    break
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._cond.wait(min(left, 0.5))
+        if self.xds_port is None or self.admin_port is None:
+            code = self.proc.poll()
+            self.stop()
+            raise AssertionError(
+                f"{self.name} did not report both listening addresses on stderr within "
+                f"{timeout:.0f}s (exit code {code}); command: {' '.join(cmd)}\n"
+                f"{self.log_tail()}")
+        return self
+
+    def store_path(self, name: str) -> str:
+        return os.path.join(self.store_dir, name)
+
+    # -- config API -------------------------------------------------------------------
+
+    def apply(self, text: str | bytes, content_type: str = "application/yaml"
+              ) -> tuple[int, Any]:
+        """``POST /api/v1/config/apply``; returns (status, parsed JSON body)."""
+        data = text if isinstance(text, bytes) else text.encode()
+        url = self.admin_url + "/api/v1/config/apply"
+        status, raw = http_send("POST", url, data, content_type)
+        try:
+            return status, json.loads(raw) if raw else None
+        except ValueError:
+            raise AssertionError(f"POST {url}: status {status}, body is not JSON: {raw[:500]!r}")
+
+    def apply_ok(self, text: str | bytes) -> dict:
+        """Applies ``text`` and asserts a 200 with no warnings; returns the body."""
+        status, body = self.apply(text)
+        if status != 200 or not isinstance(body, dict):
+            raise AssertionError(f"apply: expected 200, got {status}: {body!r}")
+        if body.get("warnings"):
+            raise AssertionError(f"apply: unexpected warnings: {body['warnings']!r}")
+        return body
+
+    def delete_config(self, kind: str, namespace: str, name: str) -> tuple[int, Any]:
+        return http_json("DELETE", f"{self.admin_url}/api/v1/config/{kind}/{namespace}/{name}")
+
+    def get_config(self, path: str = "", **query: str) -> tuple[int, bytes]:
+        """``GET /api/v1/config[/PATH][?query]``; returns (status, raw body)."""
+        url = self.admin_url + "/api/v1/config" + (("/" + path) if path else "")
+        if query:
+            url += "?" + urllib.parse.urlencode(query)
+        return http_request("GET", url)
+
+    def get_config_json(self, path: str = "", **query: str) -> Any:
+        status, raw = self.get_config(path, **query)
+        if status != 200:
+            raise AssertionError(f"GET /api/v1/config/{path}: {status} {raw[:300]!r}")
+        return json.loads(raw)
+
+    def resources_bytes(self) -> bytes:
+        """The raw body of ``GET /api/v1/resources`` (the Envoy resources served)."""
+        status, raw = self.get("/api/v1/resources")
+        if status != 200:
+            raise AssertionError(f"GET /api/v1/resources: {status} {raw[:300]!r}")
+        return raw
 
 
 # --------------------------------------------------------------------------------------
@@ -851,6 +1016,16 @@ class InteropTestCase(unittest.TestCase):
     def start_control_plane(self, resources: list[dict], name: str = "control-plane"
                             ) -> ControlPlane:
         cp = ControlPlane(resources, name=name)
+        self._planes.append(cp)
+        self.addCleanup(cp.cleanup)
+        cp.start()
+        return cp
+
+    def start_store_control_plane(self, store_dir: str | None = None,
+                                  name: str = "control-plane") -> StoreControlPlane:
+        """A store-mode control plane, stopped (and its temporary directory removed)
+        after the test; ``store_dir`` is left alone."""
+        cp = StoreControlPlane(store_dir, name=name)
         self._planes.append(cp)
         self.addCleanup(cp.cleanup)
         cp.start()

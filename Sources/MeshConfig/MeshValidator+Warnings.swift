@@ -1,0 +1,94 @@
+extension MeshValidator {
+  /// Problems in a snapshot that do not make it invalid, as `.warning`s: mostly references
+  /// across resources that lead nowhere.
+  ///
+  /// - a VirtualService destination or mirror host that no ServiceEntry serves;
+  /// - a destination subset that no DestinationRule for that host defines;
+  /// - a destination port that the ServiceEntries serving the host do not declare;
+  /// - a DestinationRule whose host no ServiceEntry serves;
+  /// - a deprecated `mirrorPercent` ignored because `mirrorPercentage` is set too.
+  ///
+  /// Such configuration still loads (Envoy answers 503 for a route to a missing cluster, and
+  /// Istio accepts it too), hence warnings. A WorkloadEntry that no ServiceEntry selects is
+  /// fine. Hosts match exactly, as written: resolving short names against namespaces
+  /// (`httpbin` → `httpbin.default.svc.cluster.local`), wildcard hosts and `exportTo` are out
+  /// of scope.
+  public static func warnings(_ snapshot: MeshSnapshot) -> [ConfigError] {
+    let index = SnapshotIndex(snapshot)
+    var warnings: [ConfigError] = []
+    for resource in snapshot.sorted {
+      var findings = Findings(resource: resource.key.description)
+      let spec = FieldPath("spec")
+      switch resource.spec {
+      case .virtualService(let service):
+        for (routeIndex, route) in (service.http ?? []).enumerated() {
+          let path = spec.field("http").index(routeIndex)
+          for (destinationIndex, destination) in (route.route ?? []).enumerated() {
+            index.check(
+              destination.destination,
+              at: path.field("route").index(destinationIndex).field("destination"), &findings)
+          }
+          if let mirror = route.mirror {
+            index.check(mirror, at: path.field("mirror"), &findings)
+          }
+          if route.mirrorPercent != nil, route.mirrorPercentage != nil {
+            findings.warning(path.field("mirrorPercent"), "ignored because mirrorPercentage is set")
+          }
+          for (mirrorIndex, mirror) in (route.mirrors ?? []).enumerated() {
+            index.check(
+              mirror.destination, at: path.field("mirrors").index(mirrorIndex).field("destination"),
+              &findings)
+          }
+        }
+      case .destinationRule(let rule):
+        if !rule.host.isEmpty, index.ports[rule.host] == nil {
+          findings.warning(spec.field("host"), "no ServiceEntry serves host \(rule.host.debugDescription)")
+        }
+      case .serviceEntry, .workloadEntry:
+        break
+      }
+      warnings += findings.items
+    }
+    return warnings
+  }
+}
+
+/// What a snapshot serves, by host: the ports of its ServiceEntries and the subsets of its
+/// DestinationRules.
+private struct SnapshotIndex {
+  /// Port numbers declared for each host by the ServiceEntries listing it.
+  var ports: [String: Set<Int>] = [:]
+  /// Subset names defined for each host by the DestinationRules for it.
+  var subsets: [String: Set<String>] = [:]
+
+  init(_ snapshot: MeshSnapshot) {
+    for (_, entry) in snapshot.serviceEntries {
+      for host in entry.hosts {
+        ports[host, default: []].formUnion(entry.ports.map(\.number))
+      }
+    }
+    for (_, rule) in snapshot.destinationRules {
+      subsets[rule.host, default: []].formUnion((rule.subsets ?? []).map(\.name))
+    }
+  }
+
+  /// Warns about a destination's host, subset and port when nothing serves them.
+  func check(_ destination: Destination, at path: FieldPath, _ findings: inout Findings) {
+    let host = destination.host.debugDescription
+    if let declared = ports[destination.host] {
+      if let port = destination.port, !declared.contains(port.number) {
+        let list = declared.sorted().map(String.init).joined(separator: ", ")
+        findings.warning(
+          path.field("port").field("number"),
+          "no ServiceEntry for host \(host) declares port \(port.number) (declared: \(list))")
+      }
+    } else {
+      findings.warning(path.field("host"), "no ServiceEntry serves host \(host)")
+    }
+    if let subset = destination.subset, subsets[destination.host]?.contains(subset) != true {
+      findings.warning(
+        path.field("subset"),
+        "no DestinationRule for host \(host) defines subset \(subset.debugDescription)")
+    }
+  }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import NIOCore
+
+/// One line per request per upstream (primary and shadow) in Envoy's default format:
+/// `[START] "METHOD PATH PROTOCOL" CODE FLAGS RX TX DURATION UPSTREAM_TIME "XFF" "UA" "ID" "AUTHORITY" "UPSTREAM"`.
+final class AccessLog: Sendable {
+  private let handle: FileHandle?
+
+  /// Writes to `path`, or standard output when nil; `enabled: false` writes nothing.
+  init(path: String?, enabled: Bool = true) throws {
+    guard enabled else {
+      handle = nil
+      return
+    }
+    if let path {
+      if !FileManager.default.fileExists(atPath: path) {
+        FileManager.default.createFile(atPath: path, contents: nil)
+      }
+      guard let file = FileHandle(forWritingAtPath: path) else {
+        throw ProxyConfigError("cannot open access log '\(path)' for writing")
+      }
+      file.seekToEndOfFile()
+      handle = file
+    } else {
+      handle = FileHandle.standardOutput
+    }
+  }
+
+  struct Entry {
+    var start: Date
+    var method: String
+    var path: String
+    var code: Int
+    var flags: String
+    var bytesReceived: Int
+    var bytesSent: Int
+    var duration: Duration
+    var upstreamTime: Duration?
+    var forwardedFor: String?
+    var userAgent: String?
+    var requestID: String?
+    var authority: String?
+    var upstream: String?
+  }
+
+  private static let format = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+
+  func log(_ e: Entry) {
+    guard let handle else { return }
+    func quoted(_ s: String?) -> String { "\"\(s ?? "-")\"" }
+    func ms(_ d: Duration) -> Int { Int(d / .milliseconds(1)) }
+    let line =
+      "[\(Self.format.format(e.start))] \"\(e.method) \(e.path) HTTP/1.1\" \(e.code) \(e.flags.isEmpty ? "-" : e.flags) "
+      + "\(e.bytesReceived) \(e.bytesSent) \(ms(e.duration)) \(e.upstreamTime.map { String(ms($0)) } ?? "-") "
+      + "\(quoted(e.forwardedFor)) \(quoted(e.userAgent)) \(quoted(e.requestID)) \(quoted(e.authority)) \(quoted(e.upstream))\n"
+    handle.write(Data(line.utf8))
+  }
+}

@@ -1,0 +1,66 @@
+import Atomics
+
+/// Envoy-style counters of one cluster (`cluster.<name>.upstream_rq_total`, ...). Lock-free
+/// atomics, shared by every event loop; kept across configuration changes by name.
+final class ClusterStats: Sendable {
+  let name: String
+  let requestsTotal = ManagedAtomic<Int>(0)
+  let requests2xx = ManagedAtomic<Int>(0)
+  let requests3xx = ManagedAtomic<Int>(0)
+  let requests4xx = ManagedAtomic<Int>(0)
+  let requests5xx = ManagedAtomic<Int>(0)
+  let requestsActive = ManagedAtomic<Int>(0)
+  let requestTimeouts = ManagedAtomic<Int>(0)
+  let requestRetries = ManagedAtomic<Int>(0)
+  let connectionsTotal = ManagedAtomic<Int>(0)
+  let connectionsActive = ManagedAtomic<Int>(0)
+  let connectFailures = ManagedAtomic<Int>(0)
+  let noHealthyHost = ManagedAtomic<Int>(0)
+  /// Shadows (mirrored requests) sent to this cluster, dropped over the in-flight bound,
+  /// and failed (connect error, reset, timeout).
+  let shadowsSent = ManagedAtomic<Int>(0)
+  let shadowsDropped = ManagedAtomic<Int>(0)
+  let shadowsFailed = ManagedAtomic<Int>(0)
+
+  init(name: String) { self.name = name }
+
+  func record(status: Int) {
+    switch status {
+    case 200..<300: requests2xx.wrappingIncrement(ordering: .relaxed)
+    case 300..<400: requests3xx.wrappingIncrement(ordering: .relaxed)
+    case 400..<500: requests4xx.wrappingIncrement(ordering: .relaxed)
+    default: requests5xx.wrappingIncrement(ordering: .relaxed)
+    }
+  }
+
+  /// Every counter by its Envoy stat name suffix (`upstream_rq_total`, ...).
+  var counters: [(String, Int)] {
+    [
+      ("upstream_rq_total", requestsTotal), ("upstream_rq_2xx", requests2xx),
+      ("upstream_rq_3xx", requests3xx), ("upstream_rq_4xx", requests4xx),
+      ("upstream_rq_5xx", requests5xx), ("upstream_rq_active", requestsActive),
+      ("upstream_rq_timeout", requestTimeouts), ("upstream_rq_retry", requestRetries),
+      ("upstream_cx_total", connectionsTotal), ("upstream_cx_active", connectionsActive),
+      ("upstream_cx_connect_fail", connectFailures), ("upstream_cx_none_healthy", noHealthyHost),
+      ("upstream_rq_shadow_sent", shadowsSent), ("upstream_rq_shadow_dropped", shadowsDropped),
+      ("upstream_rq_shadow_failed", shadowsFailed),
+    ].map { ($0.0, $0.1.load(ordering: .relaxed)) }
+  }
+}
+
+/// Proxy-wide counters (`http.<listener>.*`, xDS updates).
+final class ProxyStats: Sendable {
+  let downstreamRequests = ManagedAtomic<Int>(0)
+  let noRoute = ManagedAtomic<Int>(0)
+  let noCluster = ManagedAtomic<Int>(0)
+  let xdsUpdatesAccepted = ManagedAtomic<Int>(0)
+  let xdsUpdatesRejected = ManagedAtomic<Int>(0)
+
+  var counters: [(String, Int)] {
+    [
+      ("http.downstream_rq_total", downstreamRequests), ("http.no_route", noRoute),
+      ("http.no_cluster", noCluster), ("control_plane.update_accepted", xdsUpdatesAccepted),
+      ("control_plane.update_rejected", xdsUpdatesRejected),
+    ].map { ($0.0, $0.1.load(ordering: .relaxed)) }
+  }
+}

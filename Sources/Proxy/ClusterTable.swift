@@ -1,0 +1,89 @@
+import Atomics
+import EnvoyAPI
+
+/// A cluster as the data plane uses it: endpoints, load balancing, connect timeout, stats.
+final class ClusterTable: Sendable {
+  enum Balancer: Sendable { case roundRobin, random, leastRequest }
+
+  /// One upstream host.
+  final class Endpoint: Sendable {
+    let host: String
+    let port: Int
+    let weight: Int
+    /// Requests in flight to this host (least request).
+    let active = ManagedAtomic<Int>(0)
+    var key: String { "\(host):\(port)" }
+
+    init(host: String, port: Int, weight: Int) {
+      self.host = host
+      self.port = port
+      self.weight = weight
+    }
+  }
+
+  let name: String
+  let endpoints: [Endpoint]
+  /// Endpoint indices repeated by weight (round robin and random honour weights).
+  private let weighted: [Int]
+  let balancer: Balancer
+  let connectTimeout: Duration
+  let stats: ClusterStats
+  private let cursor = ManagedAtomic<Int>(0)
+
+  init(
+    _ cluster: Envoy_Config_Cluster_V3_Cluster, assignment: Envoy_Config_Endpoint_V3_ClusterLoadAssignment?,
+    stats: ClusterStats
+  ) throws(ProxyConfigError) {
+    name = cluster.name
+    switch cluster.lbPolicy {
+    case .roundRobin: balancer = .roundRobin
+    case .random: balancer = .random
+    case .leastRequest: balancer = .leastRequest
+    default:
+      throw ProxyConfigError("cluster \(cluster.name): lb_policy \(cluster.lbPolicy) is not supported (use ROUND_ROBIN, RANDOM or LEAST_REQUEST)")
+    }
+    switch cluster.type {
+    case .static, .eds, .strictDns, .logicalDns: break
+    default: throw ProxyConfigError("cluster \(cluster.name): type \(cluster.type) is not supported")
+    }
+    connectTimeout = cluster.hasConnectTimeout ? cluster.connectTimeout.duration : .seconds(5)
+    var endpoints: [Endpoint] = []
+    for locality in assignment?.endpoints ?? [] {
+      for lb in locality.lbEndpoints where lb.healthStatus != .unhealthy && lb.healthStatus != .draining {
+        let address = lb.endpoint.address.socketAddress
+        guard case .portValue(let port)? = address.portSpecifier, port > 0, port < 65536 else {
+          throw ProxyConfigError("cluster \(cluster.name): endpoint \(address.address) has no valid port_value")
+        }
+        endpoints.append(Endpoint(
+          host: address.address, port: Int(port),
+          weight: lb.hasLoadBalancingWeight ? max(Int(lb.loadBalancingWeight.value), 1) : 1))
+      }
+    }
+    self.endpoints = endpoints
+    weighted = endpoints.indices.flatMap { Array(repeating: $0, count: min(endpoints[$0].weight, 128)) }
+    self.stats = stats
+  }
+
+  /// Picks an endpoint, or nil when there is none. `excluding` avoids a host that just
+  /// failed, when there is another.
+  func pick(excluding: Endpoint? = nil) -> Endpoint? {
+    guard !endpoints.isEmpty else { return nil }
+    if endpoints.count == 1 { return endpoints[0] }
+    var choice: Endpoint
+    switch balancer {
+    case .roundRobin:
+      choice = endpoints[weighted[cursor.loadThenWrappingIncrement(ordering: .relaxed) % weighted.count]]
+    case .random:
+      choice = endpoints[weighted[Int.random(in: 0..<weighted.count)]]
+    case .leastRequest:
+      // Power of two choices, as Envoy's default least request balancer.
+      let a = endpoints[Int.random(in: 0..<endpoints.count)]
+      let b = endpoints[Int.random(in: 0..<endpoints.count)]
+      choice = a.active.load(ordering: .relaxed) <= b.active.load(ordering: .relaxed) ? a : b
+    }
+    if let excluding, choice === excluding {
+      choice = endpoints[(endpoints.firstIndex { $0 === choice }! + 1) % endpoints.count]
+    }
+    return choice
+  }
+}

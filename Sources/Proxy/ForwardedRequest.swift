@@ -1,0 +1,326 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// One downstream request on its way upstream: route, mirrors, attempts with retries, the
+/// route timeout, and the response streamed back. Lives on the connection's event loop and
+/// uses the tables that were current when it started.
+final class ForwardedRequest: UpstreamResponder {
+  private unowned let handler: DownstreamHandler
+  private let context: ChannelHandlerContext
+  private let loop: LoopContext
+  private let config: ProxyConfig
+  private let head: HTTPRequestHead
+  private let body: ByteBuffer?
+  private let remoteAddress: String
+  private let started = Date()
+  private let startedAt = NIODeadline.now()
+  private let authority: String
+  private var requestID: String
+
+  private var route: RouteEntry?
+  private var cluster: ClusterTable?
+  private var upstreamHead: HTTPRequestHead?
+  private var endpoint: ClusterTable.Endpoint?
+  private var connection: UpstreamConnection?
+  private var retriesLeft = 0
+  private var discarding = false
+  private var headSent = false
+  private var finished = false
+  private var timer: Scheduled<Void>?
+  private var status = 0
+  private var bytesSent = 0
+  private var flags = ""
+  private var upstreamStart: NIODeadline?
+
+  init(handler: DownstreamHandler, context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer?, remoteAddress: String) {
+    self.handler = handler
+    self.context = context
+    self.loop = handler.loop
+    self.config = handler.loop.config
+    self.head = head
+    self.body = body
+    self.remoteAddress = remoteAddress
+    self.authority = head.headers.first(name: "host") ?? ""
+    self.requestID = head.headers.first(name: "x-request-id") ?? ""
+  }
+
+  /// Routes the request and sends it (and its shadows) upstream.
+  func start() {
+    guard let routeTable = config.listeners[handler.listener]?.routeTable,
+      let table = config.routeTables[routeTable],
+      let virtualHost = table.virtualHost(for: authority),
+      let route = virtualHost.route(method: head.method.rawValue, path: head.uri, headers: { self.head.headers[$0] })
+    else {
+      loop.stats.noRoute.wrappingIncrement(ordering: .relaxed)
+      respondLocally(status: .notFound, message: "no route for \(authority)\(head.uri)", flags: "NR")
+      return
+    }
+    self.route = route
+    if case .direct(let code) = route.action {
+      respondLocally(status: HTTPResponseStatus(statusCode: code), message: "", flags: "")
+      return
+    }
+    // One draw per request: the weighted split and every mirror policy use it (Envoy).
+    let random = UInt64.random(in: 0..<UInt64.max)
+    guard let clusterName = route.cluster(random: random), let cluster = config.clusters[clusterName] else {
+      loop.stats.noCluster.wrappingIncrement(ordering: .relaxed)
+      respondLocally(status: HTTPResponseStatus(statusCode: route.notFoundStatus), message: "cluster not found", flags: "NC")
+      return
+    }
+    self.cluster = cluster
+    if requestID.isEmpty { requestID = UUID().uuidString.lowercased() }
+    let upstream = upstreamRequest(route: route)
+    upstreamHead = upstream
+    retriesLeft = (route.retryPolicy ?? virtualHost.retryPolicy)?.numRetries ?? 0
+    if let timeout = route.timeout {
+      timer = loop.eventLoop.scheduleTask(in: timeout.timeAmount) { [self] in timedOut() }
+    }
+    sendShadows(route: route, virtualHost: virtualHost, table: table, random: random, upstream: upstream)
+    attempt()
+  }
+
+  /// The request as sent upstream: hop-by-hop headers removed, Envoy's forwarding headers
+  /// added, the route's header mutations and rewrites applied.
+  private func upstreamRequest(route: RouteEntry) -> HTTPRequestHead {
+    var headers = head.headers
+    let connectionTokens: [String] = headers[canonicalForm: "connection"].map { $0.lowercased() }
+    for name in ["connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"] + connectionTokens {
+      headers.remove(name: name)
+    }
+    headers.remove(name: "content-length")
+    if let body, body.readableBytes > 0 || head.headers.contains(name: "content-length") {
+      headers.add(name: "content-length", value: String(body.readableBytes))
+    } else if head.headers.contains(name: "content-length") {
+      headers.add(name: "content-length", value: "0")
+    }
+    if let forwarded = headers.first(name: "x-forwarded-for") {
+      headers.replaceOrAdd(name: "x-forwarded-for", value: forwarded + ", " + remoteAddress)
+    } else {
+      headers.add(name: "x-forwarded-for", value: remoteAddress)
+    }
+    if !headers.contains(name: "x-forwarded-proto") { headers.add(name: "x-forwarded-proto", value: "http") }
+    headers.replaceOrAdd(name: "x-request-id", value: requestID)
+    for name in route.requestHeadersToRemove { headers.remove(name: name) }
+    Self.apply(route.requestHeadersToAdd, to: &headers)
+    if let host = route.hostRewrite { headers.replaceOrAdd(name: "host", value: host) }
+    var uri = head.uri
+    if let rewrite = route.prefixRewrite {
+      switch route.pathMatch {
+      case .prefix(let prefix), .separatedPrefix(let prefix):
+        if uri.lowercased().hasPrefix(prefix.lowercased()) { uri = rewrite + uri.dropFirst(prefix.count) }
+      case .exact(let path):
+        if uri.lowercased().hasPrefix(path.lowercased()) { uri = rewrite + uri.dropFirst(path.count) }
+      case .regex: break
+      }
+    }
+    return HTTPRequestHead(version: .http1_1, method: head.method, uri: uri, headers: headers)
+  }
+
+  static func apply(_ mutations: [HeaderMutation], to headers: inout HTTPHeaders) {
+    for mutation in mutations {
+      if mutation.onlyIfAbsent {
+        if !headers.contains(name: mutation.name) { headers.add(name: mutation.name, value: mutation.value) }
+      } else if mutation.overwrite {
+        headers.replaceOrAdd(name: mutation.name, value: mutation.value)
+      } else {
+        headers.add(name: mutation.name, value: mutation.value)
+      }
+    }
+  }
+
+  /// Envoy's choice of policies: the route's, else the virtual host's, else the route
+  /// configuration's; each decided with the request's draw.
+  private func sendShadows(route: RouteEntry, virtualHost: VirtualHostTable, table: RouteTable, random: UInt64, upstream: HTTPRequestHead) {
+    let policies = !route.mirrorPolicies.isEmpty ? route.mirrorPolicies
+      : !virtualHost.mirrorPolicies.isEmpty ? virtualHost.mirrorPolicies : table.mirrorPolicies
+    for policy in policies where policy.fires(random: random, runtime: loop.runtime) {
+      guard let cluster = config.clusters[policy.cluster] else { continue }
+      var shadow = upstream
+      let host = upstream.headers.first(name: "host") ?? authority
+      shadow.headers.replaceOrAdd(name: "host", value: policy.shadowAuthority(host))
+      shadow.headers.replaceOrAdd(name: "x-envoy-internal", value: "true")
+      ShadowRequest.send(
+        context: loop, cluster: cluster, head: shadow, body: body, timeout: route.timeout,
+        log: logEntry(authority: policy.shadowAuthority(host)))
+    }
+  }
+
+  private func attempt(excluding failed: ClusterTable.Endpoint? = nil) {
+    guard let cluster, let upstreamHead else { return }
+    guard let endpoint = cluster.pick(excluding: failed) else {
+      cluster.stats.noHealthyHost.wrappingIncrement(ordering: .relaxed)
+      respondLocally(status: .serviceUnavailable, message: "no healthy upstream", flags: "UH")
+      return
+    }
+    self.endpoint = endpoint
+    discarding = false
+    cluster.stats.requestsTotal.wrappingIncrement(ordering: .relaxed)
+    cluster.stats.requestsActive.wrappingIncrement(ordering: .relaxed)
+    endpoint.active.wrappingIncrement(ordering: .relaxed)
+    upstreamStart = .now()
+    let pool = loop.pool(for: endpoint)
+    pool.acquire(connectTimeout: cluster.connectTimeout, stats: cluster.stats).hop(to: loop.eventLoop).whenComplete { [self] result in
+      switch result {
+      case .success(let connection):
+        guard !finished else {
+          pool.release(connection)
+          return
+        }
+        self.connection = connection
+        connection.send(head: upstreamHead, body: body, responder: self)
+      case .failure:
+        attemptEnded()
+        retryOrFail(flags: "UF", message: "upstream connect error or disconnect/reset before headers. reset reason: connection failure")
+      }
+    }
+  }
+
+  private func attemptEnded() {
+    cluster?.stats.requestsActive.wrappingDecrement(ordering: .relaxed)
+    endpoint?.active.wrappingDecrement(ordering: .relaxed)
+  }
+
+  private func retryOrFail(flags: String, message: String) {
+    guard !finished else { return }
+    if !headSent, retriesLeft > 0, route?.retryPolicy?.onConnectFailure ?? false {
+      retriesLeft -= 1
+      cluster?.stats.requestRetries.wrappingIncrement(ordering: .relaxed)
+      attempt(excluding: endpoint)
+      return
+    }
+    if headSent {
+      finish(keepAlive: false)
+    } else {
+      respondLocally(status: .serviceUnavailable, message: message, flags: flags)
+    }
+  }
+
+  func upstreamHead(_ response: HTTPResponseHead) {
+    guard !finished else { return }
+    let code = Int(response.status.code)
+    if retriesLeft > 0, route?.retryPolicy?.retries(status: code) ?? false {
+      discarding = true
+      return
+    }
+    status = code
+    cluster?.stats.record(status: code)
+    var headers = response.headers
+    for name in ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"] { headers.remove(name: name) }
+    if let route {
+      for name in route.responseHeadersToRemove { headers.remove(name: name) }
+      Self.apply(route.responseHeadersToAdd, to: &headers)
+    }
+    if let upstreamStart {
+      headers.replaceOrAdd(name: "x-envoy-upstream-service-time", value: String((NIODeadline.now() - upstreamStart).nanoseconds / 1_000_000))
+    }
+    if !keepAlive { headers.replaceOrAdd(name: "connection", value: "close") }
+    headSent = true
+    context.write(NIOAny(HTTPServerResponsePart.head(HTTPResponseHead(version: head.version, status: response.status, headers: headers))), promise: nil)
+  }
+
+  func upstreamBody(_ chunk: ByteBuffer) {
+    guard !finished, !discarding else { return }
+    bytesSent += chunk.readableBytes
+    context.writeAndFlush(NIOAny(HTTPServerResponsePart.body(.byteBuffer(chunk))), promise: nil)
+  }
+
+  func upstreamEnd() {
+    guard !finished else { return }
+    attemptEnded()
+    if let connection, let endpoint { loop.pool(for: endpoint).release(connection) }
+    connection = nil
+    if discarding {
+      retriesLeft -= 1
+      cluster?.stats.requestRetries.wrappingIncrement(ordering: .relaxed)
+      attempt()
+      return
+    }
+    finish(keepAlive: keepAlive)
+  }
+
+  /// The client asked to keep the connection and its listener still exists.
+  private var keepAlive: Bool { head.isKeepAlive && handler.mayKeepAlive }
+
+  func upstreamFailed(_ error: any Error) {
+    guard !finished else { return }
+    attemptEnded()
+    connection = nil
+    retryOrFail(flags: "UC", message: "upstream connect error or disconnect/reset before headers. reset reason: connection termination")
+  }
+
+  private func timedOut() {
+    guard !finished else { return }
+    cluster?.stats.requestTimeouts.wrappingIncrement(ordering: .relaxed)
+    if let connection {
+      connection.handler.responder = nil
+      connection.channel.close(promise: nil)
+      self.connection = nil
+      attemptEnded()
+    }
+    if headSent {
+      flags = "UT"
+      finish(keepAlive: false)
+    } else {
+      respondLocally(status: .gatewayTimeout, message: "upstream request timeout", flags: "UT")
+    }
+  }
+
+  /// The client went away: abandon the upstream exchange (shadows already sent go on).
+  func downstreamClosed() {
+    guard !finished else { return }
+    finished = true
+    timer?.cancel()
+    if let connection {
+      connection.handler.responder = nil
+      connection.channel.close(promise: nil)
+      attemptEnded()
+    }
+  }
+
+  /// Answers from the proxy itself (no route, no upstream, timeout, ...).
+  func respondLocally(status: HTTPResponseStatus, message: String, flags: String) {
+    guard !finished else { return }
+    self.status = Int(status.code)
+    self.flags = flags
+    let text = message.isEmpty ? "" : message + "\n"
+    var headers = HTTPHeaders([("content-type", "text/plain"), ("content-length", String(text.utf8.count))])
+    if !keepAlive { headers.add(name: "connection", value: "close") }
+    context.write(NIOAny(HTTPServerResponsePart.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
+    if !text.isEmpty {
+      bytesSent = text.utf8.count
+      context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(string: text)))), promise: nil)
+    }
+    headSent = true
+    finish(keepAlive: keepAlive)
+  }
+
+  private func finish(keepAlive: Bool) {
+    guard !finished else { return }
+    finished = true
+    timer?.cancel()
+    if keepAlive {
+      context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
+    } else {
+      context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil))).whenComplete { [context] _ in context.close(promise: nil) }
+    }
+    var entry = logEntry(authority: authority)
+    entry.code = status
+    entry.flags = flags
+    entry.bytesSent = bytesSent
+    entry.duration = .nanoseconds((NIODeadline.now() - startedAt).nanoseconds)
+    entry.upstreamTime = upstreamStart.map { .nanoseconds((NIODeadline.now() - $0).nanoseconds) }
+    entry.upstream = endpoint?.key
+    loop.accessLog.log(entry)
+    handler.finished(self, context: context, keepAlive: keepAlive)
+  }
+
+  private func logEntry(authority: String) -> AccessLog.Entry {
+    AccessLog.Entry(
+      start: started, method: head.method.rawValue, path: head.uri, code: 0, flags: "",
+      bytesReceived: body?.readableBytes ?? 0, bytesSent: 0, duration: .zero, upstreamTime: nil,
+      forwardedFor: upstreamHead?.headers.first(name: "x-forwarded-for") ?? remoteAddress,
+      userAgent: head.headers.first(name: "user-agent"), requestID: requestID, authority: authority,
+      upstream: nil)
+  }
+}

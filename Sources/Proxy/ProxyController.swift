@@ -1,0 +1,102 @@
+import Logging
+import NIOConcurrencyHelpers
+import XDS
+import XDSClient
+
+/// Takes configurations from the xDS client: compiles and checks them (a failure is a
+/// NACK naming the resource and the problem), binds listeners, then swaps the new tables
+/// in on every event loop.
+actor ProxyController: XDSConfigConsumer {
+  private let contexts: LoopContexts
+  private let listeners: ListenerManager
+  private let stats: ProxyStats
+  private let logger: Logger
+  private var clusterStats: [String: ClusterStats] = [:]
+  private var pending: ProxyConfig?
+  private(set) var current = ProxyConfig.empty
+  /// Values set with `POST /runtime_modify`, above every RTDS layer.
+  private(set) var adminRuntime: [String: String] = [:]
+  private(set) var runtime = Runtime()
+  private(set) var connected = false
+  private var layerOrder: [String]
+
+  init(contexts: LoopContexts, listeners: ListenerManager, stats: ProxyStats, runtimeLayers: [String], logger: Logger) {
+    self.contexts = contexts
+    self.listeners = listeners
+    self.stats = stats
+    self.layerOrder = runtimeLayers
+    self.logger = logger
+  }
+
+  /// Ready once a configuration with at least one listener is in force.
+  var ready: Bool { !current.listeners.isEmpty }
+
+  /// Stats of every cluster ever configured, by name.
+  var allClusterStats: [String: ClusterStats] { clusterStats }
+
+  func validate(_ candidate: XDSConfig, changed: ResourceType) async -> String? {
+    let config: ProxyConfig
+    do {
+      config = try ProxyConfig(candidate) { name in self.clusterStats(named: name) }
+    } catch {
+      return reject(error.description, changed)
+    }
+    if let failure = await listeners.prepare(config.listeners) {
+      return reject(failure, changed)
+    }
+    pending = config
+    return nil
+  }
+
+  private func reject(_ message: String, _ type: ResourceType) -> String {
+    stats.xdsUpdatesRejected.wrappingIncrement(ordering: .relaxed)
+    logger.warning("rejecting xDS update", metadata: ["type": "\(type.rawValue)", "reason": "\(message)"])
+    return message
+  }
+
+  private func clusterStats(named cluster: String) -> ClusterStats {
+    if let existing = clusterStats[cluster] { return existing }
+    let created = ClusterStats(name: cluster)
+    clusterStats[cluster] = created
+    return created
+  }
+
+  func apply(_ config: XDSConfig) async {
+    guard let next = pending, next.source == config else { return }
+    pending = nil
+    current = next
+    runtime = buildRuntime()
+    let runtime = self.runtime
+    await contexts.update { context in
+      context.config = next
+      context.runtime = runtime
+    }
+    await listeners.commit(next.listeners)
+    stats.xdsUpdatesAccepted.wrappingIncrement(ordering: .relaxed)
+    logger.info(
+      "xDS configuration applied",
+      metadata: [
+        "listeners": "\(next.listeners.count)", "routes": "\(next.routeTables.count)",
+        "clusters": "\(next.clusters.count)", "versions": "\(config.versions.map { "\($0.key.rawValue)=\($0.value)" }.sorted())",
+      ])
+  }
+
+  func connectionStateChanged(connected: Bool) async {
+    self.connected = connected
+    logger.info(connected ? "connected to the control plane" : "disconnected from the control plane; serving the last configuration")
+  }
+
+  /// Sets (or, with nil, removes) an admin runtime value; takes effect on the next request.
+  func setRuntime(_ key: String, _ value: String?) async {
+    adminRuntime[key] = value
+    runtime = buildRuntime()
+    let runtime = self.runtime
+    await contexts.update { $0.runtime = runtime }
+  }
+
+  private func buildRuntime() -> Runtime {
+    let layers = current.source.runtimes
+    let ordered = layerOrder.compactMap { layers[$0] } + layers.keys.sorted().filter { !layerOrder.contains($0) }.map { layers[$0]! }
+    return Runtime(layers: ordered, admin: adminRuntime)
+  }
+}

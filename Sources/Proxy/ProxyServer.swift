@@ -1,0 +1,84 @@
+import EnvoyAPI
+import Hummingbird
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import XDSClient
+
+/// The bundled proxy: an xDS-driven HTTP/1.1 proxy that routes, splits and mirrors as
+/// Envoy does with the same resources.
+public struct ProxyServer: Service {
+  /// What to connect to and where to serve.
+  public struct Configuration: Sendable {
+    public var xdsHost: String
+    public var xdsPort: Int
+    public var nodeID: String
+    public var nodeCluster: String
+    public var adminHost: String
+    public var adminPort: Int
+    /// The access log file; nil writes to standard output.
+    public var accessLogPath: String?
+    public var accessLogEnabled = true
+    /// RTDS layers to subscribe to, lowest priority first.
+    public var runtimeLayers: [String] = ["shadowplane"]
+    /// Event loop threads (listeners, upstream connections, shadows).
+    public var threads = System.coreCount
+
+    public init(xdsHost: String, xdsPort: Int, nodeID: String, nodeCluster: String, adminHost: String, adminPort: Int) {
+      self.xdsHost = xdsHost
+      self.xdsPort = xdsPort
+      self.nodeID = nodeID
+      self.nodeCluster = nodeCluster
+      self.adminHost = adminHost
+      self.adminPort = adminPort
+    }
+  }
+
+  let configuration: Configuration
+  let logger: Logger
+
+  public init(configuration: Configuration, logger: Logger = Logger(label: "shadowplane.proxy")) {
+    self.configuration = configuration
+    self.logger = logger
+  }
+
+  public func run() async throws {
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: max(configuration.threads, 1))
+    let accessLog = try AccessLog(path: configuration.accessLogPath, enabled: configuration.accessLogEnabled)
+    let stats = ProxyStats()
+    let contexts = LoopContexts(group: group) { loop in
+      LoopContext(eventLoop: loop, config: .empty, runtime: Runtime(), limits: ProxyLimits(), accessLog: accessLog, stats: stats)
+    }
+    let listeners = ListenerManager(group: group, contexts: contexts)
+    let controller = ProxyController(
+      contexts: contexts, listeners: listeners, stats: stats, runtimeLayers: configuration.runtimeLayers,
+      logger: logger)
+    var node = Envoy_Config_Core_V3_Node()
+    node.id = configuration.nodeID
+    node.cluster = configuration.nodeCluster
+    node.userAgentName = "shadowplane-proxy"
+    node.userAgentVersion = "0.1.0"
+    var clientConfiguration = XDSClientConfiguration(host: configuration.xdsHost, port: configuration.xdsPort, node: node)
+    clientConfiguration.runtimeLayers = configuration.runtimeLayers
+    let client = ADSClient(configuration: clientConfiguration, consumer: controller, logger: logger)
+    let admin = ProxyAdmin(controller: controller, client: client, stats: stats)
+    let logger = self.logger
+    let app = Application(
+      router: admin.router(),
+      configuration: .init(address: .hostname(configuration.adminHost, port: configuration.adminPort), serverName: "shadowplane-proxy"),
+      onServerRunning: { channel in
+        logger.info("proxy admin listening on \(channel.localAddress?.ipAddress ?? "?"):\(channel.localAddress?.port ?? 0)")
+      },
+      logger: Logger(label: "shadowplane.proxy.admin"))
+    logger.info("proxy starting", metadata: ["node": "\(node.id)", "xds": "\(configuration.xdsHost):\(configuration.xdsPort)", "threads": "\(configuration.threads)"])
+    do {
+      try await withThrowingDiscardingTaskGroup { tasks in
+        tasks.addTask { try await cancelWhenGracefulShutdown { try await client.run() } }
+        tasks.addTask { try await app.run() }
+      }
+    } catch is CancellationError {}
+    await listeners.shutdown()
+    try await group.shutdownGracefully()
+  }
+}

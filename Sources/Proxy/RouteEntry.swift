@@ -1,0 +1,147 @@
+import EnvoyAPI
+
+/// A compiled Route: its match and what to do with a matching request.
+struct RouteEntry: Sendable {
+  enum PathMatch: Sendable {
+    case prefix(String)
+    case exact(String)
+    case regex(CompiledRegex)
+    case separatedPrefix(String)
+  }
+
+  enum Action: Sendable {
+    case cluster(String)
+    /// Cumulative weights: a draw in 0..<total picks the first entry whose bound exceeds it.
+    case weighted([(cluster: String, upTo: UInt64)], total: UInt64)
+    case direct(status: Int)
+  }
+
+  let name: String
+  let pathMatch: PathMatch
+  let caseSensitive: Bool
+  let headers: [HeaderMatch]
+  let action: Action
+  let prefixRewrite: String?
+  let hostRewrite: String?
+  /// nil: no timeout (Envoy: 0 disables); Envoy's default is 15 s when unset.
+  let timeout: Duration?
+  let retryPolicy: RetryPolicy?
+  let mirrorPolicies: [MirrorPolicy]
+  let requestHeadersToAdd: [HeaderMutation]
+  let requestHeadersToRemove: [String]
+  let responseHeadersToAdd: [HeaderMutation]
+  let responseHeadersToRemove: [String]
+  let notFoundStatus: Int
+
+  init(_ route: Envoy_Config_Route_V3_Route, path where_: String) throws(ProxyConfigError) {
+    name = route.name
+    let match = route.match
+    caseSensitive = match.hasCaseSensitive ? match.caseSensitive.value : true
+    switch match.pathSpecifier {
+    case .prefix(let prefix): pathMatch = .prefix(caseSensitive ? prefix : prefix.lowercased())
+    case .path(let path): pathMatch = .exact(caseSensitive ? path : path.lowercased())
+    case .safeRegex(let regex): pathMatch = .regex(try CompiledRegex(regex.regex, at: where_ + ".match.safe_regex"))
+    case .pathSeparatedPrefix(let prefix): pathMatch = .separatedPrefix(prefix)
+    case nil: throw ProxyConfigError("\(where_).match: a path specifier (prefix, path or safe_regex) is required")
+    }
+    headers = try match.headers.enumerated().map { index, header throws(ProxyConfigError) in
+      try HeaderMatch(header, at: "\(where_).match.headers[\(index)]")
+    }
+    guard case .route(let action)? = route.action else {
+      if case .directResponse(let direct)? = route.action {
+        self.action = .direct(status: Int(direct.status))
+        prefixRewrite = nil; hostRewrite = nil; timeout = nil; retryPolicy = nil; mirrorPolicies = []
+        requestHeadersToAdd = []; requestHeadersToRemove = []; responseHeadersToAdd = []; responseHeadersToRemove = []
+        notFoundStatus = 503
+        return
+      }
+      throw ProxyConfigError("\(where_): only route and direct_response actions are supported by this proxy")
+    }
+    switch action.clusterSpecifier {
+    case .cluster(let name): self.action = .cluster(name)
+    case .weightedClusters(let weighted):
+      var bound: UInt64 = 0
+      var entries: [(cluster: String, upTo: UInt64)] = []
+      for entry in weighted.clusters where entry.weight.value > 0 {
+        bound += UInt64(entry.weight.value)
+        entries.append((entry.name, bound))
+      }
+      guard bound > 0 else { throw ProxyConfigError("\(where_).route.weighted_clusters: the weights sum to 0") }
+      self.action = .weighted(entries, total: bound)
+    case .clusterHeader:
+      throw ProxyConfigError("\(where_).route.cluster_header: not supported by this proxy")
+    case nil:
+      throw ProxyConfigError("\(where_).route: a cluster or weighted_clusters is required")
+    }
+    prefixRewrite = action.prefixRewrite.isEmpty ? nil : action.prefixRewrite
+    if case .hostRewriteLiteral(let host)? = action.hostRewriteSpecifier { hostRewrite = host } else { hostRewrite = nil }
+    if action.hasTimeout {
+      let value = action.timeout.duration
+      timeout = value == .zero ? nil : value
+    } else {
+      timeout = .seconds(15)
+    }
+    retryPolicy = action.hasRetryPolicy ? RetryPolicy(action.retryPolicy) : nil
+    mirrorPolicies = try action.requestMirrorPolicies.map { policy throws(ProxyConfigError) in try MirrorPolicy(policy) }
+    requestHeadersToAdd = route.requestHeadersToAdd.map(HeaderMutation.init)
+    requestHeadersToRemove = route.requestHeadersToRemove.map { $0.lowercased() }
+    responseHeadersToAdd = route.responseHeadersToAdd.map(HeaderMutation.init)
+    responseHeadersToRemove = route.responseHeadersToRemove.map { $0.lowercased() }
+    notFoundStatus =
+      switch action.clusterNotFoundResponseCode {
+      case .notFound: 404
+      case .internalServerError: 500
+      default: 503
+      }
+  }
+
+  /// Whether the request matches: path (without the query), then every header matcher.
+  func matches(method: String, path fullPath: String, headers lookup: (String) -> [String]) -> Bool {
+    var path = Substring(fullPath)
+    if let query = path.firstIndex(where: { $0 == "?" || $0 == "#" }) { path = path[..<query] }
+    let subject = caseSensitive ? String(path) : path.lowercased()
+    let pathOK: Bool
+    switch pathMatch {
+    case .prefix(let prefix): pathOK = subject.hasPrefix(prefix)
+    case .exact(let exact): pathOK = subject == exact
+    case .regex(let regex): pathOK = regex.wholeMatch(String(path))
+    case .separatedPrefix(let prefix):
+      pathOK = subject == prefix || subject.hasPrefix(prefix.hasSuffix("/") ? prefix : prefix + "/")
+    }
+    guard pathOK else { return false }
+    return headers.allSatisfy { $0.matches(method: method, lookup) }
+  }
+
+  /// The cluster for a request, given a random draw for weighted splits.
+  func cluster(random: UInt64) -> String? {
+    switch action {
+    case .cluster(let name): return name
+    case .weighted(let entries, let total):
+      let point = random % total
+      return entries.first { point < $0.upTo }?.cluster
+    case .direct: return nil
+    }
+  }
+}
+
+/// A header to add to a request or response.
+struct HeaderMutation: Sendable, Equatable {
+  let name: String
+  let value: String
+  /// true: replace any existing value; false: append another.
+  let overwrite: Bool
+  let onlyIfAbsent: Bool
+
+  init(_ option: Envoy_Config_Core_V3_HeaderValueOption) {
+    name = option.header.key.lowercased()
+    value = option.header.value
+    switch option.appendAction {
+    case .overwriteIfExistsOrAdd, .overwriteIfExists: overwrite = true; onlyIfAbsent = false
+    case .addIfAbsent: overwrite = false; onlyIfAbsent = true
+    default:
+      // The deprecated `append` wins when set (false means overwrite).
+      overwrite = option.hasAppend ? !option.append.value : false
+      onlyIfAbsent = false
+    }
+  }
+}

@@ -1,0 +1,115 @@
+import NIOCore
+import NIOHTTP1
+
+/// A mirrored copy of a request: sent to the mirror cluster, its response read and
+/// discarded. Fire and forget: nothing about it reaches the client, and it is bounded per
+/// loop (dropped and counted beyond the bound). Lives on one event loop.
+final class ShadowRequest: UpstreamResponder {
+  private let context: LoopContext
+  private let cluster: ClusterTable
+  private let endpoint: ClusterTable.Endpoint
+  private let head: HTTPRequestHead
+  private let body: ByteBuffer?
+  private let timeout: Duration?
+  private var connection: UpstreamConnection?
+  private var timer: Scheduled<Void>?
+  private var status = 0
+  private var bytesReceived = 0
+  private var finished = false
+  private let startedAt = NIODeadline.now()
+  private let log: AccessLog.Entry
+
+  /// Starts a shadow unless the loop is at its bound (then counts a drop).
+  static func send(
+    context: LoopContext, cluster: ClusterTable, head: HTTPRequestHead, body: ByteBuffer?, timeout: Duration?,
+    log: AccessLog.Entry
+  ) {
+    guard context.shadowsInFlight < context.limits.maxShadowsPerLoop else {
+      cluster.stats.shadowsDropped.wrappingIncrement(ordering: .relaxed)
+      return
+    }
+    guard let endpoint = cluster.pick() else {
+      cluster.stats.noHealthyHost.wrappingIncrement(ordering: .relaxed)
+      cluster.stats.shadowsFailed.wrappingIncrement(ordering: .relaxed)
+      return
+    }
+    let shadow = ShadowRequest(context: context, cluster: cluster, endpoint: endpoint, head: head, body: body, timeout: timeout, log: log)
+    shadow.start()
+  }
+
+  private init(
+    context: LoopContext, cluster: ClusterTable, endpoint: ClusterTable.Endpoint, head: HTTPRequestHead, body: ByteBuffer?,
+    timeout: Duration?, log: AccessLog.Entry
+  ) {
+    self.context = context
+    self.cluster = cluster
+    self.endpoint = endpoint
+    self.head = head
+    self.body = body
+    self.timeout = timeout
+    self.log = log
+  }
+
+  private func start() {
+    context.shadowsInFlight += 1
+    cluster.stats.shadowsSent.wrappingIncrement(ordering: .relaxed)
+    cluster.stats.requestsTotal.wrappingIncrement(ordering: .relaxed)
+    cluster.stats.requestsActive.wrappingIncrement(ordering: .relaxed)
+    if let timeout {
+      timer = context.eventLoop.scheduleTask(in: timeout.timeAmount) { [self] in
+        cluster.stats.requestTimeouts.wrappingIncrement(ordering: .relaxed)
+        fail(closing: true)
+      }
+    }
+    let pool = context.pool(for: endpoint)
+    pool.acquire(connectTimeout: cluster.connectTimeout, stats: cluster.stats).hop(to: context.eventLoop).whenComplete { [self] result in
+      switch result {
+      case .success(let connection):
+        guard !finished else {
+          pool.release(connection)
+          return
+        }
+        self.connection = connection
+        connection.send(head: head, body: body, responder: self)
+      case .failure:
+        fail(closing: false)
+      }
+    }
+  }
+
+  func upstreamHead(_ head: HTTPResponseHead) { status = Int(head.status.code) }
+  func upstreamBody(_ body: ByteBuffer) { bytesReceived += body.readableBytes }
+
+  func upstreamEnd() {
+    guard !finished else { return }
+    cluster.stats.record(status: status)
+    finish()
+    if let connection { context.pool(for: endpoint).release(connection) }
+  }
+
+  func upstreamFailed(_ error: any Error) { fail(closing: false) }
+
+  private func fail(closing: Bool) {
+    guard !finished else { return }
+    cluster.stats.shadowsFailed.wrappingIncrement(ordering: .relaxed)
+    if status == 0 { status = 503 }
+    finish()
+    if closing, let connection {
+      connection.handler.responder = nil
+      connection.channel.close(promise: nil)
+    }
+  }
+
+  private func finish() {
+    finished = true
+    timer?.cancel()
+    context.shadowsInFlight -= 1
+    cluster.stats.requestsActive.wrappingDecrement(ordering: .relaxed)
+    var entry = log
+    entry.code = status
+    entry.bytesSent = bytesReceived
+    entry.duration = .nanoseconds((NIODeadline.now() - startedAt).nanoseconds)
+    entry.upstream = endpoint.key
+    context.accessLog.log(entry)
+  }
+}

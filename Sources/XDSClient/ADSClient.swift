@@ -1,0 +1,204 @@
+import EnvoyAPI
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import Logging
+import XDS
+
+/// A state-of-the-world ADS client: one `StreamAggregatedResources` stream to the control
+/// plane, every resource type over it, ACK or NACK per response, and reconnects with
+/// jittered exponential backoff.
+///
+/// The protocol logic lives in ``ADSClientStateMachine``; this actor drives it: it feeds
+/// the stream's responses in one at a time, asks the ``XDSConfigConsumer`` for a verdict on
+/// each candidate, applies the accepted ones and writes the requests. The last accepted
+/// configuration stays in force across disconnects.
+public actor ADSClient {
+  typealias DiscoveryRequest = Envoy_Service_Discovery_V3_DiscoveryRequest
+  typealias DiscoveryResponse = Envoy_Service_Discovery_V3_DiscoveryResponse
+
+  /// Where the client connects and how it retries.
+  public nonisolated let configuration: XDSClientConfiguration
+  private let consumer: any XDSConfigConsumer
+  private let logger: Logger
+  private var machine: ADSClientStateMachine
+  private var counters = XDSClientStats()
+  private var running = false
+
+  /// Creates a client; nothing connects until ``run()``.
+  public init(
+    configuration: XDSClientConfiguration, consumer: some XDSConfigConsumer, logger: Logger
+  ) {
+    self.configuration = configuration
+    self.consumer = consumer
+    self.logger = logger
+    self.machine = ADSClientStateMachine(
+      node: configuration.node, runtimeLayers: configuration.runtimeLayers)
+  }
+
+  /// The last accepted configuration (empty before the first accepted response).
+  public var config: XDSConfig { machine.config }
+
+  /// Counters: updates accepted and rejected per type, connects, disconnects.
+  public var stats: XDSClientStats { counters }
+
+  /// Connects, subscribes and keeps the stream up, reconnecting after each failure, until
+  /// the calling task is cancelled; then returns.
+  ///
+  /// Throws only when the client cannot be set up (an unresolvable address) or is
+  /// already running.
+  public func run() async throws {
+    let host = configuration.host
+    let port = configuration.port
+    let target: any ResolvableTarget =
+      if host.contains(":") {
+        .ipv6(address: host, port: port)
+      } else if host.split(separator: ".").count == 4, host.allSatisfy({ $0.isNumber || $0 == "." }) {
+        .ipv4(address: host, port: port)
+      } else {
+        .dns(host: host, port: port)
+      }
+    let backoff = HTTP2ClientTransport.Config.Backoff(
+      initial: configuration.initialBackoff, max: configuration.maxBackoff, multiplier: 2,
+      jitter: 0.2)
+    let transport = try HTTP2ClientTransport.Posix(
+      target: target, transportSecurity: .plaintext,
+      config: .defaults { $0.backoff = backoff })
+    try await run(transport: transport)
+  }
+
+  /// ``run()`` over any gRPC transport (tests use the in-process one).
+  func run(transport: some ClientTransport) async throws {
+    guard !running else {
+      throw RPCError(code: .failedPrecondition, message: "the ADS client is already running")
+    }
+    running = true
+    defer { running = false }
+    var backoff = ReconnectBackoff(
+      initial: configuration.initialBackoff, maximum: configuration.maxBackoff)
+    var random = SystemRandomNumberGenerator()
+    var options = CallOptions.defaults
+    options.maxResponseMessageBytes = configuration.maxResponseBytes
+    try await withGRPCClient(transport: transport) { client in
+      let ads = Envoy_Service_Discovery_V3_AggregatedDiscoveryService.Client(wrapping: client)
+      while !Task.isCancelled {
+        await runStream(ads, options: options)
+        if machine.streamReceivedResponse { backoff.reset() }
+        let delay = backoff.next(using: &random)
+        logger.debug(
+          "ADS reconnect scheduled",
+          metadata: ["delay": "\(delay)", "attempt": "\(backoff.attempts)"])
+        do {
+          try await Task.sleep(for: delay)  // the backoff timer
+        } catch {
+          break  // cancelled
+        }
+      }
+    }
+  }
+
+  /// Runs one stream until it ends.
+  private func runStream<Transport: ClientTransport>(
+    _ ads: Envoy_Service_Discovery_V3_AggregatedDiscoveryService.Client<Transport>,
+    options: CallOptions
+  ) async {
+    let (outbound, writer) = AsyncStream.makeStream(of: DiscoveryRequest.self)
+    // The subscriptions are queued before the RPC starts and written as soon as it opens.
+    perform(requestsOnly: machine.connected(), writer: writer)
+    do {
+      try await ads.streamAggregatedResources(options: options) { stream in
+        for await request in outbound { try await stream.write(request) }
+      } onResponse: { response in
+        defer { writer.finish() }
+        try await self.receive(response, writer: writer)
+      }
+      logger.warning("ADS stream closed by the server", metadata: endpoint)
+    } catch {
+      if !Task.isCancelled {
+        var metadata = endpoint
+        metadata["error"] = "\(error)"
+        logger.warning("ADS stream failed", metadata: metadata)
+      }
+    }
+    writer.finish()
+    machine.disconnected()
+    if counters.connected {
+      counters.connected = false
+      counters.disconnects += 1
+      await consumer.connectionStateChanged(connected: false)
+    }
+  }
+
+  /// Handles the server's answer to the RPC: its headers (connected), then each response.
+  private func receive(
+    _ response: StreamingClientResponse<DiscoveryResponse>,
+    writer: AsyncStream<DiscoveryRequest>.Continuation
+  ) async throws {
+    if case .success = response.accepted {
+      counters.connected = true
+      counters.connects += 1
+      logger.info("ADS stream open", metadata: endpoint)
+      await consumer.connectionStateChanged(connected: true)
+    }
+    for try await message in response.messages {
+      logger.debug(
+        "ADS response",
+        metadata: [
+          "type": "\(message.typeURL)", "version": "\(message.versionInfo)",
+          "nonce": "\(message.nonce)", "resources": "\(message.resources.count)",
+        ])
+      var actions = machine.received(message)
+      while !actions.isEmpty {
+        actions = await perform(actions, writer: writer)
+      }
+    }
+  }
+
+  /// Carries out `actions`; returns the actions of the consumer's verdict, if one was asked.
+  private func perform(
+    _ actions: [ADSClientStateMachine.Action],
+    writer: AsyncStream<DiscoveryRequest>.Continuation
+  ) async -> [ADSClientStateMachine.Action] {
+    var next: [ADSClientStateMachine.Action] = []
+    for action in actions {
+      switch action {
+      case .send(let request):
+        writer.yield(request)
+      case .validate(let candidate, let type):
+        let rejection = await consumer.validate(candidate, changed: type)
+        next += machine.validated(rejection: rejection)
+      case .apply(let config, let type):
+        await consumer.apply(config)
+        let version = config.versions[type] ?? ""
+        counters[type].accepted += 1
+        counters[type].lastAcceptedVersion = version
+        logger.info(
+          "xDS update accepted",
+          metadata: [
+            "type": "\(type.rawValue)", "version": "\(version)",
+            "resources": "\(config.names(of: type).count)",
+          ])
+      case .rejected(let type, let version, let message):
+        counters[type].rejected += 1
+        counters[type].lastRejection = message
+        logger.warning(
+          "xDS update rejected",
+          metadata: ["type": "\(type.rawValue)", "version": "\(version)", "error": "\(message)"])
+      case .ignored(let typeURL, let reason):
+        logger.notice("xDS response ignored", metadata: ["type": "\(typeURL)", "reason": "\(reason)"])
+      }
+    }
+    return next
+  }
+
+  /// Writes the requests among `actions` (the initial subscriptions hold nothing else).
+  private func perform(
+    requestsOnly actions: [ADSClientStateMachine.Action],
+    writer: AsyncStream<DiscoveryRequest>.Continuation
+  ) {
+    for case .send(let request) in actions { writer.yield(request) }
+  }
+
+  private var endpoint: Logger.Metadata {
+    ["server": "\(configuration.host):\(configuration.port)", "node": "\(configuration.node.id)"]
+  }
+}
