@@ -123,10 +123,11 @@ let package = Package(
       ],
       swiftSettings: strict
     ),
+    .target(name: "CSignalMask"),
     .executableTarget(
       name: "shadowplane",
       dependencies: [
-        "ControlPlane", "Proxy",
+        "ControlPlane", "Proxy", "CSignalMask",
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),

@@ -47,21 +47,12 @@ public actor ADSClient {
   /// Throws only when the client cannot be set up (an unresolvable address) or is
   /// already running.
   public func run() async throws {
-    let host = configuration.host
-    let port = configuration.port
-    let target: any ResolvableTarget =
-      if host.contains(":") {
-        .ipv6(address: host, port: port)
-      } else if host.split(separator: ".").count == 4, host.allSatisfy({ $0.isNumber || $0 == "." }) {
-        .ipv4(address: host, port: port)
-      } else {
-        .dns(host: host, port: port)
-      }
     let backoff = HTTP2ClientTransport.Config.Backoff(
       initial: configuration.initialBackoff, max: configuration.maxBackoff, multiplier: 2,
       jitter: 0.2)
     let transport = try HTTP2ClientTransport.Posix(
-      target: target, transportSecurity: .plaintext,
+      target: Self.target(host: configuration.host, port: configuration.port),
+      transportSecurity: .plaintext,
       config: .defaults { $0.backoff = backoff })
     try await run(transport: transport)
   }
@@ -184,7 +175,8 @@ public actor ADSClient {
           "xDS update rejected",
           metadata: ["type": "\(type.rawValue)", "version": "\(version)", "error": "\(message)"])
       case .ignored(let typeURL, let reason):
-        logger.notice("xDS response ignored", metadata: ["type": "\(typeURL)", "reason": "\(reason)"])
+        logger.notice(
+          "xDS response ignored", metadata: ["type": "\(typeURL)", "reason": "\(reason)"])
       }
     }
     return next
@@ -196,6 +188,19 @@ public actor ADSClient {
     writer: AsyncStream<DiscoveryRequest>.Continuation
   ) {
     for case .send(let request) in actions { writer.yield(request) }
+  }
+
+  /// The resolver target for `host`: an IP literal as it is, anything else through DNS.
+  private static func target(host: String, port: Int) -> any ResolvableTarget {
+    if host.contains(":") { return .ipv6(address: host, port: port) }
+    let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+    let isIPv4 =
+      parts.count == 4
+      && parts.allSatisfy { part in
+        !part.isEmpty && part.allSatisfy { ("0"..."9").contains($0) } && UInt8(part) != nil
+      }
+    if isIPv4 { return .ipv4(address: host, port: port) }
+    return .dns(host: host, port: port)
   }
 
   private var endpoint: Logger.Metadata {

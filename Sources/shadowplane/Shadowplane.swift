@@ -1,7 +1,7 @@
 import ArgumentParser
 
 /// The `shadowplane` command: control plane, proxy and operator tooling.
-@main
+
 struct Shadowplane: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "shadowplane",

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the Python interop tests against a built shadowplane binary, each with its venv:
-#   test_grpc_xds_client.py and test_ads_protocol.py with .venv-interop (grpcio, xds-protos),
-#   test_envoy_rules.py with .venv-pgv (protoc-gen-validate, xds-protos).
+#   test_grpc_xds_client.py, test_ads_protocol.py, test_store_e2e.py and
+#   test_store_rejections.py with .venv-interop (grpcio, xds-protos),
+#   test_envoy_rules.py and test_envoy_rules_manifests.py with .venv-pgv
+#   (protoc-gen-validate, xds-protos).
 # Environment: SHADOWPLANE_BIN (default <repo>/.build/debug/shadowplane),
 #   INTEROP_VENV and PGV_VENV to use other venvs.
 # Prints PASS/FAIL per test file; exits non-zero if any failed.
@@ -39,7 +41,10 @@ run() {
 
 run "$interop_py" test_grpc_xds_client.py
 run "$interop_py" test_ads_protocol.py
+run "$interop_py" test_store_e2e.py
+run "$interop_py" test_store_rejections.py
 run "$pgv_py" test_envoy_rules.py
+run "$pgv_py" test_envoy_rules_manifests.py
 
 if [ "$failed" -ne 0 ]; then
   echo "$failed interop test file(s) failed"

@@ -114,7 +114,8 @@ def mirror_state(resp):
     return first.route.cluster, fractions
 
 
-class StoreE2ETest(harness.InteropTestCase):
+class StoreTestCase(harness.InteropTestCase):
+    """A temporary store directory (outliving each control plane) and ADS clients."""
 
     def setUp(self) -> None:
         super().setUp()
@@ -134,6 +135,9 @@ class StoreE2ETest(harness.InteropTestCase):
             rds = latest.get("RDS")
             return rds is not None and rds.resources and mirror_state(rds) == expected
         return check
+
+
+class StoreE2ETest(StoreTestCase):
 
     # (a) ---------------------------------------------------------------------------------
 
@@ -236,6 +240,8 @@ class StoreE2ETest(harness.InteropTestCase):
         c.stream.expect_silence(SILENCE, "the file edits were ACKed")
 
         # 4. Garbage in the file: logged, ignored; the last good version keeps serving.
+        # Saved by rename: an in-place save can currently lose the resource (see
+        # StoreKnownBugsTest.test_d), which would make this step flaky.
         resources_before = cp.resources_bytes()
         status_before = cp.latest_stream("store-e2e-a")
         harness.write_file_atomically(vs_path, b"spec: [this is not: valid yaml\n\t- {")
@@ -326,6 +332,62 @@ class StoreE2ETest(harness.InteropTestCase):
         self.assertTrue(any(r.get("name") == "httpbin:8000" for r in resources),
                         "the api_listener httpbin:8000 is missing from /api/v1/resources")
 
+
+class StoreKnownBugsTest(StoreTestCase):
+    """Known server bugs, reproduced every time. Everything up to the buggy behaviour is
+    asserted as usual; the buggy behaviour itself skips the test with "KNOWN BUG" (so the
+    run stays green and says so), and the test passes once the bug is fixed."""
+
+    def test_c_in_place_save_does_not_drop_the_resource(self) -> None:
+        """An in-place save (truncate, then write) must not drop the resource meanwhile.
+
+        KNOWN BUG: the store reads the empty file in between as "no resources" and
+        publishes a revision without the VirtualService, so every client briefly gets the
+        routes without it (here its mirror policy is dropped). Step (a) sees the same now
+        and then with a single-buffer overwrite; here the gap between truncation and write
+        is made wide enough to hit it every time."""
+        cp = self.start_store_control_plane(self.store)
+        cp.apply_ok(scenario("12-virtualservice-mirror-50.yaml"))
+        c = self.client(cp, "store-e2e-c")
+        c.subscribe_all()
+        mirror_50 = (V1, [(V2, 500000, "MILLION", "mirror.default.httpbin.http0.0")])
+        c.pump(self.rds_is(mirror_50), what="RDS with the 50 % mirror")
+        mirror_100 = (V1, [(V2, 1000000, "MILLION", "mirror.default.httpbin.http0.0")])
+        with open(os.path.join(self.store, VS_FILE), "wb") as f:
+            f.flush()  # truncated: the file is empty for a moment, as during a save
+            time.sleep(0.3)
+            f.write(harness.read_manifest("11-virtualservice-mirror.yaml").encode())
+        got = c.pump(self.rds_is(mirror_100), what="RDS with the 100 % mirror")
+        transient = [describe(r) for r in got if r.type_url == harness.TYPE_URLS["RDS"]
+                     and mirror_state(r) is None]
+        if transient:
+            self.skipTest("KNOWN BUG: RDS pushed without the VirtualService route while the "
+                          f"store file was being saved in place: {transient}")
+
+
+    def test_d_in_place_invalid_save_keeps_the_last_good_version(self) -> None:
+        """An invalid file saved in place leaves the last good version serving.
+
+        KNOWN BUG: the empty moment of the save is taken as the file's last good version
+        (no resources), so the VirtualService is gone for good, although the log says
+        "its last good version keeps serving"."""
+        cp = self.start_store_control_plane(self.store)
+        cp.apply_ok(scenario("12-virtualservice-mirror-50.yaml"))
+        resources_before = cp.resources_bytes()
+        with open(os.path.join(self.store, VS_FILE), "wb") as f:
+            f.flush()
+            time.sleep(0.3)
+            f.write(b"spec: [this is not: valid yaml\n")
+        poll(lambda: "ignoring invalid store file" in cp.log_tail(400), 10,
+             what="the log to report the invalid store file")
+        status, raw = cp.get_config("vs/default/httpbin")
+        if status == 404 and b"500000" not in cp.resources_bytes():
+            self.skipTest("KNOWN BUG: the VirtualService is gone after an invalid file was "
+                          f"saved in place: GET /api/v1/config/vs/default/httpbin -> {status} "
+                          f"{raw[:200]!r}")
+        self.assertEqual(status, 200, raw)
+        self.assertEqual(cp.resources_bytes(), resources_before,
+                         "served resources changed after an invalid in-place save")
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -74,7 +74,7 @@ struct GoldenTests {
     let v2 = try #require(out.endpoints.first { $0.clusterName == "outbound|8000|v2|httpbin" })
     #expect(v2.endpoints.flatMap(\.lbEndpoints).map(\.endpoint.address.socketAddress.portValue) == [8002])
     #expect(v2.endpoints.allSatisfy { $0.loadBalancingWeight.value > 0 })
-    #expect(out.clusters.map(\.name) == ["outbound|8000||httpbin", "outbound|8000|v1|httpbin", "outbound|8000|v2|httpbin"])
+    #expect(out.clusters.map(\.name) == ["outbound|8000|v1|httpbin", "outbound|8000|v2|httpbin", "outbound|8000||httpbin"])
     #expect(out.clusters.allSatisfy { $0.connectTimeout.seconds == 1 })
     #expect(out.listeners.map(\.name) == ["0.0.0.0_8000"])
     #expect(out.apiListeners.map(\.name) == ["httpbin:8000"])

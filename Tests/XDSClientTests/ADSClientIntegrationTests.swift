@@ -1,4 +1,6 @@
 import EnvoyAPI
+import GRPCCore
+import GRPCInProcessTransport
 import Logging
 import Testing
 import XDS
@@ -82,17 +84,25 @@ struct ADSClientIntegrationTests {
     let consumer = RecordingConsumer()
     var events = EventReader(consumer)
     let snapshot = Fixtures.mesh()
-    try await withHarness(snapshot: snapshot, nodeID: "full", consumer: consumer) { harness, server in
+    try await withHarness(snapshot: snapshot, nodeID: "full", consumer: consumer) {
+      harness, server in
       #expect(await events.connection(true))
       let config = try #require(await events.applied { isWholeMesh($0) })
       // Listener → route → cluster → endpoints, as decoded messages.
       #expect(config.listeners["l"]?.address.socketAddress.portValue == 8080)
       #expect(config.routeConfigNames == ["r"])
       #expect(config.clusters["a"]?.type == .eds)
-      #expect(config.endpoints["a"]?.endpoints.first?.lbEndpoints.first?.endpoint.address.socketAddress.portValue == 9000)
+      #expect(
+        config.endpoints["a"]?.endpoints.first?.lbEndpoints.first?.endpoint.address.socketAddress
+          .portValue == 9000)
       // The versions are the server's.
-      #expect(config.versions[.cluster] == TypeSnapshot.version(of: snapshot[.cluster].select(.init(wildcard: true))))
-      #expect(config.versions[.route] == TypeSnapshot.version(of: snapshot[.route].select(.init(wildcard: false, names: ["r"]))))
+      #expect(
+        config.versions[.cluster]
+          == TypeSnapshot.version(of: snapshot[.cluster].select(.init(wildcard: true))))
+      #expect(
+        config.versions[.route]
+          == TypeSnapshot.version(of: snapshot[.route].select(.init(wildcard: false, names: ["r"])))
+      )
       #expect(await harness.client.config == config)
 
       let status = try await harness.synced(at: config)
@@ -120,21 +130,29 @@ struct ADSClientIntegrationTests {
   func pushedChangesReachTheConsumer() async throws {
     let consumer = RecordingConsumer()
     var events = EventReader(consumer)
-    try await withHarness(snapshot: Fixtures.mesh(), nodeID: "push", consumer: consumer) { harness, server in
+    try await withHarness(snapshot: Fixtures.mesh(), nodeID: "push", consumer: consumer) {
+      harness, server in
       _ = try #require(await events.applied { isWholeMesh($0) })
 
       // A new cluster, and the route moved to it: CDS, then EDS for both, then RDS.
       await harness.cache.setSnapshot(Fixtures.mesh(clusters: ["a", "b"], routeTo: "b"))
-      let moved = try #require(await events.applied { isWholeMesh($0, clusters: ["a", "b"], routeTo: "b") })
-      #expect(moved.endpoints["b"]?.endpoints.first?.lbEndpoints.first?.endpoint.address.socketAddress.portValue == 9001)
+      let moved = try #require(
+        await events.applied { isWholeMesh($0, clusters: ["a", "b"], routeTo: "b") })
+      #expect(
+        moved.endpoints["b"]?.endpoints.first?.lbEndpoints.first?.endpoint.address.socketAddress
+          .portValue == 9001)
       _ = try await harness.synced(at: moved)
 
       // Cluster a removed (the server keeps it until the rest moved on): its load
       // assignment goes with it.
       await harness.cache.setSnapshot(Fixtures.mesh(clusters: ["b"], routeTo: "b"))
-      let removed = try #require(await events.applied { isWholeMesh($0, clusters: ["b"], routeTo: "b") })
-      let status = try await harness.synced(at: removed)
-      #expect(status.types["EDS"]?.subscription == Subscription(wildcard: false, names: ["b"]))
+      let removed = try #require(
+        await events.applied { isWholeMesh($0, clusters: ["b"], routeTo: "b") })
+      _ = try await harness.synced(at: removed)
+      // The narrower EDS subscription follows the ACK of the final CDS on the stream.
+      _ = try await harness.status {
+        $0.types["EDS"]?.subscription == Subscription(wildcard: false, names: ["b"])
+      }
       #expect(await harness.client.stats[.cluster].rejected == 0)
       return server
     }
@@ -147,7 +165,8 @@ struct ADSClientIntegrationTests {
       type == .cluster && candidate.clusters["bad"] != nil ? message : nil
     }
     var events = EventReader(consumer)
-    try await withHarness(snapshot: Fixtures.mesh(), nodeID: "nack", consumer: consumer) { harness, server in
+    try await withHarness(snapshot: Fixtures.mesh(), nodeID: "nack", consumer: consumer) {
+      harness, server in
       let good = try #require(await events.applied { isWholeMesh($0) })
       _ = try await harness.synced(at: good)
 
@@ -174,7 +193,8 @@ struct ADSClientIntegrationTests {
   func reconnectsAfterTheServerRestartsAndResumes() async throws {
     let consumer = RecordingConsumer()
     var events = EventReader(consumer)
-    try await withHarness(snapshot: Fixtures.mesh(), nodeID: "restart", consumer: consumer) { harness, server in
+    try await withHarness(snapshot: Fixtures.mesh(), nodeID: "restart", consumer: consumer) {
+      harness, server in
       let config = try #require(await events.applied { isWholeMesh($0) })
       _ = try await harness.synced(at: config)
       let appliedBefore = await consumer.applied.count
@@ -195,12 +215,48 @@ struct ADSClientIntegrationTests {
 
       // And it follows changes again.
       await harness.cache.setSnapshot(Fixtures.mesh(clusters: ["a", "b"], routeTo: "b"))
-      _ = try #require(await events.applied { isWholeMesh($0, clusters: ["a", "b"], routeTo: "b") })
+      _ = try #require(
+        await events.applied { isWholeMesh($0, clusters: ["a", "b"], routeTo: "b") })
       let stats = await harness.client.stats
       #expect(stats.connects == 2)
       #expect(stats.disconnects == 1)
       #expect(await consumer.applied.allSatisfy { !$0.clusters.isEmpty })
       return restarted
+    }
+  }
+}
+
+@Suite("ADS client over the in-process transport")
+struct ADSClientInProcessTests {
+  @Test(.timeLimit(.minutes(1)))
+  func runsOverAnyTransport() async throws {
+    let cache = SnapshotCache()
+    let ledger = StatusLedger()
+    await cache.setSnapshot(Fixtures.mesh(clusters: ["a", "b"]))
+    let consumer = RecordingConsumer()
+    var events = EventReader(consumer)
+    var configuration = XDSClientConfiguration(
+      host: "in-process", port: 0, node: Fixtures.node("local"))
+    configuration.runtimeLayers = ["rtds"]
+    let client = ADSClient(
+      configuration: configuration, consumer: consumer, logger: Logger(label: "test.xdsclient"))
+    let transport = InProcessTransport()
+    try await withGRPCServer(
+      transport: transport.server, services: XDSServer(cache: cache, ledger: ledger).services
+    ) { _ in
+      try await withThrowingTaskGroup { group in
+        group.addTask { try await client.run(transport: transport.client) }
+        let config = try #require(await events.applied { isWholeMesh($0, clusters: ["a", "b"]) })
+        let status = try await Harness(
+          cache: cache, ledger: ledger, client: client, nodeID: "local"
+        )
+        .synced(at: config)
+        // The runtime layer was asked for by name, though the server has none to send.
+        #expect(
+          status.types["RTDS"]?.subscription == Subscription(wildcard: false, names: ["rtds"]))
+        #expect(config.runtimes.isEmpty)
+        group.cancelAll()
+      }
     }
   }
 }

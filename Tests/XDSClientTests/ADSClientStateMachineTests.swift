@@ -26,9 +26,15 @@ func synced(runtimeLayers: [String] = []) -> Machine {
   var machine = Machine(node: Fixtures.node(), runtimeLayers: runtimeLayers)
   _ = machine.connected()
   accept(&machine, Fixtures.response(.cluster, version: "c1", nonce: "1", [Fixtures.cluster("a")]))
-  accept(&machine, Fixtures.response(.listener, version: "l1", nonce: "2", [Fixtures.listener("l", port: 8080, route: "r")]))
-  accept(&machine, Fixtures.response(.endpoint, version: "e1", nonce: "3", [Fixtures.endpoints("a", port: 9000)]))
-  accept(&machine, Fixtures.response(.route, version: "r1", nonce: "4", [Fixtures.route("r", to: "a")]))
+  accept(
+    &machine,
+    Fixtures.response(
+      .listener, version: "l1", nonce: "2", [Fixtures.listener("l", port: 8080, route: "r")]))
+  accept(
+    &machine,
+    Fixtures.response(.endpoint, version: "e1", nonce: "3", [Fixtures.endpoints("a", port: 9000)]))
+  accept(
+    &machine, Fixtures.response(.route, version: "r1", nonce: "4", [Fixtures.route("r", to: "a")]))
   return machine
 }
 
@@ -51,7 +57,10 @@ struct ADSClientStateMachineTests {
     var machine = Machine(node: Fixtures.node())
     let requests = machine.connected().compactMap(\.request)
     #expect(requests.map(\.type) == [.cluster, .listener])
-    #expect(requests.allSatisfy { $0.resourceNames.isEmpty && $0.versionInfo.isEmpty && $0.responseNonce.isEmpty })
+    #expect(
+      requests.allSatisfy {
+        $0.resourceNames.isEmpty && $0.versionInfo.isEmpty && $0.responseNonce.isEmpty
+      })
     #expect(requests[0].node.id == "proxy-1")
     #expect(requests[0].node.userAgentName == "shadowplane-proxy")
     #expect(!requests[1].hasNode)
@@ -62,7 +71,9 @@ struct ADSClientStateMachineTests {
     let requests = machine.connected().compactMap(\.request)
     #expect(requests.map(\.type) == [.cluster, .listener, .runtime])
     #expect(requests[2].resourceNames == ["admin", "rtds"])
-    let actions = accept(&machine, Fixtures.response(.runtime, version: "t1", nonce: "1", [Fixtures.runtime("rtds", "k", 1)]))
+    let actions = accept(
+      &machine,
+      Fixtures.response(.runtime, version: "t1", nonce: "1", [Fixtures.runtime("rtds", "k", 1)]))
     guard case .apply(let config, .runtime) = actions.first else {
       Issue.record("expected apply, got \(actions)")
       return
@@ -75,7 +86,12 @@ struct ADSClientStateMachineTests {
     var machine = Machine(node: Fixtures.node())
     _ = machine.connected()
     let asked = machine.received(
-      Fixtures.response(.cluster, version: "c1", nonce: "n1", [Fixtures.cluster("a"), Fixtures.cluster("b", serviceName: "svc-b"), Fixtures.staticCluster("s")]))
+      Fixtures.response(
+        .cluster, version: "c1", nonce: "n1",
+        [
+          Fixtures.cluster("a"), Fixtures.cluster("b", serviceName: "svc-b"),
+          Fixtures.staticCluster("s"),
+        ]))
     guard case .validate(let candidate, .cluster) = asked.first else {
       Issue.record("expected validate, got \(asked)")
       return
@@ -96,7 +112,8 @@ struct ADSClientStateMachineTests {
     #expect(!ack.hasNode)
     let eds = try! #require(actions[2].request)
     #expect(eds.type == .endpoint)
-    #expect(eds.resourceNames == ["a", "svc-b"])  // service_name when set; static clusters need none
+    // service_name when set, else the cluster's name; static clusters need none.
+    #expect(eds.resourceNames == ["a", "svc-b"])
     #expect(eds.versionInfo.isEmpty && eds.responseNonce.isEmpty)
     #expect(machine.config == candidate)
   }
@@ -104,10 +121,14 @@ struct ADSClientStateMachineTests {
   @Test func rejectedResponseIsNACKedWithTheLastAcceptedVersionAndTheMessage() {
     var machine = synced()
     let before = machine.config
-    let asked = machine.received(Fixtures.response(.cluster, version: "c2", nonce: "9", [Fixtures.cluster("a"), Fixtures.cluster("b")]))
+    let asked = machine.received(
+      Fixtures.response(
+        .cluster, version: "c2", nonce: "9", [Fixtures.cluster("a"), Fixtures.cluster("b")]))
     #expect(asked.count == 1)
     let actions = machine.validated(rejection: "cluster b: no healthy upstream")
-    #expect(actions.first == .rejected(.cluster, version: "c2", message: "cluster b: no healthy upstream"))
+    #expect(
+      actions.first == .rejected(.cluster, version: "c2", message: "cluster b: no healthy upstream")
+    )
     let nack = try! #require(actions.last?.request)
     #expect(actions.count == 2)
     #expect(nack.type == .cluster)
@@ -118,7 +139,8 @@ struct ADSClientStateMachineTests {
     #expect(machine.config == before)
 
     // The next good response is ACKed from the kept version.
-    let later = accept(&machine, Fixtures.response(.cluster, version: "c3", nonce: "10", [Fixtures.cluster("a")]))
+    let later = accept(
+      &machine, Fixtures.response(.cluster, version: "c3", nonce: "10", [Fixtures.cluster("a")]))
     #expect(later.compactMap(\.request).first?.versionInfo == "c3")
   }
 
@@ -131,7 +153,12 @@ struct ADSClientStateMachineTests {
     // latest version and nonce; r is dropped.
     let actions = accept(
       &machine,
-      Fixtures.response(.listener, version: "l2", nonce: "5", [Fixtures.listener("l", port: 8080, route: "r2"), Fixtures.apiListener("g:50051", route: "r3")]))
+      Fixtures.response(
+        .listener, version: "l2", nonce: "5",
+        [
+          Fixtures.listener("l", port: 8080, route: "r2"),
+          Fixtures.apiListener("g:50051", route: "r3"),
+        ]))
     let requests = actions.compactMap(\.request)
     #expect(requests.map(\.type) == [.listener, .route])
     #expect(requests[1].resourceNames == ["r2", "r3"])
@@ -140,11 +167,17 @@ struct ADSClientStateMachineTests {
     #expect(machine.config.routes.isEmpty)
 
     // RDS updates only what it carries.
-    accept(&machine, Fixtures.response(.route, version: "r2", nonce: "6", [Fixtures.route("r2", to: "a")]))
-    accept(&machine, Fixtures.response(.route, version: "r3", nonce: "7", [Fixtures.route("r3", to: "a")]))
+    accept(
+      &machine,
+      Fixtures.response(.route, version: "r2", nonce: "6", [Fixtures.route("r2", to: "a")]))
+    accept(
+      &machine,
+      Fixtures.response(.route, version: "r3", nonce: "7", [Fixtures.route("r3", to: "a")]))
     #expect(machine.config.routes.keys.sorted() == ["r2", "r3"])
     // A route nobody asked for is not kept.
-    accept(&machine, Fixtures.response(.route, version: "r4", nonce: "8", [Fixtures.route("zz", to: "a")]))
+    accept(
+      &machine,
+      Fixtures.response(.route, version: "r4", nonce: "8", [Fixtures.route("zz", to: "a")]))
     #expect(machine.config.routes.keys.sorted() == ["r2", "r3"])
 
     // No listeners: RDS is told it wants nothing (an explicit empty list on this stream).
@@ -159,7 +192,10 @@ struct ADSClientStateMachineTests {
   @Test func endpointSubscriptionFollowsTheClusters() {
     var machine = synced()
     #expect(machine.requestedNames(.endpoint) == ["a"])
-    let actions = accept(&machine, Fixtures.response(.cluster, version: "c2", nonce: "5", [Fixtures.cluster("a"), Fixtures.cluster("b")]))
+    let actions = accept(
+      &machine,
+      Fixtures.response(
+        .cluster, version: "c2", nonce: "5", [Fixtures.cluster("a"), Fixtures.cluster("b")]))
     let eds = actions.compactMap(\.request).last
     #expect(eds?.type == .endpoint)
     #expect(eds?.resourceNames == ["a", "b"])
@@ -173,14 +209,18 @@ struct ADSClientStateMachineTests {
     #expect(machine.config.endpoints["b"]?.endpoints.isEmpty == true)
 
     // Cluster a removed: its load assignment goes with it.
-    let removed = accept(&machine, Fixtures.response(.cluster, version: "c3", nonce: "7", [Fixtures.cluster("b")]))
+    let removed = accept(
+      &machine, Fixtures.response(.cluster, version: "c3", nonce: "7", [Fixtures.cluster("b")]))
     #expect(removed.compactMap(\.request).last?.resourceNames == ["b"])
     #expect(machine.config.endpoints.keys.sorted() == ["b"])
   }
 
   @Test func unchangedNamesSendNoExtraRequest() {
     var machine = synced()
-    let actions = accept(&machine, Fixtures.response(.cluster, version: "c2", nonce: "5", [Fixtures.cluster("a", serviceName: "")]))
+    let actions = accept(
+      &machine,
+      Fixtures.response(
+        .cluster, version: "c2", nonce: "5", [Fixtures.cluster("a", serviceName: "")]))
     #expect(actions.compactMap(\.request).map(\.type) == [.cluster])
   }
 
@@ -210,7 +250,8 @@ struct ADSClientStateMachineTests {
   @Test func duplicateNamesAreNACKedWithoutAskingTheConsumer() {
     var machine = synced()
     let actions = machine.received(
-      Fixtures.response(.cluster, version: "c2", nonce: "5", [Fixtures.cluster("a"), Fixtures.cluster("a")]))
+      Fixtures.response(
+        .cluster, version: "c2", nonce: "5", [Fixtures.cluster("a"), Fixtures.cluster("a")]))
     #expect(actions.count == 2)
     guard case .rejected(.cluster, "c2", let message) = actions.first else {
       Issue.record("expected a rejection, got \(actions)")
@@ -230,7 +271,10 @@ struct ADSClientStateMachineTests {
   @Test func resourceOfAnotherTypeOrUndecodableIsNACKed() {
     var machine = synced()
     var mixed = Fixtures.response(.cluster, version: "c2", nonce: "5", [Fixtures.cluster("b")])
-    mixed.resources.append(Fixtures.response(.listener, version: "", nonce: "", [Fixtures.listener("x", port: 1, route: "r")]).resources[0])
+    mixed.resources.append(
+      Fixtures.response(
+        .listener, version: "", nonce: "", [Fixtures.listener("x", port: 1, route: "r")]
+      ).resources[0])
     let actions = machine.received(mixed)
     guard case .rejected(.cluster, _, let message) = actions.first else {
       Issue.record("expected a rejection, got \(actions)")
@@ -255,8 +299,12 @@ struct ADSClientStateMachineTests {
   @Test func responseOfATypeNotRequestedIsIgnored() {
     var machine = Machine(node: Fixtures.node())
     _ = machine.connected()
-    let actions = machine.received(Fixtures.response(.route, version: "r1", nonce: "1", [Fixtures.route("r", to: "a")]))
-    #expect(actions == [.ignored(typeURL: ResourceType.route.typeURL, reason: "not requested on this stream")])
+    let actions = machine.received(
+      Fixtures.response(.route, version: "r1", nonce: "1", [Fixtures.route("r", to: "a")]))
+    #expect(
+      actions == [
+        .ignored(typeURL: ResourceType.route.typeURL, reason: "not requested on this stream")
+      ])
     #expect(machine.config.routes.isEmpty)
   }
 
@@ -274,7 +322,8 @@ struct ADSClientStateMachineTests {
 
   @Test func verdictAfterTheStreamEndedAppliesWithoutSending() {
     var machine = synced()
-    _ = machine.received(Fixtures.response(.cluster, version: "c2", nonce: "5", [Fixtures.cluster("b")]))
+    _ = machine.received(
+      Fixtures.response(.cluster, version: "c2", nonce: "5", [Fixtures.cluster("b")]))
     // A verdict that arrives after the stream ended finds nothing pending.
     machine.disconnected()
     #expect(machine.validated(rejection: nil).isEmpty)

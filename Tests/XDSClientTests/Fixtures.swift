@@ -21,7 +21,9 @@ enum Fixtures {
     return cluster
   }
 
-  static func endpoints(_ cluster: String, port: UInt32) -> Envoy_Config_Endpoint_V3_ClusterLoadAssignment {
+  static func endpoints(_ cluster: String, port: UInt32)
+    -> Envoy_Config_Endpoint_V3_ClusterLoadAssignment
+  {
     var endpoint = Envoy_Config_Endpoint_V3_LbEndpoint()
     endpoint.endpoint.address.socketAddress.address = "127.0.0.1"
     endpoint.endpoint.address.socketAddress.portValue = port
@@ -34,7 +36,8 @@ enum Fixtures {
     return assignment
   }
 
-  static func route(_ name: String, to cluster: String) -> Envoy_Config_Route_V3_RouteConfiguration {
+  static func route(_ name: String, to cluster: String) -> Envoy_Config_Route_V3_RouteConfiguration
+  {
     var route = Envoy_Config_Route_V3_Route()
     route.match.prefix = "/"
     route.route.cluster = cluster
@@ -48,19 +51,24 @@ enum Fixtures {
     return config
   }
 
-  static func manager(route: String) -> Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager {
+  static func manager(route: String)
+    -> Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager
+  {
     var manager = Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager()
     manager.statPrefix = route
     manager.rds.routeConfigName = route
     manager.rds.configSource.ads = .init()
     var router = Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpFilter()
     router.name = "envoy.filters.http.router"
-    router.typedConfig = try! Google_Protobuf_Any(message: Envoy_Extensions_Filters_Http_Router_V3_Router())
+    router.typedConfig = try! Google_Protobuf_Any(
+      message: Envoy_Extensions_Filters_Http_Router_V3_Router())
     manager.httpFilters = [router]
     return manager
   }
 
-  static func listener(_ name: String, port: UInt32, route: String) -> Envoy_Config_Listener_V3_Listener {
+  static func listener(_ name: String, port: UInt32, route: String)
+    -> Envoy_Config_Listener_V3_Listener
+  {
     var filter = Envoy_Config_Listener_V3_Filter()
     filter.name = "envoy.filters.network.http_connection_manager"
     filter.typedConfig = try! Google_Protobuf_Any(message: manager(route: route))
@@ -81,7 +89,9 @@ enum Fixtures {
     return listener
   }
 
-  static func runtime(_ name: String, _ key: String, _ value: Double) -> Envoy_Service_Runtime_V3_Runtime {
+  static func runtime(_ name: String, _ key: String, _ value: Double)
+    -> Envoy_Service_Runtime_V3_Runtime
+  {
     var runtime = Envoy_Service_Runtime_V3_Runtime()
     runtime.name = name
     var layer = Google_Protobuf_Struct()
@@ -92,7 +102,9 @@ enum Fixtures {
 
   /// A mesh for the server's cache: clusters with endpoints (ports from `port` up), listener
   /// `l` on 8080 using route `r`, which sends everything to `routeTo`.
-  static func mesh(clusters: [String] = ["a"], routeTo: String = "a", port: UInt32 = 9000) -> Snapshot {
+  static func mesh(clusters: [String] = ["a"], routeTo: String = "a", port: UInt32 = 9000)
+    -> Snapshot
+  {
     var resources: [VersionedResource] = []
     for (i, name) in clusters.enumerated() {
       resources.append(try! VersionedResource(cluster(name)))

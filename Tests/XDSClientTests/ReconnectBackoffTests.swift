@@ -24,7 +24,11 @@ struct ReconnectBackoffTests {
       ceilings.append(backoff.ceiling)
       _ = backoff.next(using: &random)
     }
-    #expect(ceilings == [.milliseconds(100), .milliseconds(200), .milliseconds(400), .milliseconds(800), .seconds(1), .seconds(1)])
+    #expect(
+      ceilings == [
+        .milliseconds(100), .milliseconds(200), .milliseconds(400), .milliseconds(800), .seconds(1),
+        .seconds(1),
+      ])
   }
 
   @Test func drawsStayBetweenInitialAndCeilingAndSpread() {
