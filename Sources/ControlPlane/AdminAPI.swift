@@ -20,6 +20,10 @@ struct AdminAPI: Sendable {
   let logger: Logger
   /// The config store, when the control plane serves one (`--store`); nil in static mode.
   let store: (any ConfigStore)?
+  /// Snapshots pushed, for `/api/v1/history` and `/api/v1/diff`.
+  let history: ConfigHistory
+  /// Revisions of static mode's `PUT /api/v1/resources` (the store numbers its own).
+  let staticRevision = StaticRevision()
 
   /// Upper bound on a request body.
   static let maxBody = 64 << 20
@@ -57,16 +61,18 @@ struct AdminAPI: Sendable {
       let snapshot: Snapshot
       do {
         resources = try ResourceDocument.decode(Data(buffer: body))
-        snapshot = try Snapshot(resources: resources)
+        snapshot = try Snapshot(resources: resources, revision: await staticRevision.next())
       } catch {
         logger.warning("rejected resources", metadata: ["error": "\(error)"])
         return self.error(.badRequest, "\(error)")
       }
       await cache.setSnapshot(snapshot)
+      await history.record(snapshot)
       logger.info("resources replaced", metadata: ["resources": "\(resources.count)"])
       return try json(["resources": resources.count])
     }
     addConfigRoutes(to: router)
+    addHistoryRoutes(to: router)
     return router
   }
 
@@ -92,5 +98,14 @@ struct AdminAPI: Sendable {
     return Response(
       status: status, headers: [.contentType: "application/json"],
       body: .init(byteBuffer: ByteBuffer(bytes: data)))
+  }
+}
+
+/// Numbers the snapshots of static mode (1 is the file loaded at start).
+actor StaticRevision {
+  private var value: Int64 = 1
+  func next() -> Int64 {
+    value += 1
+    return value
   }
 }

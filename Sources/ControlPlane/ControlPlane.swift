@@ -24,6 +24,8 @@ public struct ControlPlane: Sendable {
     /// The config store directory (Istio-style YAML, translated); exclusive with
     /// `resourcesFile`.
     public var storeDirectory: String?
+    /// How many pushed snapshots `history` and `diff` keep.
+    public var historyRetention = 100
 
     public init(
       xdsAddress: HostPort, adminAddress: HostPort, resourcesFile: String? = nil,
@@ -60,14 +62,18 @@ public struct ControlPlane: Sendable {
     }
     var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
     var store: FileConfigStore?
+    let history = ConfigHistory(retention: configuration.historyRetention)
     if let directory = configuration.storeDirectory {
       do {
         let opened = try FileConfigStore(directory: directory, logger: Logger(label: "shadowplane.store"))
         let count = await opened.list(kind: nil).count
         logger.info("config store opened", metadata: ["directory": "\(opened.directory)", "resources": "\(count)"])
         // The first revision is translated before the server accepts streams.
-        await cache.setSnapshot(try TranslationService.snapshot(Translator.translate(await opened.snapshot())))
-        services.append(.init(service: TranslationService(store: opened, cache: cache, logger: logger)))
+        let first = await opened.snapshot()
+        let snapshot = try TranslationService.snapshot(Translator.translate(first), revision: first.revision)
+        await cache.setSnapshot(snapshot)
+        await history.record(snapshot)
+        services.append(.init(service: TranslationService(store: opened, cache: cache, history: history, logger: logger)))
         services.append(.init(service: StoreWatchService(store: opened)))
         store = opened
       } catch let error as ConfigErrors {
@@ -83,7 +89,9 @@ public struct ControlPlane: Sendable {
       }
       do {
         let resources = try ResourceDocument.decode(data)
-        await cache.setSnapshot(try Snapshot(resources: resources))
+        let snapshot = try Snapshot(resources: resources, revision: 1)
+        await cache.setSnapshot(snapshot)
+        await history.record(snapshot)
         logger.info("serving resources", metadata: ["file": "\(path)", "resources": "\(resources.count)"])
       } catch {
         throw ControlPlaneError("\(path): \(error)")
@@ -93,7 +101,7 @@ public struct ControlPlane: Sendable {
     let grpc = GRPCServerService(
       address: configuration.xdsAddress, services: xds.services, logger: logger,
       onListening: { _ in })
-    let admin = AdminAPI(cache: cache, ledger: ledger, registry: registry, logger: logger, store: store)
+    let admin = AdminAPI(cache: cache, ledger: ledger, registry: registry, logger: logger, store: store, history: history)
     let logger = self.logger
     let app = Application(
       router: admin.router(),

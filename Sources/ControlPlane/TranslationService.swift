@@ -11,6 +11,7 @@ import XDS
 struct TranslationService: Service {
   let store: any ConfigStore
   let cache: SnapshotCache
+  let history: ConfigHistory
   let logger: Logger
 
   func run() async throws {
@@ -20,8 +21,9 @@ struct TranslationService: Service {
       for await mesh in await store.watch().cancelOnGracefulShutdown() {
         let start = ContinuousClock.now
         do {
-          let snapshot = try Self.snapshot(Translator.translate(mesh))
+          let snapshot = try Self.snapshot(Translator.translate(mesh), revision: mesh.revision)
           await cache.setSnapshot(snapshot)
+          await history.record(snapshot)
           let elapsed = ContinuousClock.now - start
           timer.record(duration: elapsed)
           revisions.record(mesh.revision)
@@ -41,14 +43,14 @@ struct TranslationService: Service {
   }
 
   /// The translator's output as cache resources; api_listeners only for named subscriptions.
-  static func snapshot(_ translated: TranslatedResources) throws -> Snapshot {
+  static func snapshot(_ translated: TranslatedResources, revision: Int64) throws -> Snapshot {
     var resources: [VersionedResource] = []
     resources += try translated.clusters.map { try VersionedResource($0) }
     resources += try translated.endpoints.map { try VersionedResource($0) }
     resources += try translated.listeners.map { try VersionedResource($0) }
     resources += try translated.apiListeners.map { try VersionedResource($0, visibleToWildcard: false) }
     resources += try translated.routes.map { try VersionedResource($0) }
-    return try Snapshot(resources: resources)
+    return try Snapshot(resources: resources, revision: revision)
   }
 }
 

@@ -49,3 +49,18 @@ public struct NackRecord: Sendable, Codable, Equatable {
   public var message: String
   public var at: Date
 }
+
+/// One response sent to one client, and what became of it.
+public struct PushRecord: Sendable, Codable, Equatable {
+  public enum State: String, Sendable, Codable { case pending = "PENDING", ack = "ACK", nack = "NACK" }
+  public var streamID: UInt64
+  public var node: String
+  public var type: String
+  public var version: String
+  /// The configuration revision of the snapshot the response came from.
+  public var revision: Int64
+  public var resources: Int
+  public var sentAt: Date
+  public var state: State
+  public var message: String?
+}

@@ -7,9 +7,11 @@ public struct Snapshot: Sendable, Equatable {
   public let types: [ResourceType: TypeSnapshot]
   /// When the snapshot was built; push latency is measured from here.
   public let createdAt: ContinuousClock.Instant
+  /// The configuration revision it was built from (push history joins on it).
+  public let revision: Int64
 
   /// Groups `resources` by type; two resources of one type with one name are an error.
-  public init(resources: [VersionedResource]) throws(XDSError) {
+  public init(resources: [VersionedResource], revision: Int64 = 0) throws(XDSError) {
     var byType: [ResourceType: [String: VersionedResource]] = [:]
     for resource in resources {
       if byType[resource.type]?[resource.name] != nil {
@@ -19,6 +21,7 @@ public struct Snapshot: Sendable, Equatable {
     }
     self.types = byType.mapValues { TypeSnapshot(resources: $0) }
     self.createdAt = .now
+    self.revision = revision
   }
 
   /// The resources of `type` (empty if none).

@@ -66,7 +66,9 @@ struct SotWStream {
             break loop
           }
           if let streamID {
-            try await perform(actions, streamID: streamID, nodeID: nodeID, writer: writer, pushStart: pushStart)
+            try await perform(
+              actions, streamID: streamID, nodeID: nodeID, writer: writer, pushStart: pushStart,
+              revision: machine.snapshot?.revision ?? 0)
           }
           if machine.interest != interest, let watch, let streamID {
             for (type, subscription) in machine.interest where interest[type] != subscription {
@@ -111,7 +113,7 @@ struct SotWStream {
   private func perform(
     _ actions: [SotWStreamStateMachine.Action], streamID: UInt64, nodeID: String,
     writer: RPCWriter<Envoy_Service_Discovery_V3_DiscoveryResponse>,
-    pushStart: ContinuousClock.Instant?
+    pushStart: ContinuousClock.Instant?, revision: Int64
   ) async throws {
     for action in actions {
       switch action {
@@ -130,7 +132,9 @@ struct SotWStream {
           $0.sentAt = now
           $0.sentResources = names.count
         }
+        await ledger.recordPush(streamID, type: type, version: response.versionInfo, revision: revision, resources: names.count)
       case .ack(let type, let version, _):
+        await ledger.resolvePush(streamID, type: type, version: version, nack: nil)
         let now = Date()
         await ledger.update(streamID, type) {
           $0.ackedVersion = version
@@ -152,6 +156,7 @@ struct SotWStream {
         await ledger.update(streamID, type) {
           $0.lastNack = NackRecord(version: version, message: message, at: now)
         }
+        await ledger.resolvePush(streamID, type: type, version: version, nack: message)
       case .staleNonce(let type, let nonce):
         logger.debug("xDS request with stale nonce ignored", metadata: ["node": "\(nodeID)", "type": "\(type.rawValue)", "nonce": "\(nonce)"])
       case .unknownType(let url):

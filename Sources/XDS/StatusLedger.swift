@@ -7,8 +7,39 @@ import Foundation
 public actor StatusLedger {
   private var clients: [UInt64: ClientStatus] = [:]
   private var nextID: UInt64 = 0
+  /// Recent responses and their outcome, oldest first, at most `pushRetention`.
+  private var pushes: [PushRecord] = []
+  private let pushRetention: Int
 
-  public init() {}
+  /// - Parameter pushRetention: how many push records to keep for the history.
+  public init(pushRetention: Int = 20_000) {
+    self.pushRetention = pushRetention
+  }
+
+  /// Records a response sent to `streamID`.
+  func recordPush(_ streamID: UInt64, type: ResourceType, version: String, revision: Int64, resources: Int) {
+    guard let client = clients[streamID] else { return }
+    pushes.append(PushRecord(
+      streamID: streamID, node: client.nodeID, type: type.rawValue, version: version, revision: revision,
+      resources: resources, sentAt: Date(), state: .pending, message: nil))
+    if pushes.count > pushRetention { pushes.removeFirst(pushes.count - pushRetention) }
+  }
+
+  /// Marks the pending pushes of `version` on `streamID` as ACKed or NACKed.
+  func resolvePush(_ streamID: UInt64, type: ResourceType, version: String, nack: String?) {
+    for index in pushes.indices.reversed()
+    where pushes[index].streamID == streamID && pushes[index].type == type.rawValue
+      && pushes[index].version == version && pushes[index].state == .pending
+    {
+      pushes[index].state = nack == nil ? .ack : .nack
+      pushes[index].message = nack
+    }
+  }
+
+  /// Push records, oldest first, optionally of one node.
+  public func pushRecords(node: String? = nil) -> [PushRecord] {
+    node.map { node in pushes.filter { $0.node == node } } ?? pushes
+  }
 
   /// Registers a new stream and returns its id.
   func open(

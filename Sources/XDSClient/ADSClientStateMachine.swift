@@ -22,7 +22,9 @@ import XDS
 /// - on reconnect every subscription is sent again with the last accepted version and no
 ///   nonce (nonces belong to one stream).
 package struct ADSClientStateMachine: Sendable {
+  /// A state-of-the-world request (subscription, ACK or NACK).
   package typealias DiscoveryRequest = Envoy_Service_Discovery_V3_DiscoveryRequest
+  /// A state-of-the-world response.
   package typealias DiscoveryResponse = Envoy_Service_Discovery_V3_DiscoveryResponse
 
   /// What the driver must do, in order.

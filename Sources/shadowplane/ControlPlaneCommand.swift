@@ -22,6 +22,9 @@ struct ControlPlaneCommand: AsyncParsableCommand {
   @Option(help: "Address of the admin HTTP API (HOST:PORT; port 0 picks a free port).")
   var adminAddress: String = "127.0.0.1:18001"
 
+  @Option(help: "How many pushed snapshots history and diff keep.")
+  var historySize: Int = 100
+
   @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
   var logLevel: Logger.Level = .info
 
@@ -34,10 +37,11 @@ struct ControlPlaneCommand: AsyncParsableCommand {
     }
     let registry = PrometheusCollectorRegistry()
     MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-    let configuration = ControlPlane.Configuration(
+    var configuration = ControlPlane.Configuration(
       xdsAddress: try HostPort(parsing: xdsAddress),
       adminAddress: try HostPort(parsing: adminAddress),
       resourcesFile: resources, storeDirectory: store)
+    configuration.historyRetention = historySize
     do {
       try await ControlPlane(configuration: configuration, registry: registry).run()
     } catch let error as ControlPlaneError {

@@ -473,14 +473,28 @@ class StoreControlPlane(ControlPlane):
         except ValueError:
             raise AssertionError(f"POST {url}: status {status}, body is not JSON: {raw[:500]!r}")
 
-    def apply_ok(self, text: str | bytes) -> dict:
-        """Applies ``text`` and asserts a 200 with no warnings; returns the body."""
+    def apply_ok(self, text: str | bytes, wait: bool = True) -> dict:
+        """Applies ``text`` and asserts a 200 with no warnings; returns the body. With
+        ``wait``, also waits until the revision it made is served (the apply answers
+        before the translation to Envoy resources is done)."""
         status, body = self.apply(text)
         if status != 200 or not isinstance(body, dict):
             raise AssertionError(f"apply: expected 200, got {status}: {body!r}")
         if body.get("warnings"):
             raise AssertionError(f"apply: unexpected warnings: {body['warnings']!r}")
+        if wait:
+            self.wait_translated(body["revision"])
         return body
+
+    def translated_revision(self) -> float | None:
+        """The config revision last translated and handed to the xDS cache (the
+        ``shadowplane_config_revision`` gauge)."""
+        return metric_value(self.metrics(), "shadowplane_config_revision")
+
+    def wait_translated(self, revision: int, timeout: float = 10.0) -> None:
+        """Waits until config revision ``revision`` (or a later one) is being served."""
+        poll(lambda: (self.translated_revision() or 0) >= revision, timeout,
+             what=f"config revision {revision} to be translated")
 
     def delete_config(self, kind: str, namespace: str, name: str) -> tuple[int, Any]:
         return http_json("DELETE", f"{self.admin_url}/api/v1/config/{kind}/{namespace}/{name}")
@@ -1028,6 +1042,10 @@ class InteropTestCase(unittest.TestCase):
         cp = StoreControlPlane(store_dir, name=name)
         self._planes.append(cp)
         self.addCleanup(cp.cleanup)
+        self.add_diagnostic(lambda: f"{cp.name}: " + (
+            f"exited with {cp.exit_code}" if cp.proc is None
+            else "running" if cp.proc.poll() is None
+            else f"exited with {cp.proc.returncode} (unexpectedly)"))
         cp.start()
         return cp
 
@@ -1074,3 +1092,58 @@ class InteropTestCase(unittest.TestCase):
                                  + "\n".join(chunks) + "\n")
                 sys.stderr.flush()
         return out
+
+
+# --------------------------------------------------------------------------------------
+# Data plane helpers (the bundled proxy's tests)
+
+
+def parse_stats(text: str) -> dict[str, int]:
+    """Envoy's ``/stats`` text (``name: value`` lines) -> {name: value}. Names may hold
+    ``|`` and ``.`` (``cluster.outbound|8000|v1|httpbin.upstream_rq_total``)."""
+    out: dict[str, int] = {}
+    for line in text.splitlines():
+        name, sep, value = line.rpartition(": ")
+        if not sep:
+            continue
+        try:
+            out[name.strip()] = int(value.strip())
+        except ValueError:
+            continue
+    return out
+
+
+def percentile(values: Iterable[float], q: float) -> float:
+    """The ``q`` quantile (0..1) of ``values`` (nearest rank); NaN for no values."""
+    s = sorted(values)
+    if not s:
+        return float("nan")
+    rank = max(1, min(len(s), int(-(-q * len(s) // 1))))  # ceil(q * n), clamped
+    return s[rank - 1]
+
+
+def binomial_bounds(n: int, p: float, sds: float = 4.0) -> tuple[float, float]:
+    """[lo, hi] for the count of successes in ``n`` Bernoulli(``p``) trials: mean ± ``sds``
+    standard deviations."""
+    mean = n * p
+    sd = (n * p * (1.0 - p)) ** 0.5
+    return mean - sds * sd, mean + sds * sd
+
+
+def tcp_accepts(port: int, host: str = "127.0.0.1", timeout: float = 1.0) -> bool:
+    """Whether a TCP connection to host:port is accepted now."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def manifest_with_ports(name: str, ports: dict[int, int]) -> str:
+    """A scenario manifest (``manifests/httpbin/NAME``) with every port number in
+    ``ports`` (whole numbers only) replaced, e.g. {8000: P, 8001: V1, 8002: V2}."""
+    text = read_manifest(name)
+    if not ports:
+        return text
+    pattern = re.compile(r"(?<!\d)(" + "|".join(str(p) for p in ports) + r")(?!\d)")
+    return pattern.sub(lambda m: str(ports[int(m.group(1))]), text)
