@@ -153,6 +153,11 @@ let package = Package(
       swiftSettings: strict
     ),
     .testTarget(
+      name: "ProxyTests",
+      dependencies: ["Proxy", "EnvoyAPI", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+      swiftSettings: strict
+    ),
+    .testTarget(
       name: "XDSTests",
       dependencies: [
         "XDS", "EnvoyAPI",

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
 import unittest
 from dataclasses import dataclass
 
@@ -216,11 +217,24 @@ class StoreRejectionsTest(harness.InteropTestCase):
 
     def test_invalid_documents_are_rejected_and_change_nothing(self) -> None:
         self.assertGreaterEqual(len(CASES), 20)
-        cp = self.start_store_control_plane()
-        baseline = harness.join_documents(harness.read_manifest("00-serviceentry.yaml"),
-                                          harness.read_manifest("01-destinationrule.yaml"),
-                                          VS_TEXT)
-        cp.apply_ok(baseline)
+        # The store holds the scenario before the control plane starts (files as a user
+        # would write them, comments included).
+        tmp = tempfile.TemporaryDirectory(prefix="shadowplane-store-rejections-")
+        self.addCleanup(tmp.cleanup)
+        store = os.path.join(tmp.name, "store")
+        os.mkdir(store)
+        manifests = {"serviceentry_default_httpbin.yaml": "00-serviceentry.yaml",
+                     "destinationrule_default_httpbin.yaml": "01-destinationrule.yaml",
+                     "virtualservice_default_httpbin.yaml": "10-virtualservice-all-v1.yaml"}
+        for file, manifest in manifests.items():
+            with open(os.path.join(store, file), "w", encoding="utf-8") as f:
+                f.write(harness.read_manifest(manifest))
+        cp = self.start_store_control_plane(store)
+        baseline = harness.join_documents(*(harness.read_manifest(m)
+                                            for m in manifests.values()))
+        body = cp.apply_ok(baseline)
+        self.assertEqual(sorted(ch["action"] for ch in body["changes"]), ["unchanged"] * 3,
+                         f"the store did not load the scenario from disk: {body}")
         files = harness.directory_bytes(cp.store_dir)
         self.assertEqual(sorted(n for n in files if not n.startswith(".")), [
             "destinationrule_default_httpbin.yaml", "serviceentry_default_httpbin.yaml",

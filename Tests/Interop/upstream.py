@@ -93,12 +93,16 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     sys_version = ""
     # A connection idle this long is closed (the proxy opens a new one).
     timeout = 120
+    # Buffered writes: head and body leave in one segment (flushed after each request by
+    # BaseHTTPRequestHandler), and TCP_NODELAY below, so no Nagle/delayed-ACK stalls.
+    wbufsize = 1 << 16
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
         pass
 
     def setup(self) -> None:
         super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.server.track(self.connection, True)
 
     def finish(self) -> None:
