@@ -13,8 +13,10 @@ enum DirectoryWatcher {
     let description: String
   }
 
-  // inotify(7) event masks.
-  private static let mask: UInt32 = 0x2 | 0x8 | 0x40 | 0x80 | 0x100 | 0x200 | 0x400 | 0x800
+  // inotify(7) events: IN_CLOSE_WRITE, IN_MOVED_FROM, IN_MOVED_TO, IN_CREATE, IN_DELETE,
+  // IN_DELETE_SELF, IN_MOVE_SELF. Not IN_MODIFY: a file is read once its writer closes it,
+  // never half written.
+  private static let mask: UInt32 = 0x8 | 0x40 | 0x80 | 0x100 | 0x200 | 0x400 | 0x800
 
   /// Watches `path`; the stream ends when its consumer stops iterating (or is cancelled).
   static func events(in path: String) throws -> AsyncStream<Void> {

@@ -199,6 +199,13 @@ public actor FileConfigStore: ConfigStore {
         files[name] = old
         continue
       }
+      if let old = previous[name], data.allSatisfy({ [0x20, 0x0A, 0x0D, 0x09].contains($0) }) {
+        // An editor truncates before it writes: an emptied file is taken as "being saved",
+        // not as "delete everything it held". Delete the file to remove its resources.
+        logger.notice("ignoring an empty store file; its last version keeps serving", metadata: ["file": "\(name)"])
+        files[name] = FileState(content: old.content, resources: old.resources)
+        continue
+      }
       do {
         let resources = try MeshConfigDecoder.decode(String(decoding: data, as: UTF8.self), source: name)
         files[name] = FileState(content: data, resources: resources)

@@ -23,7 +23,7 @@ extension AdminAPI {
         result = try await store.apply(resources)
       } catch {
         logger.warning("apply rejected", metadata: ["errors": "\(error.description)"])
-        return try json(["errors": error.errors], status: .badRequest)
+        return try json(["errors": error.errors.map { $0.from("request") }], status: .badRequest)
       }
       logger.info("applied", metadata: ["revision": "\(result.revision)", "changes": "\(result.changes.map { "\($0.resource) \($0.action.rawValue)" })"])
       return try json(result)
@@ -112,5 +112,14 @@ extension AdminAPI {
   private func bodyText(_ request: Request) async throws -> String {
     let body = try await request.body.collect(upTo: Self.maxBody)
     return String(buffer: body)
+  }
+}
+
+extension ConfigError {
+  /// The error with `source` set when it has none (the request body is the source).
+  func from(_ source: String) -> ConfigError {
+    var copy = self
+    if copy.source == nil { copy.source = source }
+    return copy
   }
 }

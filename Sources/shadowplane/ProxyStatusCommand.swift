@@ -51,7 +51,7 @@ struct ProxyStatusCommand: OneShotCommand {
       // A node with several streams (per-type services, or a reconnect not yet noticed)
       // gets one row per stream.
       let name = perNode[node, default: 0] > 1 ? "\(node) [stream \(stream["streamID"]?.displayText ?? "?")]" : node
-      let cells = types.map { type in stream[path: "types", type].map(cell) ?? "" }
+      let cells = types.map { type in stream[path: "types", type].map(cell) ?? "NOT SENT" }
       table.append(
         [name, stream["nodeCluster"]?.string ?? "", stream["userAgent"]?.string ?? ""] + cells)
     }

@@ -6,5 +6,9 @@ struct Shadowplane: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "shadowplane",
     abstract: "An Envoy-compatible xDS control plane for traffic mirroring.",
-    subcommands: [ControlPlaneCommand.self, ProxyCommand.self])
+    subcommands: [
+      ControlPlaneCommand.self, ProxyCommand.self, ApplyCommand.self, DeleteCommand.self,
+      GetCommand.self, ProxyStatusCommand.self, ProxyConfigCommand.self, HistoryCommand.self,
+      DiffCommand.self, DemoCommand.self,
+    ])
 }

@@ -1,8 +1,10 @@
 /// A kubectl-style table: a header row in capitals, then one row per item, columns padded to
-/// their widest cell and separated by three spaces. Empty cells print as `-`.
+/// their widest cell and separated by three spaces. Empty cells print as ``placeholder``.
 struct TableFormatter {
   let headers: [String]
   private(set) var rows: [[String]] = []
+  /// What an empty cell shows.
+  var placeholder = "-"
 
   init(_ headers: String...) {
     self.headers = headers
@@ -16,27 +18,30 @@ struct TableFormatter {
   mutating func append(_ cells: [String]) {
     var row = Array(cells.prefix(headers.count))
     row += Array(repeating: "", count: headers.count - row.count)
-    rows.append(row.map { $0.isEmpty ? "-" : Self.singleLine($0) })
+    rows.append(row.map(Self.singleLine))
   }
 
   mutating func append(_ cells: String...) {
     append(cells)
   }
 
-  /// The table, one line per row with trailing spaces trimmed, ending with a newline.
-  func render() -> String {
-    var widths = headers.map(\.count)
-    for row in rows {
+  /// The table, one line per row with trailing spaces trimmed, ending with a newline;
+  /// `header: false` leaves out the header row; `indent` starts every line.
+  func render(header: Bool = true, indent: String = "") -> String {
+    let shown = (header ? [headers] + rows : rows).map { row in row.map { $0.isEmpty ? placeholder : $0 } }
+    var widths = Array(repeating: 0, count: headers.count)
+    for row in shown {
       for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) }
     }
     let separator = "   "
-    return ([headers] + rows).map { row in
-      var line = ""
+    return shown.map { row in
+      var line = indent
       for (index, cell) in row.enumerated() {
         if index > 0 { line += separator }
         line += cell
         if index < row.count - 1 { line += String(repeating: " ", count: widths[index] - cell.count) }
       }
+      while line.last == " " { line.removeLast() }
       return line
     }.joined(separator: "\n") + "\n"
   }

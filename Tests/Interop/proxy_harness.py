@@ -298,6 +298,7 @@ class KeepAliveClient:
 class LoadResult:
     def __init__(self) -> None:
         self.latencies: list[float] = []   # seconds, successful (200) responses
+        self.times: list[float] = []       # when each of them was sent (s after the start)
         self.statuses: collections.Counter = collections.Counter()
         self.errors: list[str] = []
         self.bad: list[str] = []           # the first non-200 responses
@@ -315,6 +316,11 @@ class LoadResult:
 
     def p(self, q: float) -> float:
         return harness.percentile(self.latencies, q)
+
+    def slow(self, q: float = 0.99) -> list[tuple[float, float]]:
+        """(sent at, latency) of the responses above the ``q`` quantile, by time."""
+        cut = self.p(q)
+        return sorted((t, l) for t, l in zip(self.times, self.latencies) if l > cut)
 
     def summary(self) -> str:
         return (f"n={self.total} ok={self.ok} statuses={dict(self.statuses)} "
@@ -349,6 +355,7 @@ def run_load(port: int, authority: str, total: int, threads: int = 8, rate: floa
                     if wait > 0:
                         time.sleep(wait)
                 rid = f"load-{index}-{k}-{time.monotonic_ns()}"
+                sent_at = time.perf_counter()
                 try:
                     r = client.request("GET", path, authority, {"x-request-id": rid})
                 except Exception as e:  # noqa: BLE001 - counted as a failure
@@ -359,6 +366,7 @@ def run_load(port: int, authority: str, total: int, threads: int = 8, rate: floa
                     result.statuses[r.status] += 1
                     if r.status == 200:
                         result.latencies.append(r.latency)
+                        result.times.append(sent_at - start)
                         result.servers[r.headers.get("x-upstream", "?")] += 1
                     elif len(result.bad) < 20:
                         result.bad.append(f"{r.status} {rid}: {r.body[:200]!r}")
@@ -474,9 +482,38 @@ class ProxyTestCase(harness.InteropTestCase):
                             what=f"{node} to be SYNCED with the new configuration")
 
     def apply_synced(self, cp: harness.StoreControlPlane, text: str,
-                     node_id: str | None = None) -> dict:
-        """Applies ``text`` and waits until the proxy ACKed what it changed."""
+                     node_id: str | None = None, timeout: float = SYNC_TIMEOUT) -> dict:
+        """Applies ``text`` and waits until the proxy ACKed what it changed: some type's
+        sent version moves and every type is SYNCED. When the change leaves the Envoy
+        resources as they were (nothing to push), it is enough that the control plane has
+        translated the new revision and a short quiet period passes with every type
+        SYNCED."""
         before = self.versions(cp, node_id)
         body = cp.apply_ok(text)
         changed = any(c.get("action") != "unchanged" for c in body.get("changes", []))
-        return self.wait_synced(cp, before if changed else None, node_id)
+        if not changed:
+            return self.wait_synced(cp, None, node_id, timeout)
+        revision = body.get("revision")
+        node = node_id or self.NODE_ID
+        translated_at: list[float] = []
+
+        def check():
+            st = cp.latest_stream(node)
+            if st is None:
+                return None
+            types = st["types"]
+            if any(types.get(t, {}).get("state") not in ("SYNCED", "NOT SENT", None)
+                   for t in TYPES):
+                return None
+            now = {t: (types.get(t, {}).get("sentVersion"), types.get(t, {}).get("state"))
+                   for t in TYPES}
+            if any(now[t][0] != before.get(t, (None,))[0] for t in TYPES):
+                return now
+            if not translated_at:
+                served = harness.metric_value(cp.metrics(), "shadowplane_config_revision")
+                if served is not None and revision is not None and served >= revision:
+                    translated_at.append(time.monotonic())
+                return None
+            return now if time.monotonic() - translated_at[0] >= 1.0 else None
+        return harness.poll(check, timeout, interval=0.05,
+                            what=f"{node} to be SYNCED after applying revision {revision}")

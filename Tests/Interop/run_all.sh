@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the Python interop tests against a built shadowplane binary, each with its venv:
 #   test_grpc_xds_client.py, test_ads_protocol.py, test_store_e2e.py and
-#   test_store_rejections.py with .venv-interop (grpcio, xds-protos),
+#   test_store_rejections.py, test_proxy_e2e.py, test_proxy_resilience.py and test_cli.py with
+#   .venv-interop (grpcio, xds-protos),
 #   test_envoy_rules.py and test_envoy_rules_manifests.py with .venv-pgv
 #   (protoc-gen-validate, xds-protos).
 # Environment: SHADOWPLANE_BIN (default <repo>/.build/debug/shadowplane),
@@ -43,8 +44,12 @@ run "$interop_py" test_grpc_xds_client.py
 run "$interop_py" test_ads_protocol.py
 run "$interop_py" test_store_e2e.py
 run "$interop_py" test_store_rejections.py
+run "$interop_py" test_proxy_e2e.py
+run "$interop_py" test_proxy_resilience.py
+run "$interop_py" test_cli.py
 run "$pgv_py" test_envoy_rules.py
 run "$pgv_py" test_envoy_rules_manifests.py
+run "$interop_py" test_demo.py
 
 if [ "$failed" -ne 0 ]; then
   echo "$failed interop test file(s) failed"

@@ -126,7 +126,6 @@ class ProxyE2ETest(ProxyFixture):
         self.assertEqual(set(by_id), set(sent))
         for rid, (authority, _) in sent.items():
             self.assertEqual(by_id[rid]["host"], authority, "v1 must see the Host as sent")
-            self.assertIsNone(by_id[rid]["x_envoy_internal"])
         s = self.proxy.cluster_stats(self.v1_cluster)
         self.assertGreaterEqual(s.get("upstream_rq_2xx", 0), n, s)
         log(f"all-v1: {n}/{n} from v1, v2 got 0")
@@ -188,6 +187,21 @@ class ProxyE2ETest(ProxyFixture):
         self.assertEqual(delta, {"upstream_rq_shadow_sent": n, "upstream_rq_shadow_failed": 0,
                                  "upstream_rq_shadow_dropped": 0})
 
+        # Without an x-request-id from the client, the proxy makes one; the shadow carries
+        # the same one as its primary.
+        self.settle_and_clear()
+        m = 20
+        for i in range(m):
+            r = self.client.request("GET", f"/noid/{i}", self.authority)
+            self.assertEqual(r.status, 200, r)
+        self.assertEqual(self.v2.wait_for_count(m, SHADOW_WAIT), m)
+        primaries = {r["path"]: r for r in self.v1.requests}
+        shadows = {r["path"]: r for r in self.v2.requests}
+        self.assertEqual(set(shadows), {f"/noid/{i}" for i in range(m)})
+        for path, sh in shadows.items():
+            self.assertTrue(primaries[path]["x_request_id"], primaries[path])
+            self.assertEqual(sh["x_request_id"], primaries[path]["x_request_id"], path)
+
     def measure_mirror_fraction(self, n: int) -> tuple[int, dict]:
         before = self.proxy.cluster_stats(self.v2_cluster)
         res = ph.run_load(self.port, self.authority, n, threads=4)
@@ -243,6 +257,17 @@ class ProxyE2ETest(ProxyFixture):
         self.assertEqual(versions_after, versions_before)
         self.assertEqual(self.proxy.stats()["control_plane.update_accepted"], accepted_before,
                          "the proxy must not have taken any xDS update")
+
+        # 0 turns the mirror off, still without a push.
+        self.settle_and_clear()
+        self.proxy.runtime_modify(RUNTIME_KEY, 0)
+        poll(lambda: self.proxy.runtime().get(RUNTIME_KEY, {}).get("final_value") == "0", 5,
+             what=f"/runtime to show {RUNTIME_KEY} = 0")
+        shadows, info = self.measure_mirror_fraction(300)
+        log(f"runtime override 0: {shadows}/300 shadows {info}")
+        self.assertEqual(shadows, 0)
+        self.assertEqual(self.versions(self.cp), versions_before)
+        self.assertEqual(self.proxy.stats()["control_plane.update_accepted"], accepted_before)
 
     def test_post_body_intact(self) -> None:
         self.apply_vs(self.manifest("11-virtualservice-mirror.yaml"))

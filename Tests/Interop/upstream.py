@@ -33,6 +33,7 @@ import hashlib
 import http.server
 import json
 import os
+import selectors
 import signal
 import socket
 import socketserver
@@ -203,7 +204,8 @@ class _HTTPServer(http.server.ThreadingHTTPServer):
 
 
 class _BlackHole:
-    """Accepts TCP connections, reads and discards everything, never writes."""
+    """Accepts TCP connections, reads and discards everything, never writes. One thread
+    and a selector for every connection (thousands of idle peers cost no threads)."""
 
     def __init__(self, host: str, port: int, name: str, recorder: _Recorder):
         self.name = name
@@ -212,56 +214,72 @@ class _BlackHole:
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind((host, port))
         self.sock.listen(LISTEN_BACKLOG)
+        self.sock.setblocking(False)
         self.server_address = self.sock.getsockname()
-        self._conns: set[socket.socket] = set()
-        self._lock = threading.Lock()
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self.sock, selectors.EVENT_READ, None)
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._selector.register(self._wake_r, selectors.EVENT_READ, "wake")
         self._closed = False
+        self._done = threading.Event()
         self.bytes_received = 0
 
     def serve_forever(self) -> None:
-        while not self._closed:
+        try:
+            while not self._closed:
+                for key, _ in self._selector.select(timeout=0.5):
+                    if key.data == "wake":
+                        continue
+                    if key.fileobj is self.sock:
+                        self._accept()
+                    else:
+                        self._read(key.fileobj)
+        finally:
+            for key in list(self._selector.get_map().values()):
+                if key.fileobj not in (self.sock, self._wake_r):
+                    try:
+                        key.fileobj.close()
+                    except OSError:
+                        pass
+            self._selector.close()
+            self.sock.close()
+            self._wake_r.close()
+            self._wake_w.close()
+            self._done.set()
+
+    def _accept(self) -> None:
+        while True:
             try:
                 conn, _ = self.sock.accept()
+            except (BlockingIOError, InterruptedError):
+                return
             except OSError:
-                break
-            with self._lock:
-                if self._closed:
-                    conn.close()
-                    break
-                self._conns.add(conn)
+                return
+            conn.setblocking(False)
+            self._selector.register(conn, selectors.EVENT_READ, "conn")
             self.recorder.add({"server": self.name, "time": time.time(), "event": "accept"})
-            threading.Thread(target=self._swallow, args=(conn,), daemon=True,
-                             name=f"{self.name}-conn").start()
 
-    def _swallow(self, conn: socket.socket) -> None:
+    def _read(self, conn: socket.socket) -> None:
         try:
-            while True:
-                data = conn.recv(65536)
-                if not data:
-                    break
-                with self._lock:
-                    self.bytes_received += len(data)
+            data = conn.recv(65536)
+        except (BlockingIOError, InterruptedError):
+            return
         except OSError:
-            pass
-        finally:
-            with self._lock:
-                self._conns.discard(conn)
-            conn.close()
+            data = b""
+        if data:
+            self.bytes_received += len(data)
+            return
+        self._selector.unregister(conn)
+        conn.close()
 
     def shutdown(self) -> None:
-        with self._lock:
-            self._closed = True
-            conns = list(self._conns)
+        """Stops accepting and closes every accepted connection."""
+        self._closed = True
         try:
-            self.sock.shutdown(socket.SHUT_RDWR)
+            self._wake_w.send(b"x")
         except OSError:
             pass
-        self.sock.close()
-        for c in conns:
-            try:
-                c.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        self._done.wait(5)
 
     def server_close(self) -> None:
         pass
