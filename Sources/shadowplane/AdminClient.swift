@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+  import FoundationNetworking
 #endif
 
 /// A client for the control plane's admin HTTP API (see `AdminAPI` in ControlPlane).
@@ -25,7 +25,8 @@ struct AdminClient: Sendable {
     guard let url = URL(string: text), let scheme = url.scheme?.lowercased(),
       scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty
     else {
-      throw CommandFailure("invalid --server '\(server)': expected a URL like \(ServerOptions.defaultServer)")
+      throw CommandFailure(
+        "invalid --server '\(server)': expected a URL like \(ServerOptions.defaultServer)")
     }
     base = text
   }
@@ -77,12 +78,15 @@ struct AdminClient: Sendable {
   }
 
   /// `GET` returning JSON.
-  func get(_ path: String, query: [(String, String)] = []) async throws(CommandFailure) -> JSONValue {
+  func get(_ path: String, query: [(String, String)] = []) async throws(CommandFailure) -> JSONValue
+  {
     try await json("GET", path, query: query)
   }
 
   /// `GET` returning text (YAML).
-  func getText(_ path: String, query: [(String, String)] = []) async throws(CommandFailure) -> String {
+  func getText(_ path: String, query: [(String, String)] = []) async throws(CommandFailure)
+    -> String
+  {
     let response = try await send("GET", path, query: query)
     guard response.isSuccess else { throw failure(response, method: "GET", path: path) }
     return String(decoding: response.body, as: UTF8.self)
@@ -99,7 +103,8 @@ struct AdminClient: Sendable {
       if !problems.isEmpty { return CommandFailure(lines: problems) }
       if let message = body["error"]?.string { return CommandFailure(message) }
     }
-    let text = String(decoding: response.body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    let text = String(decoding: response.body, as: UTF8.self).trimmingCharacters(
+      in: .whitespacesAndNewlines)
     if response.status == 404, text.isEmpty {
       return CommandFailure(
         "\(method) \(path): not found (404); this control plane may predate the endpoint")
@@ -120,11 +125,15 @@ struct AdminClient: Sendable {
     if !query.isEmpty {
       var allowed = CharacterSet.urlQueryAllowed
       allowed.remove(charactersIn: "&=+?#")
-      text += "?" + query.map { name, value in
-        name + "=" + (value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value)
-      }.joined(separator: "&")
+      text +=
+        "?"
+        + query.map { name, value in
+          name + "=" + (value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value)
+        }.joined(separator: "&")
     }
-    guard let url = URL(string: text) else { throw CommandFailure("cannot build a URL from \(text)") }
+    guard let url = URL(string: text) else {
+      throw CommandFailure("cannot build a URL from \(text)")
+    }
     return url
   }
 

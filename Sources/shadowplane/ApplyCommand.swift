@@ -12,7 +12,9 @@ struct ApplyCommand: OneShotCommand {
       are printed as the control plane reports them, with the field path.
       """)
 
-  @Option(name: [.customShort("f"), .customLong("filename")], help: "A file, a directory, or - for standard input.")
+  @Option(
+    name: [.customShort("f"), .customLong("filename")],
+    help: "A file, a directory, or - for standard input.")
   var filename: String
 
   @OptionGroup var server: ServerOptions

@@ -7,9 +7,13 @@ struct DeleteCommand: OneShotCommand {
   static let configuration = CommandConfiguration(
     commandName: "delete",
     abstract: "Delete the resources named in a file, or one resource by kind and name.",
-    discussion: "KIND is an Istio kind or short name: virtualservice (vs), destinationrule (dr), serviceentry (se), workloadentry (we).")
+    discussion:
+      "KIND is an Istio kind or short name: virtualservice (vs), destinationrule (dr), serviceentry (se), workloadentry (we)."
+  )
 
-  @Option(name: [.customShort("f"), .customLong("filename")], help: "A file, a directory, or - for standard input.")
+  @Option(
+    name: [.customShort("f"), .customLong("filename")],
+    help: "A file, a directory, or - for standard input.")
   var filename: String?
 
   @Argument(help: "The kind of the resource to delete.")
@@ -47,7 +51,9 @@ struct DeleteCommand: OneShotCommand {
       ResourceChangePrinter.print(answer)
     } else if let kind, let name {
       let resourceKind = try ResourceKinds.parse(kind)
-      let path = "/api/v1/config/" + [resourceKind.rawValue, namespace, name].map(AdminClient.segment).joined(separator: "/")
+      let path =
+        "/api/v1/config/"
+        + [resourceKind.rawValue, namespace, name].map(AdminClient.segment).joined(separator: "/")
       ResourceChangePrinter.print(try await client.json("DELETE", path))
     }
   }

@@ -20,7 +20,8 @@ struct DiffCommand: OneShotCommand {
 
   func execute() async throws {
     let client = try server.client()
-    let answer = try await client.get("/api/v1/diff", query: [("from", String(from)), ("to", String(to))])
+    let answer = try await client.get(
+      "/api/v1/diff", query: [("from", String(from)), ("to", String(to))])
     let resources = answer["resources"].elements
     guard !resources.isEmpty else {
       Console.line("No differences between revision \(from) and revision \(to).")
@@ -39,7 +40,9 @@ struct DiffCommand: OneShotCommand {
       "+++ \(type) \(name) (rev \(to)\(after.isEmpty ? ", absent" : ""))",
     ]
     let hunks = LineDiff.unified(before, after)
-    out += hunks.isEmpty ? ["(no change in the JSON; action \(resource["action"]?.displayText ?? "?"))"] : hunks
+    out +=
+      hunks.isEmpty
+      ? ["(no change in the JSON; action \(resource["action"]?.displayText ?? "?"))"] : hunks
     return out.joined(separator: "\n") + "\n"
   }
 

@@ -4,11 +4,14 @@ import XDS
 /// default value is absent: an absent `lbPolicy` is `ROUND_ROBIN`, an absent `type` is
 /// `STATIC`, as in Envoy's protos).
 enum EnvoyTables {
-  static let hcmType = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
-  static let tcpProxyType = "type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy"
+  static let hcmType =
+    "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
+  static let tcpProxyType =
+    "type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy"
 
   /// The table for `type`; `clusters` supplies inline load assignments to the endpoint table.
-  static func table(_ type: ResourceType, _ resources: [JSONValue], clusters: [JSONValue]) -> String {
+  static func table(_ type: ResourceType, _ resources: [JSONValue], clusters: [JSONValue]) -> String
+  {
     switch type {
     case .listener: listeners(resources)
     case .route: routes(resources)
@@ -48,7 +51,9 @@ enum EnvoyTables {
     switch config["@type"]?.string {
     case hcmType:
       if let name = config[path: "rds", "routeConfigName"]?.string { return name }
-      if let inline = config["routeConfig"] { return "inline " + (inline["name"]?.string ?? "route") }
+      if let inline = config["routeConfig"] {
+        return "inline " + (inline["name"]?.string ?? "route")
+      }
       return nil
     case tcpProxyType:
       return config["cluster"]?.string.map { "cluster " + $0 }
@@ -69,7 +74,8 @@ enum EnvoyTables {
         let routes = host["routes"].elements
         if routes.isEmpty { table.append(name, vhost, domains) }
         for route in routes {
-          table.append(name, vhost, domains, match(route["match"]), destination(route), mirrors(route))
+          table.append(
+            name, vhost, domains, match(route["match"]), destination(route), mirrors(route))
         }
       }
     }
@@ -107,17 +113,21 @@ enum EnvoyTables {
       if let cluster = action["cluster"]?.string { return cluster }
       if let weighted = action["weightedClusters"] {
         let clusters = weighted["clusters"].elements
-        let total = weighted["totalWeight"]?.double ?? clusters.reduce(0) { $0 + ($1["weight"]?.double ?? 0) }
+        let total =
+          weighted["totalWeight"]?.double ?? clusters.reduce(0) { $0 + ($1["weight"]?.double ?? 0) }
         return clusters.map { cluster in
           let weight = cluster["weight"]?.double ?? 0
-          let share = total > 0 ? MeshTables.percentText((weight * 1000 / total).rounded() / 10) : "?"
+          let share =
+            total > 0 ? MeshTables.percentText((weight * 1000 / total).rounded() / 10) : "?"
           return (cluster["name"]?.string ?? "?") + " " + share
         }.joined(separator: ", ")
       }
       if let header = action["clusterHeader"]?.string { return "cluster from header " + header }
       return ""
     }
-    if let direct = route["directResponse"] { return "direct response " + (direct["status"]?.displayText ?? "") }
+    if let direct = route["directResponse"] {
+      return "direct response " + (direct["status"]?.displayText ?? "")
+    }
     if route["redirect"] != nil { return "redirect" }
     return ""
   }
@@ -125,7 +135,9 @@ enum EnvoyTables {
   /// `outbound|8000|v2|httpbin 50%`: each mirror policy with its runtime fraction's default.
   private static func mirrors(_ route: JSONValue) -> String {
     route[path: "route", "requestMirrorPolicies"].elements.map { policy in
-      let cluster = policy["cluster"]?.string ?? policy["clusterHeader"].map { "header " + $0.displayText } ?? "?"
+      let cluster =
+        policy["cluster"]?.string ?? policy["clusterHeader"].map { "header " + $0.displayText }
+        ?? "?"
       return cluster + " " + fractionText(policy["runtimeFraction"])
     }.joined(separator: ", ")
   }
@@ -186,7 +198,8 @@ enum EnvoyTables {
 
   private static func address(_ address: JSONValue?) -> String {
     if let socket = address?["socketAddress"] {
-      return (socket["address"]?.string ?? "?") + ":" + (socket["portValue"]?.displayText ?? socket["namedPort"]?.displayText ?? "0")
+      return (socket["address"]?.string ?? "?") + ":"
+        + (socket["portValue"]?.displayText ?? socket["namedPort"]?.displayText ?? "0")
     }
     if let pipe = address?[path: "pipe", "path"]?.string { return "unix:" + pipe }
     return address?.compactJSON ?? ""
@@ -195,8 +208,10 @@ enum EnvoyTables {
   /// `region/zone/subZone`, with the priority when it is not 0.
   private static func localityText(_ group: JSONValue) -> String {
     let locality = group["locality"]
-    var text = ["region", "zone", "subZone"].compactMap { locality?[$0]?.string }.filter { !$0.isEmpty }
-      .joined(separator: "/")
+    var text = ["region", "zone", "subZone"].compactMap { locality?[$0]?.string }.filter {
+      !$0.isEmpty
+    }
+    .joined(separator: "/")
     if let priority = group["priority"]?.int, priority != 0 {
       text += (text.isEmpty ? "" : " ") + "(priority \(priority))"
     }
@@ -218,11 +233,15 @@ enum EnvoyTables {
     return table.render()
   }
 
-  private static func flatten(_ value: JSONValue?, prefix: String, into rows: inout [(String, String)]) {
+  private static func flatten(
+    _ value: JSONValue?, prefix: String, into rows: inout [(String, String)]
+  ) {
     guard let value else { return }
     if case .object(let members) = value, !members.isEmpty {
       for member in members {
-        flatten(member.value, prefix: prefix.isEmpty ? member.key : prefix + "." + member.key, into: &rows)
+        flatten(
+          member.value, prefix: prefix.isEmpty ? member.key : prefix + "." + member.key, into: &rows
+        )
       }
     } else if !prefix.isEmpty {
       rows.append((prefix, value.displayText))

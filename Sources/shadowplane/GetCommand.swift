@@ -22,7 +22,8 @@ struct GetCommand: OneShotCommand {
   @Option(name: [.customShort("n"), .long], help: "Only this namespace.")
   var namespace: String?
 
-  @Option(name: [.customShort("o"), .customLong("output")], help: "Output format: table, json or yaml.")
+  @Option(
+    name: [.customShort("o"), .customLong("output")], help: "Output format: table, json or yaml.")
   var output: OutputFormat = .table
 
   @OptionGroup var server: ServerOptions
@@ -35,21 +36,30 @@ struct GetCommand: OneShotCommand {
     let client = try server.client()
     let resourceKind = try ResourceKinds.parse(kind)
     if let name {
-      let path = "/api/v1/config/" + [resourceKind.rawValue, namespace ?? "default", name].map(AdminClient.segment)
+      let path =
+        "/api/v1/config/"
+        + [resourceKind.rawValue, namespace ?? "default", name].map(AdminClient.segment)
         .joined(separator: "/")
       switch output {
-      case .yaml: Console.write(terminated(try await client.getText(path, query: [("format", "yaml")])))
+      case .yaml:
+        Console.write(terminated(try await client.getText(path, query: [("format", "yaml")])))
       case .json: Console.line(try await client.get(path, query: [("format", "json")]).prettyJSON)
-      case .table: Console.write(MeshTables.table(resourceKind, [try await client.get(path, query: [("format", "json")])]))
+      case .table:
+        Console.write(
+          MeshTables.table(resourceKind, [try await client.get(path, query: [("format", "json")])]))
       }
       return
     }
     let listPath = "/api/v1/config"
     if output == .yaml, namespace == nil {
-      Console.write(terminated(try await client.getText(listPath, query: [("kind", resourceKind.rawValue), ("format", "yaml")])))
+      Console.write(
+        terminated(
+          try await client.getText(
+            listPath, query: [("kind", resourceKind.rawValue), ("format", "yaml")])))
       return
     }
-    let list = try await client.get(listPath, query: [("kind", resourceKind.rawValue), ("format", "json")])
+    let list = try await client.get(
+      listPath, query: [("kind", resourceKind.rawValue), ("format", "json")])
     let items = list["items"].elements.filter { item in
       namespace.map { item[path: "metadata", "namespace"]?.string ?? "default" == $0 } ?? true
     }
@@ -60,8 +70,10 @@ struct GetCommand: OneShotCommand {
       // The server renders YAML; one resource at a time once filtered by namespace.
       var documents: [String] = []
       for item in items {
-        let key = [resourceKind.rawValue, item[path: "metadata", "namespace"]?.string ?? "default",
-                   item[path: "metadata", "name"]?.string ?? ""]
+        let key = [
+          resourceKind.rawValue, item[path: "metadata", "namespace"]?.string ?? "default",
+          item[path: "metadata", "name"]?.string ?? "",
+        ]
         let path = "/api/v1/config/" + key.map(AdminClient.segment).joined(separator: "/")
         documents.append(terminated(try await client.getText(path, query: [("format", "yaml")])))
       }

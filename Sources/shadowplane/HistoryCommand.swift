@@ -40,7 +40,8 @@ struct HistoryCommand: OneShotCommand {
   static func block(_ entry: JSONValue) -> String {
     let changes = entry["changes"].elements
     func count(_ action: String) -> Int { changes.filter { $0["action"]?.string == action }.count }
-    var text = "#\(entry["id"]?.displayText ?? "?")  \(entry["time"]?.displayText ?? "?")  "
+    var text =
+      "#\(entry["id"]?.displayText ?? "?")  \(entry["time"]?.displayText ?? "?")  "
       + "revision \(entry["configRevision"]?.displayText ?? "?")  "
       + "+\(count("added")) ~\(count("changed")) -\(count("removed"))\n"
     var changeTable = TableFormatter("", "TYPE", "NAME")
@@ -52,7 +53,8 @@ struct HistoryCommand: OneShotCommand {
         case "changed": "~"
         default: change["action"]?.displayText ?? "?"
         }
-      changeTable.append(mark, change["type"]?.displayText ?? "?", change["name"]?.displayText ?? "?")
+      changeTable.append(
+        mark, change["type"]?.displayText ?? "?", change["name"]?.displayText ?? "?")
     }
     if !changes.isEmpty { text += changeTable.render(header: false, indent: "  ") }
     var nodeTable = TableFormatter("NODE", "TYPE", "VERSION", "STATE", "MESSAGE")

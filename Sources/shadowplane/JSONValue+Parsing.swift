@@ -76,7 +76,9 @@ private struct JSONReader {
     }
     while true {
       skipWhitespace()
-      guard !atEnd, bytes[position] == UInt8(ascii: "\"") else { throw failure("expected a member name") }
+      guard !atEnd, bytes[position] == UInt8(ascii: "\"") else {
+        throw failure("expected a member name")
+      }
       let key = try string()
       skipWhitespace()
       guard !atEnd, bytes[position] == UInt8(ascii: ":") else { throw failure("expected ':'") }
@@ -133,7 +135,9 @@ private struct JSONReader {
     }
     if !atEnd, bytes[position] == UInt8(ascii: "e") || bytes[position] == UInt8(ascii: "E") {
       position += 1
-      if !atEnd, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") { position += 1 }
+      if !atEnd, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") {
+        position += 1
+      }
       let exponentStart = position
       while !atEnd, isDigit(bytes[position]) { position += 1 }
       guard position > exponentStart else { throw failure("expected digits in the exponent") }
@@ -146,7 +150,8 @@ private struct JSONReader {
     var scalars = String.UnicodeScalarView()
     var runStart = position
     func flushRun(_ end: Int) {
-      scalars.append(contentsOf: String(decoding: bytes[runStart..<end], as: UTF8.self).unicodeScalars)
+      scalars.append(
+        contentsOf: String(decoding: bytes[runStart..<end], as: UTF8.self).unicodeScalars)
     }
     while true {
       guard !atEnd else { throw failure("unterminated string") }

@@ -22,18 +22,22 @@ extension JSONValue {
     case .string(let text): Self.quoted(text)
     case .array(let items): "[" + items.map(\.compactJSON).joined(separator: ",") + "]"
     case .object(let members):
-      "{" + members.map { Self.quoted($0.key) + ":" + $0.value.compactJSON }.joined(separator: ",") + "}"
+      "{" + members.map { Self.quoted($0.key) + ":" + $0.value.compactJSON }.joined(separator: ",")
+        + "}"
     }
   }
 
   /// `prefix` opens the first line (`"key": ` or nothing); `trailer` closes the last (`,`).
-  private func appendPretty(to lines: inout [String], prefix: String, indent: String, trailer: String) {
+  private func appendPretty(
+    to lines: inout [String], prefix: String, indent: String, trailer: String
+  ) {
     let inner = indent + "  "
     switch self {
     case .array(let items) where !items.isEmpty:
       lines.append(indent + prefix + "[")
       for (index, item) in items.enumerated() {
-        item.appendPretty(to: &lines, prefix: "", indent: inner, trailer: index == items.count - 1 ? "" : ",")
+        item.appendPretty(
+          to: &lines, prefix: "", indent: inner, trailer: index == items.count - 1 ? "" : ",")
       }
       lines.append(indent + "]" + trailer)
     case .object(let members) where !members.isEmpty:
@@ -75,7 +79,8 @@ extension JSONValue {
   var yaml: String {
     var lines: [String] = []
     switch self {
-    case .object(let members) where !members.isEmpty: Self.appendMembers(members, to: &lines, indent: "")
+    case .object(let members) where !members.isEmpty:
+      Self.appendMembers(members, to: &lines, indent: "")
     case .array(let items) where !items.isEmpty: Self.appendItems(items, to: &lines, indent: "")
     default: lines.append(yamlScalar)
     }
@@ -136,10 +141,13 @@ extension JSONValue {
   /// Whether `text` reads back as the same string when written plain. Deliberately narrow:
   /// anything unusual is quoted (correctness over looks).
   private static func isPlainSafe(_ text: String) -> Bool {
-    guard let first = text.unicodeScalars.first, let last = text.unicodeScalars.last else { return false }
+    guard let first = text.unicodeScalars.first, let last = text.unicodeScalars.last else {
+      return false
+    }
     let allowed = { (scalar: Unicode.Scalar) -> Bool in
       switch scalar {
-      case "a"..."z", "A"..."Z", "0"..."9", ".", "_", "-", "/", "|", "@", "+", "*", "=", "(", ")", " ", "$", "^":
+      case "a"..."z", "A"..."Z", "0"..."9", ".", "_", "-", "/", "|", "@", "+", "*", "=", "(", ")",
+        " ", "$", "^":
         true
       default: false
       }
@@ -147,7 +155,9 @@ extension JSONValue {
     guard text.unicodeScalars.allSatisfy(allowed) else { return false }
     // Indicators and digits at the start (numbers, dates, sexagesimals), edge spaces.
     guard !"-+.@*|=0123456789 ".unicodeScalars.contains(first), last != " " else { return false }
-    let reserved: Set<String> = ["true", "false", "yes", "no", "on", "off", "null", "y", "n", "nan", "inf"]
+    let reserved: Set<String> = [
+      "true", "false", "yes", "no", "on", "off", "null", "y", "n", "nan", "inf",
+    ]
     return !reserved.contains(text.lowercased())
   }
 }

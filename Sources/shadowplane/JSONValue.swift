@@ -51,7 +51,8 @@ enum JSONValue: Sendable {
 
   var int: Int? {
     switch self {
-    case .number(let text), .string(let text): Int(text) ?? Double(text).flatMap { Int(exactly: $0) }
+    case .number(let text), .string(let text):
+      Int(text) ?? Double(text).flatMap { Int(exactly: $0) }
     default: nil
     }
   }

@@ -44,7 +44,9 @@ enum LineDiff {
           script.append(.same(prefix + i, prefix + j))
           i += 1
           j += 1
-        } else if j == m || (i < n && lengths[(i + 1) * (m + 1) + j] >= lengths[i * (m + 1) + j + 1]) {
+        } else if j == m
+          || (i < n && lengths[(i + 1) * (m + 1) + j] >= lengths[i * (m + 1) + j + 1])
+        {
           script.append(.removed(prefix + i))
           i += 1
         } else {

@@ -30,7 +30,8 @@ struct ManifestInput {
   static func read(_ path: String) throws(CommandFailure) -> ManifestInput {
     if path == "-" {
       let data = FileHandle.standardInput.readDataToEndOfFile()
-      return ManifestInput(label: "<stdin>", files: [("<stdin>", String(decoding: data, as: UTF8.self))])
+      return ManifestInput(
+        label: "<stdin>", files: [("<stdin>", String(decoding: data, as: UTF8.self))])
     }
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -49,7 +50,9 @@ struct ManifestInput {
       !name.hasPrefix(".") && extensions.contains((name as NSString).pathExtension.lowercased())
     }.sorted()
     guard !manifests.isEmpty else {
-      throw CommandFailure("\(path): no \(extensions.map { "*." + $0 }.joined(separator: ", ")) files in the directory")
+      throw CommandFailure(
+        "\(path): no \(extensions.map { "*." + $0 }.joined(separator: ", ")) files in the directory"
+      )
     }
     var files: [(String, String)] = []
     for name in manifests {
@@ -104,13 +107,16 @@ struct ManifestInput {
     var hasContent = false
     for line in lines {
       let trimmed = line.drop { $0 == " " || $0 == "\t" }
-      let isMarker = line.hasPrefix("---") && (line.count == 3 || [" ", "\t"].contains(line.dropFirst(3).first))
+      let isMarker =
+        line.hasPrefix("---") && (line.count == 3 || [" ", "\t"].contains(line.dropFirst(3).first))
       if isMarker {
         if hasContent { count += 1 }
         hasContent = !line.dropFirst(3).trimmingCharacters(in: .whitespaces).isEmpty
         continue
       }
-      if trimmed.isEmpty || trimmed.hasPrefix("#") || line.hasPrefix("%") || line == "..." { continue }
+      if trimmed.isEmpty || trimmed.hasPrefix("#") || line.hasPrefix("%") || line == "..." {
+        continue
+      }
       hasContent = true
     }
     return count + (hasContent ? 1 : 0)
@@ -121,13 +127,19 @@ struct ManifestInput {
     guard problem.source == nil || problem.source == "request" else { return problem }
     var problem = problem
     problem.source = label
-    guard parts.count > 1, let field = problem.field, field.hasPrefix("document[") else { return problem }
+    guard parts.count > 1, let field = problem.field, field.hasPrefix("document[") else {
+      return problem
+    }
     let digits = field.dropFirst("document[".count).prefix { $0.isNumber }
     guard let index = Int(digits), field.dropFirst("document[".count + digits.count).hasPrefix("]"),
-      let part = parts.first(where: { index >= $0.firstDocument && index < $0.firstDocument + $0.documentCount })
+      let part = parts.first(where: {
+        index >= $0.firstDocument && index < $0.firstDocument + $0.documentCount
+      })
     else { return problem }
     problem.source = part.label
-    problem.field = "document[\(index - part.firstDocument)]" + field.dropFirst("document[".count + digits.count + 1)
+    problem.field =
+      "document[\(index - part.firstDocument)]"
+      + field.dropFirst("document[".count + digits.count + 1)
     problem.message = Self.shiftingLines(in: problem.message, of: part)
     return problem
   }

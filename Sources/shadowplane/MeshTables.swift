@@ -7,7 +7,8 @@ enum MeshTables {
     switch kind {
     case .virtualService: table = TableFormatter("NAMESPACE", "NAME", "HOSTS", "ROUTES", "MIRROR")
     case .destinationRule: table = TableFormatter("NAMESPACE", "NAME", "HOST", "SUBSETS")
-    case .serviceEntry: table = TableFormatter("NAMESPACE", "NAME", "HOSTS", "PORTS", "RESOLUTION", "ENDPOINTS")
+    case .serviceEntry:
+      table = TableFormatter("NAMESPACE", "NAME", "HOSTS", "PORTS", "RESOLUTION", "ENDPOINTS")
     case .workloadEntry: table = TableFormatter("NAMESPACE", "NAME", "ADDRESS", "LABELS")
     }
     for resource in resources {
@@ -28,7 +29,8 @@ enum MeshTables {
         }
         table.append(
           identity + [
-            strings(spec["hosts"]), ports.joined(separator: ","), spec["resolution"]?.string ?? "NONE",
+            strings(spec["hosts"]), ports.joined(separator: ","),
+            spec["resolution"]?.string ?? "NONE",
             endpoints(spec),
           ])
       case .workloadEntry:
@@ -71,11 +73,14 @@ enum MeshTables {
     var found: [String] = []
     for http in spec["http"].elements {
       if let mirror = http["mirror"] {
-        let percent = http[path: "mirrorPercentage", "value"]?.double ?? http["mirrorPercent"]?.double ?? 100
+        let percent =
+          http[path: "mirrorPercentage", "value"]?.double ?? http["mirrorPercent"]?.double ?? 100
         found.append(destination(mirror) + " " + percentText(percent))
       }
       for mirror in http["mirrors"].elements {
-        found.append(destination(mirror["destination"]) + " " + percentText(mirror[path: "percentage", "value"]?.double ?? 100))
+        found.append(
+          destination(mirror["destination"]) + " "
+            + percentText(mirror[path: "percentage", "value"]?.double ?? 100))
       }
     }
     return found.joined(separator: ", ")

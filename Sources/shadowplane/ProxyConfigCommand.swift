@@ -36,7 +36,8 @@ struct ProxyConfigCommand: OneShotCommand {
   @Argument(help: "The node id.")
   var node: String
 
-  @Option(name: [.customShort("o"), .customLong("output")], help: "Output format: table, json or yaml.")
+  @Option(
+    name: [.customShort("o"), .customLong("output")], help: "Output format: table, json or yaml.")
   var output: OutputFormat = .table
 
   @OptionGroup var server: ServerOptions
@@ -46,12 +47,17 @@ struct ProxyConfigCommand: OneShotCommand {
     let document = try await client.get("/api/v1/nodes/" + AdminClient.segment(node) + "/config")
     // The control plane answers for any node id (every node gets the default snapshot), so a
     // typo would go unnoticed: say when no such client is connected.
-    if let streams = try? await client.get("/api/v1/status/" + AdminClient.segment(node)), streams.elements.isEmpty {
-      Console.error("Note: no xDS client with node id '\(node)' is connected; showing what it would be served.")
+    if let streams = try? await client.get("/api/v1/status/" + AdminClient.segment(node)),
+      streams.elements.isEmpty
+    {
+      Console.error(
+        "Note: no xDS client with node id '\(node)' is connected; showing what it would be served.")
     }
     var byType: [ResourceType: [JSONValue]] = [:]
     for resource in document["resources"].elements {
-      guard let url = resource["@type"]?.string, let type = ResourceType(typeURL: url) else { continue }
+      guard let url = resource["@type"]?.string, let type = ResourceType(typeURL: url) else {
+        continue
+      }
       byType[type, default: []].append(resource)
     }
     switch output {

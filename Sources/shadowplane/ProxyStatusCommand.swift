@@ -41,7 +41,9 @@ struct ProxyStatusCommand: OneShotCommand {
 
   static func table(_ streams: [JSONValue]) -> String {
     let sorted = streams.sorted {
-      ($0["nodeID"]?.string ?? "", $0["streamID"]?.int ?? 0) < ($1["nodeID"]?.string ?? "", $1["streamID"]?.int ?? 0)
+      ($0["nodeID"]?.string ?? "", $0["streamID"]?.int ?? 0) < (
+        $1["nodeID"]?.string ?? "", $1["streamID"]?.int ?? 0
+      )
     }
     var perNode: [String: Int] = [:]
     for stream in sorted { perNode[stream["nodeID"]?.string ?? "", default: 0] += 1 }
@@ -50,7 +52,9 @@ struct ProxyStatusCommand: OneShotCommand {
       let node = stream["nodeID"]?.string ?? ""
       // A node with several streams (per-type services, or a reconnect not yet noticed)
       // gets one row per stream.
-      let name = perNode[node, default: 0] > 1 ? "\(node) [stream \(stream["streamID"]?.displayText ?? "?")]" : node
+      let name =
+        perNode[node, default: 0] > 1
+        ? "\(node) [stream \(stream["streamID"]?.displayText ?? "?")]" : node
       let cells = types.map { type in stream[path: "types", type].map(cell) ?? "NOT SENT" }
       table.append(
         [name, stream["nodeCluster"]?.string ?? "", stream["userAgent"]?.string ?? ""] + cells)
@@ -74,13 +78,18 @@ struct ProxyStatusCommand: OneShotCommand {
   /// Everything known about one stream, a block per type.
   static func detail(_ stream: JSONValue) -> String {
     var lines: [String] = []
-    func field(_ label: String, _ value: String) { lines.append((label + ":").padded(to: 14) + value) }
+    func field(_ label: String, _ value: String) {
+      lines.append((label + ":").padded(to: 14) + value)
+    }
     field("Node", stream["nodeID"]?.string ?? "")
     field("Cluster", stream["nodeCluster"]?.string ?? "")
     field("User agent", stream["userAgent"]?.string ?? "")
     let kind = stream["streamKind"]?.string ?? "?"
     let variant = stream["variant"]?.string ?? "?"
-    field("Stream", "\(stream["streamID"]?.displayText ?? "?") (\(kind), \(variant)) from \(stream["peer"]?.string ?? "?")")
+    field(
+      "Stream",
+      "\(stream["streamID"]?.displayText ?? "?") (\(kind), \(variant)) from \(stream["peer"]?.string ?? "?")"
+    )
     field("Connected", stream["connectedSince"]?.displayText ?? "?")
     let known = stream["types"].members.map(\.key)
     let order = types.filter(known.contains) + known.filter { !types.contains($0) }.sorted()
@@ -98,7 +107,9 @@ struct ProxyStatusCommand: OneShotCommand {
         lines.append("  " + "Sent:".padded(to: 14) + "nothing")
       }
       if let version = status["ackedVersion"]?.string {
-        lines.append("  " + "ACKed:".padded(to: 14) + "version \(version)" + (status["ackedAt"].map { ", at \($0.displayText)" } ?? ""))
+        lines.append(
+          "  " + "ACKed:".padded(to: 14) + "version \(version)"
+            + (status["ackedAt"].map { ", at \($0.displayText)" } ?? ""))
       } else {
         lines.append("  " + "ACKed:".padded(to: 14) + "nothing")
       }

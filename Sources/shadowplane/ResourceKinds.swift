@@ -8,7 +8,8 @@ enum ResourceKinds {
   static func parse(_ name: String) throws -> ResourceKind {
     guard let kind = ResourceKind(name: name) else {
       throw ValidationError(
-        "unknown kind '\(name)': use one of virtualservice (vs), destinationrule (dr), serviceentry (se), workloadentry (we)")
+        "unknown kind '\(name)': use one of virtualservice (vs), destinationrule (dr), serviceentry (se), workloadentry (we)"
+      )
     }
     return kind
   }

@@ -28,7 +28,9 @@ struct TableFormatter {
   /// The table, one line per row with trailing spaces trimmed, ending with a newline;
   /// `header: false` leaves out the header row; `indent` starts every line.
   func render(header: Bool = true, indent: String = "") -> String {
-    let shown = (header ? [headers] + rows : rows).map { row in row.map { $0.isEmpty ? placeholder : $0 } }
+    let shown = (header ? [headers] + rows : rows).map { row in
+      row.map { $0.isEmpty ? placeholder : $0 }
+    }
     var widths = Array(repeating: 0, count: headers.count)
     for row in shown {
       for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) }
@@ -39,7 +41,9 @@ struct TableFormatter {
       for (index, cell) in row.enumerated() {
         if index > 0 { line += separator }
         line += cell
-        if index < row.count - 1 { line += String(repeating: " ", count: widths[index] - cell.count) }
+        if index < row.count - 1 {
+          line += String(repeating: " ", count: widths[index] - cell.count)
+        }
       }
       while line.last == " " { line.removeLast() }
       return line
