@@ -23,6 +23,8 @@ public actor FileConfigStore: ConfigStore {
   private var current: [ResourceKey: MeshResource] = [:]
   private var origin: [ResourceKey: String] = [:]
   private var revision: Int64 = 0
+  /// Runtime overrides, persisted in `.runtime.json` (not a resource file).
+  private var runtimeValues: [String: String] = [:]
   private var watchers: [Int: AsyncStream<MeshSnapshot>.Continuation] = [:]
   private var nextWatcher = 0
 
@@ -39,6 +41,11 @@ public actor FileConfigStore: ConfigStore {
     }
     let revisionText = (try? String(contentsOfFile: self.directory + "/.revision", encoding: .utf8)) ?? "0"
     self.revision = Int64(revisionText.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+    if let data = FileManager.default.contents(atPath: self.directory + "/.runtime.json"),
+      let values = try? JSONDecoder().decode([String: String].self, from: data)
+    {
+      runtimeValues = values
+    }
     let (files, resources, origin) = Self.scan(self.directory, previous: [:], logger: logger)
     self.files = files
     self.current = resources
@@ -53,7 +60,29 @@ public actor FileConfigStore: ConfigStore {
 
   public func get(_ key: ResourceKey) -> MeshResource? { current[key] }
 
-  public func snapshot() -> MeshSnapshot { MeshSnapshot(revision: revision, resources: current) }
+  public func snapshot() -> MeshSnapshot {
+    MeshSnapshot(revision: revision, resources: current, runtime: runtimeValues)
+  }
+
+  public func runtime() -> [String: String] { runtimeValues }
+
+  public func setRuntime(_ key: String, _ value: String?) throws(ConfigErrors) -> Int64 {
+    if let problem = RuntimeValue.problem(key: key, value: value) {
+      throw ConfigErrors([ConfigError(source: nil, resource: "runtime \(key)", field: value == nil ? "key" : "value", message: problem)])
+    }
+    guard runtimeValues[key] != value else { return revision }
+    var next = runtimeValues
+    next[key] = value
+    do {
+      try AtomicFile.write(try JSONEncoder().encode(next), to: directory + "/.runtime.json")
+    } catch {
+      throw ConfigErrors([ConfigError(source: directory, resource: nil, field: "store", message: "cannot write the runtime overrides: \(error)")])
+    }
+    runtimeValues = next
+    publish()
+    logger.info("runtime override", metadata: ["key": "\(key)", "value": "\(value ?? "(removed)")", "revision": "\(revision)"])
+    return revision
+  }
 
   public func watch() -> AsyncStream<MeshSnapshot> {
     let (stream, continuation) = AsyncStream.makeStream(

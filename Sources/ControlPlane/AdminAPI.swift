@@ -73,6 +73,7 @@ struct AdminAPI: Sendable {
     }
     addConfigRoutes(to: router)
     addHistoryRoutes(to: router)
+    addRuntimeRoutes(to: router)
     return router
   }
 

@@ -50,6 +50,7 @@ struct TranslationService: Service {
     resources += try translated.listeners.map { try VersionedResource($0) }
     resources += try translated.apiListeners.map { try VersionedResource($0, visibleToWildcard: false) }
     resources += try translated.routes.map { try VersionedResource($0) }
+    resources += try translated.runtimes.map { try VersionedResource($0) }
     return try Snapshot(resources: resources, revision: revision)
   }
 }

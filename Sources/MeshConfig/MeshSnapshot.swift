@@ -3,15 +3,20 @@ public struct MeshSnapshot: Sendable, Equatable {
   /// The store revision this snapshot reflects.
   public var revision: Int64
   public var resources: [ResourceKey: MeshResource]
+  /// Runtime overrides (`shadowplane runtime set`): key → value (a percentage such as `12.5`,
+  /// or `N/HUNDRED|TEN_THOUSAND|MILLION`), served to proxies as an RTDS layer.
+  public var runtime: [String: String]
 
-  public init(revision: Int64, resources: [ResourceKey: MeshResource]) {
+  public init(revision: Int64, resources: [ResourceKey: MeshResource], runtime: [String: String] = [:]) {
     self.revision = revision
     self.resources = resources
+    self.runtime = runtime
   }
 
   public init(revision: Int64 = 0, _ list: [MeshResource]) {
     self.revision = revision
     self.resources = Dictionary(list.map { ($0.key, $0) }, uniquingKeysWith: { _, last in last })
+    self.runtime = [:]
   }
 
   /// Resources sorted by key, so every consumer sees one order.

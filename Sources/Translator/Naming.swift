@@ -35,6 +35,9 @@ public enum Naming {
     return "mirror.\(namespace).\(virtualService).\(ruleName).\(mirrorIndex)"
   }
 
+  /// The RTDS layer holding runtime overrides; Envoy users name it in `layered_runtime`.
+  public static let runtimeLayer = "shadowplane"
+
   /// The route name Istio gives a rule and match: `RULE` or `RULE.MATCH`.
   public static func route(rule: HTTPRoute, match: HTTPMatchRequest?) -> String {
     let base = rule.name ?? ""

@@ -10,6 +10,8 @@ public struct TranslatedResources: Sendable, Equatable {
   /// `HOST:PORT` api_listeners, only for clients that name them (proxyless gRPC).
   public var apiListeners: [Envoy_Config_Listener_V3_Listener] = []
   public var routes: [Envoy_Config_Route_V3_RouteConfiguration] = []
+  /// The RTDS layer `shadowplane` holding the runtime overrides (always present, maybe empty).
+  public var runtimes: [Envoy_Service_Runtime_V3_Runtime] = []
 
   public init() {}
 }

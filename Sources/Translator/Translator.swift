@@ -34,6 +34,7 @@ public enum Translator {
     if routes.needsBlackHole {
       out.clusters.append(ClusterBuilder.blackHole())
     }
+    out.runtimes = [RuntimeBuilder.layer(snapshot.runtime)]
     out.clusters.sort { $0.name < $1.name }
     out.endpoints.sort { $0.clusterName < $1.clusterName }
     out.apiListeners.sort { $0.name < $1.name }

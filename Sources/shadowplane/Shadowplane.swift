@@ -9,6 +9,6 @@ struct Shadowplane: AsyncParsableCommand {
     subcommands: [
       ControlPlaneCommand.self, ProxyCommand.self, ApplyCommand.self, DeleteCommand.self,
       GetCommand.self, ProxyStatusCommand.self, ProxyConfigCommand.self, HistoryCommand.self,
-      DiffCommand.self, DemoCommand.self,
+      DiffCommand.self, RuntimeCommand.self, DemoCommand.self,
     ])
 }

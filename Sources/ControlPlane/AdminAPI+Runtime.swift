@@ -1,0 +1,45 @@
+import ConfigStore
+import Foundation
+import Hummingbird
+import MeshConfig
+
+/// Runtime overrides, served to every proxy as the RTDS layer `shadowplane` (no route push):
+///
+/// - `GET /api/v1/runtime`: `{"layer": "shadowplane", "values": {KEY: VALUE}}`.
+/// - `PUT /api/v1/runtime/KEY` with the value as the body (`90`, `12.5`, `125000/MILLION`).
+/// - `DELETE /api/v1/runtime/KEY`.
+extension AdminAPI {
+  struct RuntimeView: Encodable {
+    var layer = "shadowplane"
+    var revision: Int64?
+    var values: [String: String]
+  }
+
+  func addRuntimeRoutes(to router: Router<BasicRequestContext>) {
+    router.get("/api/v1/runtime") { _, _ in
+      guard let store else { return noStore() }
+      return try json(RuntimeView(values: await store.runtime()))
+    }
+    router.put("/api/v1/runtime/:key") { request, context in
+      guard let store else { return noStore() }
+      let key = context.parameters.get("key") ?? ""
+      let body = try await request.body.collect(upTo: 4096)
+      let value = String(buffer: body).trimmingCharacters(in: .whitespacesAndNewlines)
+      return try await setRuntime(store, key, value)
+    }
+    router.delete("/api/v1/runtime/:key") { _, context in
+      guard let store else { return noStore() }
+      return try await setRuntime(store, context.parameters.get("key") ?? "", nil)
+    }
+  }
+
+  private func setRuntime(_ store: any ConfigStore, _ key: String, _ value: String?) async throws -> Response {
+    let revision: Int64
+    do throws(ConfigErrors) {
+      revision = try await store.setRuntime(key, value)
+    } catch {
+      return try json(["errors": error.errors.map { $0.from("request") }], status: .badRequest)
+    }
+    return try json(RuntimeView(revision: revision, values: await store.runtime()))
+  }
+}
