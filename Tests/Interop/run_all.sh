@@ -50,6 +50,7 @@ run "$interop_py" test_cli.py
 run "$pgv_py" test_envoy_rules.py
 run "$pgv_py" test_envoy_rules_manifests.py
 run "$pgv_py" test_envoy_bootstrap.py
+run "$interop_py" test_runtime_rtds.py
 run "$interop_py" test_demo.py
 
 if [ "$failed" -ne 0 ]; then
