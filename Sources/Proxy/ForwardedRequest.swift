@@ -24,6 +24,8 @@ final class ForwardedRequest: UpstreamResponder {
   private var endpoint: ClusterTable.Endpoint?
   private var connection: UpstreamConnection?
   private var retriesLeft = 0
+  /// One free retry when a reused keep-alive connection turns out closed by the upstream.
+  private var staleConnectionRetried = false
   private var discarding = false
   private var headSent = false
   private var finished = false
@@ -44,6 +46,9 @@ final class ForwardedRequest: UpstreamResponder {
     self.authority = head.headers.first(name: "host") ?? ""
     self.requestID = head.headers.first(name: "x-request-id") ?? ""
   }
+
+  /// RFC 9110 idempotent methods (safe to resend after a reset before any response).
+  static let idempotent: Set<HTTPMethod> = [.GET, .HEAD, .OPTIONS, .PUT, .DELETE, .TRACE]
 
   /// Routes the request and sends it (and its shadows) upstream.
   func start() {
@@ -245,7 +250,15 @@ final class ForwardedRequest: UpstreamResponder {
   func upstreamFailed(_ error: any Error) {
     guard !finished else { return }
     attemptEnded()
+    let wasReused = connection?.reused ?? false
     connection = nil
+    if wasReused, !headSent, !discarding, !staleConnectionRetried, Self.idempotent.contains(head.method) {
+      // Most likely the upstream closed an idle keep-alive connection as we reused it; an
+      // idempotent request may safely be tried once more on a fresh connection.
+      staleConnectionRetried = true
+      attempt()
+      return
+    }
     retryOrFail(flags: "UC", message: "upstream connect error or disconnect/reset before headers. reset reason: connection termination")
   }
 

@@ -28,8 +28,11 @@ final class UpstreamPool {
 
   /// An idle connection, or a new one (connect bounded by `connectTimeout`).
   func acquire(connectTimeout: Duration, stats: ClusterStats) -> EventLoopFuture<UpstreamConnection> {
-    while let connection = idle.popLast() {
-      if connection.channel.isActive { return eventLoop.makeSucceededFuture(connection) }
+    while var connection = idle.popLast() {
+      if connection.channel.isActive {
+        connection.reused = true
+        return eventLoop.makeSucceededFuture(connection)
+      }
     }
     stats.connectionsTotal.wrappingIncrement(ordering: .relaxed)
     let bootstrap = ClientBootstrap(group: eventLoop)
@@ -66,6 +69,9 @@ final class UpstreamPool {
 struct UpstreamConnection {
   let channel: any Channel
   let handler: UpstreamHandler
+  /// Whether it carried an earlier request: the upstream may have closed it meanwhile, so
+  /// a failure before any response byte is retried once on a new connection.
+  var reused = false
 
   /// Sends a request; the response goes to `responder`.
   func send(head: HTTPRequestHead, body: ByteBuffer?, responder: any UpstreamResponder) {
