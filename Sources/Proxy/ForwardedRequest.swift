@@ -48,7 +48,7 @@ final class ForwardedRequest: UpstreamResponder {
   }
 
   /// RFC 9110 idempotent methods (safe to resend after a reset before any response).
-  static let idempotent: Set<HTTPMethod> = [.GET, .HEAD, .OPTIONS, .PUT, .DELETE, .TRACE]
+  static let idempotent: Set<String> = ["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"]
 
   /// Routes the request and sends it (and its shadows) upstream.
   func start() {
@@ -252,7 +252,7 @@ final class ForwardedRequest: UpstreamResponder {
     attemptEnded()
     let wasReused = connection?.reused ?? false
     connection = nil
-    if wasReused, !headSent, !discarding, !staleConnectionRetried, Self.idempotent.contains(head.method) {
+    if wasReused, !headSent, !discarding, !staleConnectionRetried, Self.idempotent.contains(head.method.rawValue) {
       // Most likely the upstream closed an idle keep-alive connection as we reused it; an
       // idempotent request may safely be tried once more on a fresh connection.
       staleConnectionRetried = true
