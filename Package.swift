@@ -125,6 +125,12 @@ let package = Package(
     ),
     .target(name: "CSignalMask"),
     .executableTarget(
+      name: "TranslatorBenchmark",
+      dependencies: ["ControlPlane", "MeshConfig", "Translator"],
+      path: "Benchmarks/TranslatorBenchmark",
+      swiftSettings: strict
+    ),
+    .executableTarget(
       name: "shadowplane",
       dependencies: [
         "ControlPlane", "Proxy", "CSignalMask", "MeshConfig", "XDS",

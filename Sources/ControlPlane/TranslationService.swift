@@ -42,16 +42,8 @@ struct TranslationService: Service {
     } onGracefulShutdown: {}
   }
 
-  /// The translator's output as cache resources; api_listeners only for named subscriptions.
   static func snapshot(_ translated: TranslatedResources, revision: Int64) throws -> Snapshot {
-    var resources: [VersionedResource] = []
-    resources += try translated.clusters.map { try VersionedResource($0) }
-    resources += try translated.endpoints.map { try VersionedResource($0) }
-    resources += try translated.listeners.map { try VersionedResource($0) }
-    resources += try translated.apiListeners.map { try VersionedResource($0, visibleToWildcard: false) }
-    resources += try translated.routes.map { try VersionedResource($0) }
-    resources += try translated.runtimes.map { try VersionedResource($0) }
-    return try Snapshot(resources: resources, revision: revision)
+    try TranslationSnapshot.build(translated, revision: revision)
   }
 }
 
