@@ -1,0 +1,268 @@
+"""Runs the benchmarks of scripts/bench and writes Benchmarks/RESULTS.md.
+
+Everything binds 127.0.0.1. The same wrk settings, duration and upstream serve every
+contender; nginx gets as many worker processes as the proxy has event-loop threads; runs
+alternate (A B A B) and medians are quoted.
+"""
+import argparse
+import asyncio
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timezone
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DURATION = int(os.environ.get("DURATION", "10"))
+ROUNDS = int(os.environ.get("ROUNDS", "2"))
+THREADS = int(os.environ.get("PROXY_THREADS", str(os.cpu_count() or 2)))
+CONNECTIONS = 64
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listening on {port}")
+
+
+def nginx_binary():
+    return shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+class Processes:
+    def __init__(self):
+        self.items = []
+
+    def start(self, args, **kw):
+        p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
+        self.items.append(p)
+        return p
+
+    def stop(self):
+        for p in self.items:
+            if p.poll() is None:
+                p.terminate()
+        for p in self.items:
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        self.items = []
+
+
+def nginx_conf(work, name, body):
+    path = os.path.join(work, f"{name}.conf")
+    with open(path, "w") as f:
+        f.write(f"""
+worker_processes {THREADS};
+pid {work}/{name}.pid;
+error_log {work}/{name}.error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  keepalive_requests 1000000;
+  client_body_temp_path {work}/{name}-body;
+  proxy_temp_path {work}/{name}-proxy;
+  {body}
+}}
+""")
+    return path
+
+
+def start_slow_server(port):
+    """A shadow target that answers every request after 1 s (asyncio, any concurrency)."""
+    async def handle(reader, writer):
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = re.search(rb"(?i)content-length:\s*(\d+)", head)
+                if length:
+                    await reader.readexactly(int(length.group(1)))
+                await asyncio.sleep(1)
+                writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    def run():
+        loop = asyncio.new_event_loop()
+        server = loop.run_until_complete(asyncio.start_server(handle, "127.0.0.1", port, backlog=4096))
+        loop.run_until_complete(server.serve_forever())
+
+    threading.Thread(target=run, daemon=True).start()
+    wait_port(port)
+
+
+def wrk(port, host):
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}s", "--latency", "-H", f"Host: {host}",
+         f"http://127.0.0.1:{port}/"], capture_output=True, text=True, check=True).stdout
+
+    def ms(label):
+        m = re.search(rf"^\s*{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        value, unit = float(m.group(1)), m.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": rps, "p50": ms("50%"), "p99": ms("99%"), "non2xx": int(errors.group(1)) if errors else 0}
+
+
+def envoy_resources(listen_port, upstream_port, mirror_port):
+    cluster = lambda name: {"@type": "type.googleapis.com/envoy.config.cluster.v3.Cluster", "name": name,
+                            "type": "EDS", "edsClusterConfig": {"edsConfig": {"ads": {}, "resourceApiVersion": "V3"}},
+                            "connectTimeout": "1s"}
+    cla = lambda name, port: {"@type": "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment",
+                              "clusterName": name, "endpoints": [{"loadBalancingWeight": 1, "lbEndpoints": [
+                                  {"endpoint": {"address": {"socketAddress": {"address": "127.0.0.1", "portValue": port}}}}]}]}
+
+    def route(name, mirrored):
+        action = {"cluster": "upstream", "timeout": "0s"}
+        if mirrored:
+            action["requestMirrorPolicies"] = [{"cluster": "mirror"}]
+        return {"@type": "type.googleapis.com/envoy.config.route.v3.RouteConfiguration", "name": name,
+                "virtualHosts": [{"name": "bench", "domains": ["*"], "routes": [{"match": {"prefix": "/"}, "route": action}]}]}
+
+    def listener(name, port, route_name):
+        hcm = {"@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+               "statPrefix": name, "rds": {"configSource": {"ads": {}, "resourceApiVersion": "V3"}, "routeConfigName": route_name},
+               "httpFilters": [{"name": "envoy.filters.http.router", "typedConfig": {"@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"}}]}
+        return {"@type": "type.googleapis.com/envoy.config.listener.v3.Listener", "name": name,
+                "address": {"socketAddress": {"address": "127.0.0.1", "portValue": port}},
+                "filterChains": [{"filters": [{"name": "envoy.filters.network.http_connection_manager", "typedConfig": hcm}]}]}
+
+    return {"resources": [cluster("upstream"), cluster("mirror"), cla("upstream", upstream_port), cla("mirror", mirror_port),
+                          route("plain", False), route("mirrored", True),
+                          listener("plain", listen_port[0], "plain"), listener("mirrored", listen_port[1], "mirrored")]}
+
+
+def proxy_benchmarks(binary, work, procs):
+    up = free_port()
+    procs.start([nginx_binary(), "-c", nginx_conf(work, "upstream", f"server {{ listen 127.0.0.1:{up}; location / {{ return 200 'ok'; }} }}"), "-g", "daemon off;"])
+    wait_port(up)
+    slow = free_port()
+    start_slow_server(slow)
+    results = {}
+    for shadow_name, shadow_port in (("fast", up), ("slow", slow)):
+        ng_plain, ng_mirror, sp_plain, sp_mirror = (free_port() for _ in range(4))
+        conf = f"""
+upstream up {{ server 127.0.0.1:{up}; keepalive 64; }}
+upstream shadow {{ server 127.0.0.1:{shadow_port}; keepalive 64; }}
+server {{ listen 127.0.0.1:{ng_plain}; location / {{ proxy_http_version 1.1; proxy_set_header Connection ""; proxy_pass http://up; }} }}
+server {{ listen 127.0.0.1:{ng_mirror};
+  location / {{ mirror /mirror; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_pass http://up; }}
+  location = /mirror {{ internal; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_pass http://shadow$request_uri; }} }}
+"""
+        procs.start([nginx_binary(), "-c", nginx_conf(work, f"nginx-{shadow_name}", conf), "-g", "daemon off;"])
+        doc = os.path.join(work, f"resources-{shadow_name}.json")
+        with open(doc, "w") as f:
+            json.dump(envoy_resources((sp_plain, sp_mirror), up, shadow_port), f)
+        xds, admin, padmin = free_port(), free_port(), free_port()
+        procs.start([binary, "control-plane", "--resources", doc, "--xds-address", f"127.0.0.1:{xds}", "--admin-address", f"127.0.0.1:{admin}"])
+        wait_port(xds)
+        procs.start([binary, "proxy", "--xds-server", f"127.0.0.1:{xds}", "--node-id", f"bench-{shadow_name}",
+                     "--admin-address", f"127.0.0.1:{padmin}", "--no-access-log", "--threads", str(THREADS)])
+        for port in (ng_plain, ng_mirror, sp_plain, sp_mirror):
+            wait_port(port)
+        contenders = {"nginx": ng_plain, "nginx+mirror": ng_mirror, "shadowplane": sp_plain, "shadowplane+mirror": sp_mirror}
+        if shadow_name == "fast":
+            contenders["direct"] = up
+        else:
+            contenders = {k: v for k, v in contenders.items() if "mirror" in k}
+        runs = {name: [] for name in contenders}
+        for _ in range(ROUNDS):
+            for name, port in contenders.items():  # A B A B: every contender once per round
+                runs[name].append(wrk(port, "bench"))
+        for name, samples in runs.items():
+            key = name if shadow_name == "fast" else f"{name} (1 s shadow)"
+            results[key] = {m: statistics.median(s[m] for s in samples) for m in ("rps", "p50", "p99", "non2xx")}
+    return results
+
+
+def translation(bench):
+    out = subprocess.run([bench], capture_output=True, text=True, check=True).stdout
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bin", required=True)
+    args = parser.parse_args()
+    binary = os.path.join(args.bin, "shadowplane")
+    work = tempfile.mkdtemp(prefix="shadowplane-bench-")
+    procs = Processes()
+    try:
+        proxy = proxy_benchmarks(binary, work, procs)
+    finally:
+        procs.stop()
+    trans = translation(os.path.join(args.bin, "TranslatorBenchmark"))
+    write_results(proxy, trans)
+
+
+def write_results(proxy, trans):
+    def row(name):
+        r = proxy.get(name)
+        return f"| {name} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['non2xx']:.0f} |" if r else f"| {name} | – | – | – | – |"
+
+    ours, ours_m = proxy.get("shadowplane"), proxy.get("shadowplane+mirror")
+    ng, ng_m = proxy.get("nginx"), proxy.get("nginx+mirror")
+    slow_ours, slow_ng = proxy.get("shadowplane+mirror (1 s shadow)"), proxy.get("nginx+mirror (1 s shadow)")
+    goal = lambda ok: "met" if ok else "**missed**"
+    lines = [
+        "# Benchmark results", "",
+        f"Written by `scripts/bench` on {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}.",
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}. "
+        f"wrk -t2 -c{CONNECTIONS} -d{DURATION}s, {ROUNDS} alternating rounds, medians; "
+        f"proxy event loops and nginx workers: {THREADS}; upstream: nginx `return 200`.", "",
+        "## 1. Proxy throughput and latency", "",
+        "| contender | requests/s | p50 ms | p99 ms | non-2xx |", "|---|---|---|---|---|",
+        *(row(n) for n in ("direct", "nginx", "nginx+mirror", "shadowplane", "shadowplane+mirror")), "",
+    ]
+    if ours and ng and ours_m and ng_m:
+        lines += [
+            f"- ours with 100 % mirroring / nginx with mirror: {ours_m['rps'] / ng_m['rps']:.2f}× (goal ≥ 1.5×: {goal(ours_m['rps'] >= 1.5 * ng_m['rps'])})",
+            f"- ours / nginx without mirroring: {ours['rps'] / ng['rps']:.2f}× (goal ≥ 1.0×: {goal(ours['rps'] >= ng['rps'])})",
+            f"- our p99 with mirroring / without: {ours_m['p99'] / ours['p99']:.2f}× (goal ≤ 1.2×: {goal(ours_m['p99'] <= 1.2 * ours['p99'])})", ""]
+    lines += ["## 2. Slow shadow (the mirror target answers after 1 s)", "",
+              "| contender | requests/s | p50 ms | p99 ms | non-2xx |", "|---|---|---|---|---|",
+              row("nginx+mirror (1 s shadow)"), row("shadowplane+mirror (1 s shadow)"), ""]
+    if slow_ours and ours_m:
+        lines += [f"- added p99: {slow_ours['p99'] - ours_m['p99']:.2f} ms (goal < 1 ms: {goal(slow_ours['p99'] - ours_m['p99'] < 1)}); "
+                  f"requests/s cost: {(1 - slow_ours['rps'] / ours_m['rps']) * 100:.1f} % (goal < 5 %: {goal(slow_ours['rps'] >= 0.95 * ours_m['rps'])})", ""]
+    lines += ["## 3. Control-plane fan-out", "", "Not measured yet: the load generator (N ADS streams on XDSClient) is still to be written.", "",
+              "## 4. Translation", "", "| services | Envoy resources | median ms | best ms | goal |", "|---|---|---|---|---|"]
+    goals = {1000: 100, 10000: 1000}
+    for t in trans:
+        g = goals.get(t["services"])
+        lines.append(f"| {t['services']} | {t['envoy_resources']} | {t['median_ms']} | {t['best_ms']} | "
+                     + (f"≤ {g} ms: {goal(t['median_ms'] <= g)}" if g else "–") + " |")
+    lines += ["", "Rerun: `scripts/bench` (DURATION=30 ROUNDS=3 for steadier figures).", ""]
+    text = "\n".join(lines)
+    with open(os.path.join(ROOT, "Benchmarks/RESULTS.md"), "w") as f:
+        f.write(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
