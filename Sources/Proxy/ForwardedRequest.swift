@@ -24,6 +24,8 @@ final class ForwardedRequest: UpstreamResponder {
   private var endpoint: ClusterTable.Endpoint?
   private var connection: UpstreamConnection?
   private var retriesLeft = 0
+  /// Sends this request's shadows; run once, when the first attempt has picked a host.
+  private var shadows: (() -> Void)?
   /// One free retry when a reused keep-alive connection turns out closed by the upstream.
   private var staleConnectionRetried = false
   private var discarding = false
@@ -81,7 +83,11 @@ final class ForwardedRequest: UpstreamResponder {
     if let timeout = route.timeout {
       timer = loop.eventLoop.scheduleTask(in: timeout.timeAmount) { [self] in timedOut() }
     }
-    sendShadows(route: route, virtualHost: virtualHost, table: table, random: random, upstream: upstream)
+    // Envoy mirrors only a request that gets an upstream: the shadows leave once the first
+    // attempt has a host.
+    shadows = { [unowned self] in
+      self.sendShadows(route: route, virtualHost: virtualHost, table: table, random: random, upstream: upstream)
+    }
     attempt()
   }
 
@@ -159,6 +165,10 @@ final class ForwardedRequest: UpstreamResponder {
       return
     }
     self.endpoint = endpoint
+    if let shadows {
+      self.shadows = nil
+      shadows()
+    }
     discarding = false
     cluster.stats.requestsTotal.wrappingIncrement(ordering: .relaxed)
     cluster.stats.requestsActive.wrappingIncrement(ordering: .relaxed)

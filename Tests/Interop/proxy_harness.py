@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 import urllib.parse
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -39,7 +39,9 @@ SYNC_TIMEOUT = 15.0
 
 class Proxy(harness.ControlPlane):
     """One ``shadowplane proxy`` process (reuses the control plane's process handling:
-    log draining, ``log_tail``, ``stop`` and the atexit cleanup)."""
+    log draining, ``log_tail``, ``stop`` and the atexit cleanup). ``SHADOWPLANE_XDS_MODE``
+    (``sotw`` or ``delta``), when set, is passed as ``--xds-mode``; unset, the proxy uses
+    its default."""
 
     def __init__(self, xds_address: str, node_id: str, name: str = "proxy", threads: int = 2,
                  access_log: bool = True, extra_args: Iterable[str] = ()):
@@ -58,6 +60,9 @@ class Proxy(harness.ControlPlane):
                "--admin-address", "127.0.0.1:0", "--threads", str(self.threads)]
         cmd += (["--access-log", self.access_log_path] if self.access_log_path
                 else ["--no-access-log"])
+        xds_mode = os.environ.get("SHADOWPLANE_XDS_MODE")
+        if xds_mode:
+            cmd += ["--xds-mode", xds_mode]
         cmd += self.extra_args
         self.admin_port = None
         self._readers = []
@@ -129,6 +134,25 @@ class Proxy(harness.ControlPlane):
         if code != 200:
             raise AssertionError(f"proxy GET /config_dump: {code} {body!r}")
         return body
+
+    ACCESS_LINE = re.compile(
+        r'^\[[^\]]*\] "(\S+) (\S+) [^"]*" (\d+) (\S+) (\d+) (\d+) (\d+) (\S+) '
+        r'"[^"]*" "[^"]*" "([^"]*)" "([^"]*)" "([^"]*)"')
+
+    def access_log_timings(self, request_ids: Iterable[str]) -> dict[str, list[str]]:
+        """For each x-request-id, its access log entries as "AUTHORITY CODE total=MS
+        upstream=MS" (the proxy's own view of how long the request took)."""
+        wanted = set(request_ids)
+        out: dict[str, list[str]] = {rid: [] for rid in wanted}
+        if not self.access_log_path or not os.path.exists(self.access_log_path):
+            return out
+        with open(self.access_log_path, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                m = self.ACCESS_LINE.match(line)
+                if m and m.group(9) in wanted:
+                    out[m.group(9)].append(f"{m.group(10)} {m.group(3)} total={m.group(7)}ms "
+                                           f"upstream={m.group(8)}ms")
+        return out
 
     def access_log_tail(self, lines: int = 20) -> str:
         if not self.access_log_path or not os.path.exists(self.access_log_path):
@@ -299,6 +323,7 @@ class LoadResult:
     def __init__(self) -> None:
         self.latencies: list[float] = []   # seconds, successful (200) responses
         self.times: list[float] = []       # when each of them was sent (s after the start)
+        self.ids: list[str] = []           # and its x-request-id
         self.statuses: collections.Counter = collections.Counter()
         self.errors: list[str] = []
         self.bad: list[str] = []           # the first non-200 responses
@@ -317,10 +342,12 @@ class LoadResult:
     def p(self, q: float) -> float:
         return harness.percentile(self.latencies, q)
 
-    def slow(self, q: float = 0.99) -> list[tuple[float, float]]:
-        """(sent at, latency) of the responses above the ``q`` quantile, by time."""
+    def slow(self, q: float = 0.99) -> list[tuple[float, float, str]]:
+        """(sent at, latency, x-request-id) of the responses above the ``q`` quantile, by
+        time."""
         cut = self.p(q)
-        return sorted((t, l) for t, l in zip(self.times, self.latencies) if l > cut)
+        return sorted((t, l, i) for t, l, i in zip(self.times, self.latencies, self.ids)
+                      if l > cut)
 
     def summary(self) -> str:
         return (f"n={self.total} ok={self.ok} statuses={dict(self.statuses)} "
@@ -367,6 +394,7 @@ def run_load(port: int, authority: str, total: int, threads: int = 8, rate: floa
                     if r.status == 200:
                         result.latencies.append(r.latency)
                         result.times.append(sent_at - start)
+                        result.ids.append(rid)
                         result.servers[r.headers.get("x-upstream", "?")] += 1
                     elif len(result.bad) < 20:
                         result.bad.append(f"{r.status} {rid}: {r.body[:200]!r}")

@@ -311,6 +311,33 @@ class ProxyE2ETest(ProxyFixture):
         log(f"bodies intact at v1 and the v2 shadow: "
             f"{ {rid.split('-')[1]: len(b) for rid, b in sent.items()} }")
 
+    def test_no_shadow_when_the_primary_has_no_upstream(self) -> None:
+        # Envoy mirrors only requests that get an upstream: with no healthy host for the
+        # primary (here a subset no endpoint carries) the client gets 503 and no shadow is
+        # sent (ENVOY-SEMANTICS: "No shadow when the request gets no upstream at all").
+        self.apply_synced(self.cp, ph.destination_rule("httpbin", HOST,
+                                                       subsets=("v1", "v2", "v3")))
+        self.apply_vs(ph.virtual_service("httpbin", HOST, [("v3", 100)],
+                                         mirror={"host": HOST, "subset": "v2"},
+                                         mirror_percentage=100))
+        v3_cluster = f"outbound|{self.port}|v3|{HOST}"
+        before = self.proxy.cluster_stats(self.v2_cluster)
+        n = 20
+        sent = self.send(n, [self.authority], path="/no-upstream")
+        self.assertEqual([r.status for _, r in sent.values()], [503] * n,
+                         [r for _, r in sent.values()][:3])
+        self.assertEqual(self.proxy.cluster_stats(v3_cluster).get("upstream_cx_none_healthy"),
+                         n)
+        time.sleep(1.0)  # a shadow, if one was sent, lands well within this
+        after = self.proxy.cluster_stats(self.v2_cluster)
+        shadows_sent = (after.get("upstream_rq_shadow_sent", 0)
+                        - before.get("upstream_rq_shadow_sent", 0))
+        log(f"no upstream for the primary: {n} x 503; shadows sent {shadows_sent}, "
+            f"received by v2 {self.v2.count()}")
+        self.assertEqual((shadows_sent, self.v2.count()), (0, 0),
+                         "requests that get no upstream must not be mirrored")
+        self.assertEqual(self.v1.count(), 0)
+
     def test_nack_listener_cannot_bind(self) -> None:
         self.apply_vs(self.manifest("10-virtualservice-all-v1.yaml"))
         blocked_port = harness.free_port()

@@ -6,8 +6,12 @@ VirtualService changes (weights and mirroring) while requests flow, and not one 
 
 Load: 8 client threads, each on its own keep-alive connection, paced to a fixed overall
 rate (RESILIENCE_RPS, default 300) for RESILIENCE_N requests per phase (default 2000).
-The shadow targets run in child processes so their work does not slow the test's own
-interpreter.
+Each measurement follows an unmeasured warm-up (RESILIENCE_WARMUP requests, default 450,
+still required to be all 200s). The shadow targets run in child processes so their work
+does not slow the test's own interpreter. The latency bound is p99 <= max(3 x baseline p99,
+baseline p99 + 20 ms); other processes share the machine, so a phase over it is measured
+again, with a fresh baseline just before, up to three times in all before it fails (every
+attempt is printed). Success rates and counters are never retried.
 
 Run with the interop venv:  .venv-interop/bin/python Tests/Interop/test_proxy_resilience.py
 The binary comes from SHADOWPLANE_BIN (default /work/main/.build/debug/shadowplane).
@@ -38,6 +42,8 @@ N_BLACKHOLE = int(os.environ.get("RESILIENCE_N_BLACKHOLE", "3000"))
 # A phase whose p99 is over the limit is measured again (with a fresh baseline) before it
 # fails: other processes share the machine.
 ATTEMPTS = 3
+# Requests sent (and checked) before each measurement, not measured (1.5 s at 300/s).
+WARMUP = int(os.environ.get("RESILIENCE_WARMUP", "450"))
 PHASE_DEADLINE = 120.0
 SETTLE = 20.0
 SHADOW_KEYS = ("upstream_rq_shadow_sent", "upstream_rq_shadow_failed",
@@ -116,9 +122,36 @@ class ProxyResilienceTest(ResilienceFixture):
     def baseline(self, label: str) -> ph.LoadResult:
         """Primary traffic with no mirror policy (the VirtualService without ``mirror``)."""
         self.apply_synced(self.cp, ph.virtual_service("httpbin", HOST, [("v1", 100)]))
+        self.warm_up(label)
         res = self.load(label)
         self.assert_primary_clean(label, res, N)
         return res
+
+    def warm_up(self, label: str) -> ph.LoadResult:
+        """A short unmeasured stretch of the same load before a measurement (connection
+        pools, the shadow target's first connections and threads), still required to be
+        all 200s from v1; its latencies are printed, not judged."""
+        res = self.load(f"warm-up {label}", WARMUP)
+        self.assert_primary_clean(f"warm-up {label}", res, WARMUP)
+        return res
+
+    def settle_warm_up(self, mode: str | None, sink, phase_start: dict) -> None:
+        """Lets the warm-up's shadows finish (or, for the black hole, be accepted) so the
+        measurement's counters and sink records are its own."""
+        if mode != "blackhole":
+            self.wait_sink_idle(f"warm-up of {mode or 'refused'}")
+            if sink is not None:
+                sent = (self.proxy.cluster_stats(self.sink_cluster)
+                        .get("upstream_rq_shadow_sent", 0)
+                        - phase_start.get("upstream_rq_shadow_sent", 0))
+                self.assertEqual(sink.wait_for_count(sent, 10), sent)
+            return
+
+        def accepted():
+            sent = (self.proxy.cluster_stats(self.sink_cluster).get("upstream_rq_shadow_sent", 0)
+                    - phase_start.get("upstream_rq_shadow_sent", 0))
+            return sink.count() >= sent
+        poll(accepted, 10, what="the black hole to accept the warm-up's connections")
 
     def mirror_to_sink(self) -> None:
         self.apply_synced(self.cp, ph.virtual_service(
@@ -154,6 +187,9 @@ class ProxyResilienceTest(ResilienceFixture):
             self.apply_synced(self.cp, self.sink_entry(endpoint))
             with self.subTest(phase=label):
                 n = N_BLACKHOLE if mode == "blackhole" else N
+                phase_start = self.proxy.cluster_stats(self.sink_cluster)
+                results[f"warm-up {label}"] = self.warm_up(label)
+                self.settle_warm_up(mode, sink, phase_start)
                 for attempt in range(1, ATTEMPTS + 1):
                     before = self.proxy.cluster_stats(self.sink_cluster)
                     sink_before = sink.count() if sink else 0
@@ -171,11 +207,15 @@ class ProxyResilienceTest(ResilienceFixture):
                     p99 = res.p(0.99)
                     if p99 <= limit or attempt == ATTEMPTS:
                         break
-                    slow = ", ".join(f"{t:.1f}s:{l * 1000:.0f}ms" for t, l in res.slow()[:20])
+                    slowest = sorted(res.slow(), key=lambda x: -x[1])[:10]
+                    seen = self.proxy.access_log_timings(i for _, _, i in slowest)
+                    slow = "; ".join(f"at {t:.1f}s client {l * 1000:.0f} ms, proxy: "
+                                     f"{' / '.join(seen.get(i, [])) or '-'}"
+                                     for t, l, i in sorted(slowest))
                     # Other processes share this machine: before calling it a regression,
                     # measure a fresh baseline and the phase once more, back to back.
                     log(f"{label}: primary p99 {p99 * 1000:.1f} ms over the limit "
-                        f"{limit * 1000:.1f} ms (slowest, by send time: {slow}); "
+                        f"{limit * 1000:.1f} ms (the 10 slowest: {slow}); "
                         f"re-measuring the baseline and the phase")
                     fresh = results[f"baseline {attempt + 1} for {label}"] = self.baseline(
                         f"baseline {attempt + 1} for {label}")
@@ -327,8 +367,8 @@ class ProxyChurnTest(ResilienceFixture):
         return res, deltas
 
     def test_config_churn_under_load(self) -> None:
-        """Twenty VirtualService changes: weights 100/0, 50/50, 0/100 between v1 and v2,
-        mirroring to v2 on and off."""
+        # Twenty VirtualService changes: weights 100/0, 50/50, 0/100 between v1 and v2,
+        # mirroring to v2 on and off.
         variants = [(weights, mirror)
                     for weights in ([("v1", 100), ("v2", 0)], [("v1", 50), ("v2", 50)],
                                     [("v1", 0), ("v2", 100)])
@@ -346,9 +386,9 @@ class ProxyChurnTest(ResilienceFixture):
         self.assertGreaterEqual(deltas["control_plane.update_accepted"], len(steps))
 
     def test_listener_and_cluster_churn_under_load(self) -> None:
-        """Changes that rebuild clusters and listeners next to the one serving: another
-        ServiceEntry (its own listener, cluster and endpoints) comes and goes, and the
-        DestinationRule's connect timeout flips (every httpbin cluster changes)."""
+        # Changes that rebuild clusters and listeners next to the one serving: another
+        # ServiceEntry (its own listener, cluster and endpoints) comes and goes, and the
+        # DestinationRule's connect timeout flips (every httpbin cluster changes).
         other_port = harness.free_port()
         other = ph.service_entry("churn-extra", "churn-extra", other_port,
                                  [(self.v2.port, {"version": "v2"})])

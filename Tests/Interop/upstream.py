@@ -36,7 +36,6 @@ import os
 import selectors
 import signal
 import socket
-import socketserver
 import subprocess
 import sys
 import threading
