@@ -89,6 +89,10 @@ class EnvoyRulesManifestsTest(harness.InteropTestCase):
             rds = s.subscribe("RDS", routes)
             self.assertEqual(response_names(rds), routes, describe(rds))
             keep("RDS", rds)
+            # The RTDS layer named in manifests/envoy/bootstrap.yaml's layered_runtime.
+            rtds = s.subscribe("RTDS", ["shadowplane"])
+            self.assertEqual(response_names(rtds), ["shadowplane"], describe(rtds))
+            keep("RTDS", rtds)
 
         with AdsStream(cp.xds_address, "rules-manifests-grpc") as s:
             lds = s.subscribe("LDS", [API_LISTENER])
@@ -125,7 +129,8 @@ class EnvoyRulesManifestsTest(harness.InteropTestCase):
         msgs = {k: harness.unpack(a) for k, a in served.items()}
         self.assertEqual(sorted(msgs), sorted(
             [("CDS", c) for c in CLUSTERS] + [("EDS", c) for c in CLUSTERS]
-            + [("LDS", "0.0.0.0_8000"), ("LDS", API_LISTENER), ("RDS", ROUTE)]))
+            + [("LDS", "0.0.0.0_8000"), ("LDS", API_LISTENER), ("RDS", ROUTE),
+               ("RTDS", "shadowplane")]))
 
         # Clusters: EDS over ADS, the DestinationRule's connect timeout.
         for c in CLUSTERS:
