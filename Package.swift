@@ -151,6 +151,7 @@ let package = Package(
         "Translator", "MeshConfig", "EnvoyAPI", "XDS",
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
       ],
+      exclude: ["Golden"],
       swiftSettings: strict
     ),
     .testTarget(

@@ -92,7 +92,7 @@ final class Demo: @unchecked Sendable {
 
     step("Describing httpbin (ServiceEntry, v1 and v2 endpoints) and its subsets (DestinationRule), and sending all traffic to v1.")
     try apply(serviceEntry() + "\n---\n" + Self.destinationRule + "\n---\n" + virtualService(mirror: nil), server: server,
-      equivalent: "manifests/httpbin/00-serviceentry.yaml, 01-destinationrule.yaml, 10-virtualservice-all-v1.yaml")
+      equivalent: ["00-serviceentry.yaml", "01-destinationrule.yaml", "10-virtualservice-all-v1.yaml"])
     try waitFor("the proxy to route httpbin") { try self.get(path: "/status/200").status == 200 }
     var before = counts()
     try send(10, label: "all to v1")
@@ -102,7 +102,7 @@ final class Demo: @unchecked Sendable {
     say("  v1 received \(allToV1.v1 - before.v1) requests, v2 received \(allToV1.v2 - before.v2).")
 
     step("Mirroring: every request still goes to v1, and a copy of each goes to v2 with Host httpbin-shadow.")
-    try apply(virtualService(mirror: 100), server: server, equivalent: "manifests/httpbin/11-virtualservice-mirror.yaml")
+    try apply(virtualService(mirror: 100), server: server, equivalent: ["11-virtualservice-mirror.yaml"])
     try waitForProxyConfig(containing: "requestMirrorPolicies")
     before = counts()
     try send(10, label: "mirror 100 %")
@@ -112,7 +112,7 @@ final class Demo: @unchecked Sendable {
     say("  v1 received \(full.v1 - before.v1) requests; v2 received \(full.v2 - before.v2) mirrored copies (100 %), Host httpbin-shadow:\(service).")
 
     step("Mirroring half of the requests (mirrorPercentage 50).")
-    try apply(virtualService(mirror: 50), server: server, equivalent: "manifests/httpbin/12-virtualservice-mirror-50.yaml")
+    try apply(virtualService(mirror: 50), server: server, equivalent: ["12-virtualservice-mirror-50.yaml"])
     try waitForProxyConfig(containing: "500000")
     before = counts()
     try send(halfRequests, label: "mirror 50 %", quiet: true)
@@ -136,8 +136,9 @@ final class Demo: @unchecked Sendable {
     FileHandle.standardOutput.write(Data((text + "\n").utf8))
   }
 
-  private func apply(_ yaml: String, server: String, equivalent: String) throws {
-    say("  $ shadowplane apply -f \(equivalent) --server \(server)")
+  /// Applies `yaml` (the `equivalent` manifests of manifests/httpbin, on this run's ports).
+  private func apply(_ yaml: String, server: String, equivalent: [String]) throws {
+    for file in equivalent { say("  $ shadowplane apply -f manifests/httpbin/\(file) --server \(server)") }
     let response = try DemoHTTP.request("POST", port: ports["admin"]!, path: "/api/v1/config/apply", body: yaml)
     guard response.status == 200 else { throw DemoHTTP.Failure(description: "apply failed: \(response.body)") }
     if let data = response.body.data(using: .utf8),
