@@ -49,6 +49,10 @@ package struct SotWStreamStateMachine: Sendable {
     package var sentNames: Set<String> = []
     package var ackedVersion: String?
     package var nackedVersion: String?
+    /// What the client holds: the resources of the last response it ACKed (make before
+    /// break keeps these, never resources it rejected).
+    package var ackedFrom: TypeSnapshot?
+    package var ackedNames: Set<String> = []
   }
 
   /// The types this stream serves: all of them on ADS, one on a per-type stream.
@@ -104,6 +108,8 @@ package struct SotWStreamStateMachine: Sendable {
             message: request.errorDetail.message))
       } else {
         state.ackedVersion = sentVersion
+        state.ackedFrom = state.sentFrom
+        state.ackedNames = state.sentNames
         actions.append(.ack(type: type, version: sentVersion, nonce: sentNonce))
       }
       types[type] = state
@@ -123,6 +129,8 @@ package struct SotWStreamStateMachine: Sendable {
       state.ackedVersion = version
       state.sentFrom = snapshot[type]
       state.sentNames = Set(selection.map(\.name))
+      state.ackedFrom = state.sentFrom
+      state.ackedNames = state.sentNames
       types[type] = state
       return [.upToDate(type: type, version: version)]
     }
@@ -143,9 +151,9 @@ package struct SotWStreamStateMachine: Sendable {
       let version = TypeSnapshot.version(of: selection)
       let forceEndpoints = type == .endpoint && clustersPushed && !selection.isEmpty
       guard version != state.sentVersion || forceEndpoints else { continue }
-      if isAggregated, type.isFullState, let old = state.sentFrom {
+      if isAggregated, type.isFullState, let old = state.ackedFrom {
         let kept = Set(selection.map(\.name))
-        let removed = state.sentNames.subtracting(kept).compactMap { old.resources[$0] }
+        let removed = state.ackedNames.subtracting(kept).compactMap { old.resources[$0] }
         if !removed.isEmpty {
           // Make: the new set plus what it drops, until the other types have moved on.
           actions += send(type, selection: (selection + removed).sorted { $0.name < $1.name },

@@ -222,3 +222,20 @@ struct SotWStreamStateMachineTests {
     #expect(sent.isEmpty)
   }
 }
+
+@Suite("Make before break keeps only what the client accepted")
+struct MakeBeforeBreakAfterNackTests {
+  @Test func aNackedClusterIsNotKeptAlongsideItsReplacement() {
+    var machine = SotWStreamStateMachine(servedTypes: Set(ResourceType.allCases))
+    let good = Fixtures.mesh(clusters: ["a"])
+    let first = machine.receive(Fixtures.request(.cluster), current: good)[0].response!
+    _ = machine.receive(Fixtures.request(.cluster, version: first.versionInfo, nonce: first.nonce), current: nil)
+    // The client rejects a configuration adding cluster "bad".
+    let bad = machine.snapshotChanged(Fixtures.mesh(clusters: ["a", "bad"]))[0].response!
+    _ = machine.receive(Fixtures.request(.cluster, version: first.versionInfo, nonce: bad.nonce, error: "bad"), current: nil)
+    // The fix drops "bad": one response, without it (the client never had it).
+    let fixed = machine.snapshotChanged(Fixtures.mesh(clusters: ["a", "c"])).compactMap(\.sent)
+    #expect(fixed.map(\.type) == [.cluster])
+    #expect(fixed[0].names == ["a", "c"])
+  }
+}
