@@ -35,9 +35,23 @@ public enum Envoy_Service_Cluster_V3_ClusterDiscoveryService: Sendable {
                 type: .bidirectionalStreaming
             )
         }
+        /// Namespace for "DeltaClusters" metadata.
+        public enum DeltaClusters: Sendable {
+            /// Request type for "DeltaClusters".
+            public typealias Input = Envoy_Service_Discovery_V3_DeltaDiscoveryRequest
+            /// Response type for "DeltaClusters".
+            public typealias Output = Envoy_Service_Discovery_V3_DeltaDiscoveryResponse
+            /// Descriptor for "DeltaClusters".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "envoy.service.cluster.v3.ClusterDiscoveryService"),
+                method: "DeltaClusters",
+                type: .bidirectionalStreaming
+            )
+        }
         /// Descriptors for all methods in the "envoy.service.cluster.v3.ClusterDiscoveryService" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
-            StreamClusters.descriptor
+            StreamClusters.descriptor,
+            DeltaClusters.descriptor
         ]
     }
 }
@@ -77,6 +91,20 @@ extension Envoy_Service_Cluster_V3_ClusterDiscoveryService {
             request: GRPCCore.StreamingServerRequest<Envoy_Service_Discovery_V3_DiscoveryRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Envoy_Service_Discovery_V3_DiscoveryResponse>
+
+        /// Handle the "DeltaClusters" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Envoy_Service_Discovery_V3_DeltaDiscoveryRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Envoy_Service_Discovery_V3_DeltaDiscoveryResponse` messages.
+        func deltaClusters(
+            request: GRPCCore.StreamingServerRequest<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>
     }
 
     /// Service protocol for the "envoy.service.cluster.v3.ClusterDiscoveryService" service.
@@ -100,6 +128,20 @@ extension Envoy_Service_Cluster_V3_ClusterDiscoveryService {
             request: GRPCCore.StreamingServerRequest<Envoy_Service_Discovery_V3_DiscoveryRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Envoy_Service_Discovery_V3_DiscoveryResponse>
+
+        /// Handle the "DeltaClusters" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Envoy_Service_Discovery_V3_DeltaDiscoveryRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Envoy_Service_Discovery_V3_DeltaDiscoveryResponse` messages.
+        func deltaClusters(
+            request: GRPCCore.StreamingServerRequest<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>
     }
 
     /// Simple service protocol for the "envoy.service.cluster.v3.ClusterDiscoveryService" service.
@@ -122,6 +164,21 @@ extension Envoy_Service_Cluster_V3_ClusterDiscoveryService {
             response: GRPCCore.RPCWriter<Envoy_Service_Discovery_V3_DiscoveryResponse>,
             context: GRPCCore.ServerContext
         ) async throws
+
+        /// Handle the "DeltaClusters" method.
+        ///
+        /// - Parameters:
+        ///   - request: A stream of `Envoy_Service_Discovery_V3_DeltaDiscoveryRequest` messages.
+        ///   - response: A response stream of `Envoy_Service_Discovery_V3_DeltaDiscoveryResponse` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        func deltaClusters(
+            request: GRPCCore.RPCAsyncSequence<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest, any Swift.Error>,
+            response: GRPCCore.RPCWriter<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>,
+            context: GRPCCore.ServerContext
+        ) async throws
     }
 }
 
@@ -135,6 +192,17 @@ extension Envoy_Service_Cluster_V3_ClusterDiscoveryService.StreamingServiceProto
             serializer: GRPCProtobuf.ProtobufSerializer<Envoy_Service_Discovery_V3_DiscoveryResponse>(),
             handler: { request, context in
                 try await self.streamClusters(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Envoy_Service_Cluster_V3_ClusterDiscoveryService.Method.DeltaClusters.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>(),
+            handler: { request, context in
+                try await self.deltaClusters(
                     request: request,
                     context: context
                 )
@@ -159,6 +227,23 @@ extension Envoy_Service_Cluster_V3_ClusterDiscoveryService.SimpleServiceProtocol
             metadata: [:],
             producer: { writer in
                 try await self.streamClusters(
+                    request: request.messages,
+                    response: writer,
+                    context: context
+                )
+                return [:]
+            }
+        )
+    }
+
+    public func deltaClusters(
+        request: GRPCCore.StreamingServerRequest<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse> {
+        return GRPCCore.StreamingServerResponse<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>(
+            metadata: [:],
+            producer: { writer in
+                try await self.deltaClusters(
                     request: request.messages,
                     response: writer,
                     context: context
@@ -195,6 +280,25 @@ extension Envoy_Service_Cluster_V3_ClusterDiscoveryService {
             deserializer: some GRPCCore.MessageDeserializer<Envoy_Service_Discovery_V3_DiscoveryResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Envoy_Service_Discovery_V3_DiscoveryResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "DeltaClusters" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request producing `Envoy_Service_Discovery_V3_DeltaDiscoveryRequest` messages.
+        ///   - serializer: A serializer for `Envoy_Service_Discovery_V3_DeltaDiscoveryRequest` messages.
+        ///   - deserializer: A deserializer for `Envoy_Service_Discovery_V3_DeltaDiscoveryResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func deltaClusters<Result>(
+            request: GRPCCore.StreamingClientRequest<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest>,
+            serializer: some GRPCCore.MessageSerializer<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -241,6 +345,34 @@ extension Envoy_Service_Cluster_V3_ClusterDiscoveryService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "DeltaClusters" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request producing `Envoy_Service_Discovery_V3_DeltaDiscoveryRequest` messages.
+        ///   - serializer: A serializer for `Envoy_Service_Discovery_V3_DeltaDiscoveryRequest` messages.
+        ///   - deserializer: A deserializer for `Envoy_Service_Discovery_V3_DeltaDiscoveryResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func deltaClusters<Result>(
+            request: GRPCCore.StreamingClientRequest<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest>,
+            serializer: some GRPCCore.MessageSerializer<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.bidirectionalStreaming(
+                request: request,
+                descriptor: Envoy_Service_Cluster_V3_ClusterDiscoveryService.Method.DeltaClusters.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -265,6 +397,29 @@ extension Envoy_Service_Cluster_V3_ClusterDiscoveryService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Envoy_Service_Discovery_V3_DiscoveryRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Envoy_Service_Discovery_V3_DiscoveryResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "DeltaClusters" method.
+    ///
+    /// - Parameters:
+    ///   - request: A streaming request producing `Envoy_Service_Discovery_V3_DeltaDiscoveryRequest` messages.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func deltaClusters<Result>(
+        request: GRPCCore.StreamingClientRequest<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        try await self.deltaClusters(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -296,6 +451,34 @@ extension Envoy_Service_Cluster_V3_ClusterDiscoveryService.ClientProtocol {
             producer: producer
         )
         return try await self.streamClusters(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "DeltaClusters" method.
+    ///
+    /// - Parameters:
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - producer: A closure producing request messages to send to the server. Returning
+    ///       from the closure closes the request stream.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func deltaClusters<Result>(
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        requestProducer producer: @Sendable @escaping (GRPCCore.RPCWriter<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest>) async throws -> Void,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.StreamingClientRequest<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest>(
+            metadata: metadata,
+            producer: producer
+        )
+        return try await self.deltaClusters(
             request: request,
             options: options,
             onResponse: handleResponse

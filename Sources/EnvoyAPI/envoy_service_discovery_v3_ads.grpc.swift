@@ -35,9 +35,23 @@ public enum Envoy_Service_Discovery_V3_AggregatedDiscoveryService: Sendable {
                 type: .bidirectionalStreaming
             )
         }
+        /// Namespace for "DeltaAggregatedResources" metadata.
+        public enum DeltaAggregatedResources: Sendable {
+            /// Request type for "DeltaAggregatedResources".
+            public typealias Input = Envoy_Service_Discovery_V3_DeltaDiscoveryRequest
+            /// Response type for "DeltaAggregatedResources".
+            public typealias Output = Envoy_Service_Discovery_V3_DeltaDiscoveryResponse
+            /// Descriptor for "DeltaAggregatedResources".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "envoy.service.discovery.v3.AggregatedDiscoveryService"),
+                method: "DeltaAggregatedResources",
+                type: .bidirectionalStreaming
+            )
+        }
         /// Descriptors for all methods in the "envoy.service.discovery.v3.AggregatedDiscoveryService" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
-            StreamAggregatedResources.descriptor
+            StreamAggregatedResources.descriptor,
+            DeltaAggregatedResources.descriptor
         ]
     }
 }
@@ -81,6 +95,20 @@ extension Envoy_Service_Discovery_V3_AggregatedDiscoveryService {
             request: GRPCCore.StreamingServerRequest<Envoy_Service_Discovery_V3_DiscoveryRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Envoy_Service_Discovery_V3_DiscoveryResponse>
+
+        /// Handle the "DeltaAggregatedResources" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Envoy_Service_Discovery_V3_DeltaDiscoveryRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Envoy_Service_Discovery_V3_DeltaDiscoveryResponse` messages.
+        func deltaAggregatedResources(
+            request: GRPCCore.StreamingServerRequest<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>
     }
 
     /// Service protocol for the "envoy.service.discovery.v3.AggregatedDiscoveryService" service.
@@ -108,6 +136,20 @@ extension Envoy_Service_Discovery_V3_AggregatedDiscoveryService {
             request: GRPCCore.StreamingServerRequest<Envoy_Service_Discovery_V3_DiscoveryRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Envoy_Service_Discovery_V3_DiscoveryResponse>
+
+        /// Handle the "DeltaAggregatedResources" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Envoy_Service_Discovery_V3_DeltaDiscoveryRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Envoy_Service_Discovery_V3_DeltaDiscoveryResponse` messages.
+        func deltaAggregatedResources(
+            request: GRPCCore.StreamingServerRequest<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>
     }
 
     /// Simple service protocol for the "envoy.service.discovery.v3.AggregatedDiscoveryService" service.
@@ -134,6 +176,21 @@ extension Envoy_Service_Discovery_V3_AggregatedDiscoveryService {
             response: GRPCCore.RPCWriter<Envoy_Service_Discovery_V3_DiscoveryResponse>,
             context: GRPCCore.ServerContext
         ) async throws
+
+        /// Handle the "DeltaAggregatedResources" method.
+        ///
+        /// - Parameters:
+        ///   - request: A stream of `Envoy_Service_Discovery_V3_DeltaDiscoveryRequest` messages.
+        ///   - response: A response stream of `Envoy_Service_Discovery_V3_DeltaDiscoveryResponse` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        func deltaAggregatedResources(
+            request: GRPCCore.RPCAsyncSequence<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest, any Swift.Error>,
+            response: GRPCCore.RPCWriter<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>,
+            context: GRPCCore.ServerContext
+        ) async throws
     }
 }
 
@@ -147,6 +204,17 @@ extension Envoy_Service_Discovery_V3_AggregatedDiscoveryService.StreamingService
             serializer: GRPCProtobuf.ProtobufSerializer<Envoy_Service_Discovery_V3_DiscoveryResponse>(),
             handler: { request, context in
                 try await self.streamAggregatedResources(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Envoy_Service_Discovery_V3_AggregatedDiscoveryService.Method.DeltaAggregatedResources.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>(),
+            handler: { request, context in
+                try await self.deltaAggregatedResources(
                     request: request,
                     context: context
                 )
@@ -171,6 +239,23 @@ extension Envoy_Service_Discovery_V3_AggregatedDiscoveryService.SimpleServicePro
             metadata: [:],
             producer: { writer in
                 try await self.streamAggregatedResources(
+                    request: request.messages,
+                    response: writer,
+                    context: context
+                )
+                return [:]
+            }
+        )
+    }
+
+    public func deltaAggregatedResources(
+        request: GRPCCore.StreamingServerRequest<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse> {
+        return GRPCCore.StreamingServerResponse<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>(
+            metadata: [:],
+            producer: { writer in
+                try await self.deltaAggregatedResources(
                     request: request.messages,
                     response: writer,
                     context: context
@@ -211,6 +296,25 @@ extension Envoy_Service_Discovery_V3_AggregatedDiscoveryService {
             deserializer: some GRPCCore.MessageDeserializer<Envoy_Service_Discovery_V3_DiscoveryResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Envoy_Service_Discovery_V3_DiscoveryResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "DeltaAggregatedResources" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request producing `Envoy_Service_Discovery_V3_DeltaDiscoveryRequest` messages.
+        ///   - serializer: A serializer for `Envoy_Service_Discovery_V3_DeltaDiscoveryRequest` messages.
+        ///   - deserializer: A deserializer for `Envoy_Service_Discovery_V3_DeltaDiscoveryResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func deltaAggregatedResources<Result>(
+            request: GRPCCore.StreamingClientRequest<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest>,
+            serializer: some GRPCCore.MessageSerializer<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -261,6 +365,34 @@ extension Envoy_Service_Discovery_V3_AggregatedDiscoveryService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "DeltaAggregatedResources" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request producing `Envoy_Service_Discovery_V3_DeltaDiscoveryRequest` messages.
+        ///   - serializer: A serializer for `Envoy_Service_Discovery_V3_DeltaDiscoveryRequest` messages.
+        ///   - deserializer: A deserializer for `Envoy_Service_Discovery_V3_DeltaDiscoveryResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func deltaAggregatedResources<Result>(
+            request: GRPCCore.StreamingClientRequest<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest>,
+            serializer: some GRPCCore.MessageSerializer<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.bidirectionalStreaming(
+                request: request,
+                descriptor: Envoy_Service_Discovery_V3_AggregatedDiscoveryService.Method.DeltaAggregatedResources.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -285,6 +417,29 @@ extension Envoy_Service_Discovery_V3_AggregatedDiscoveryService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Envoy_Service_Discovery_V3_DiscoveryRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Envoy_Service_Discovery_V3_DiscoveryResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "DeltaAggregatedResources" method.
+    ///
+    /// - Parameters:
+    ///   - request: A streaming request producing `Envoy_Service_Discovery_V3_DeltaDiscoveryRequest` messages.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func deltaAggregatedResources<Result>(
+        request: GRPCCore.StreamingClientRequest<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        try await self.deltaAggregatedResources(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -316,6 +471,34 @@ extension Envoy_Service_Discovery_V3_AggregatedDiscoveryService.ClientProtocol {
             producer: producer
         )
         return try await self.streamAggregatedResources(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "DeltaAggregatedResources" method.
+    ///
+    /// - Parameters:
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - producer: A closure producing request messages to send to the server. Returning
+    ///       from the closure closes the request stream.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func deltaAggregatedResources<Result>(
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        requestProducer producer: @Sendable @escaping (GRPCCore.RPCWriter<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest>) async throws -> Void,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.StreamingClientRequest<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest>(
+            metadata: metadata,
+            producer: producer
+        )
+        return try await self.deltaAggregatedResources(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -35,9 +35,23 @@ public enum Envoy_Service_Endpoint_V3_EndpointDiscoveryService: Sendable {
                 type: .bidirectionalStreaming
             )
         }
+        /// Namespace for "DeltaEndpoints" metadata.
+        public enum DeltaEndpoints: Sendable {
+            /// Request type for "DeltaEndpoints".
+            public typealias Input = Envoy_Service_Discovery_V3_DeltaDiscoveryRequest
+            /// Response type for "DeltaEndpoints".
+            public typealias Output = Envoy_Service_Discovery_V3_DeltaDiscoveryResponse
+            /// Descriptor for "DeltaEndpoints".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "envoy.service.endpoint.v3.EndpointDiscoveryService"),
+                method: "DeltaEndpoints",
+                type: .bidirectionalStreaming
+            )
+        }
         /// Descriptors for all methods in the "envoy.service.endpoint.v3.EndpointDiscoveryService" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
-            StreamEndpoints.descriptor
+            StreamEndpoints.descriptor,
+            DeltaEndpoints.descriptor
         ]
     }
 }
@@ -77,6 +91,20 @@ extension Envoy_Service_Endpoint_V3_EndpointDiscoveryService {
             request: GRPCCore.StreamingServerRequest<Envoy_Service_Discovery_V3_DiscoveryRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Envoy_Service_Discovery_V3_DiscoveryResponse>
+
+        /// Handle the "DeltaEndpoints" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Envoy_Service_Discovery_V3_DeltaDiscoveryRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Envoy_Service_Discovery_V3_DeltaDiscoveryResponse` messages.
+        func deltaEndpoints(
+            request: GRPCCore.StreamingServerRequest<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>
     }
 
     /// Service protocol for the "envoy.service.endpoint.v3.EndpointDiscoveryService" service.
@@ -100,6 +128,20 @@ extension Envoy_Service_Endpoint_V3_EndpointDiscoveryService {
             request: GRPCCore.StreamingServerRequest<Envoy_Service_Discovery_V3_DiscoveryRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Envoy_Service_Discovery_V3_DiscoveryResponse>
+
+        /// Handle the "DeltaEndpoints" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Envoy_Service_Discovery_V3_DeltaDiscoveryRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Envoy_Service_Discovery_V3_DeltaDiscoveryResponse` messages.
+        func deltaEndpoints(
+            request: GRPCCore.StreamingServerRequest<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>
     }
 
     /// Simple service protocol for the "envoy.service.endpoint.v3.EndpointDiscoveryService" service.
@@ -122,6 +164,21 @@ extension Envoy_Service_Endpoint_V3_EndpointDiscoveryService {
             response: GRPCCore.RPCWriter<Envoy_Service_Discovery_V3_DiscoveryResponse>,
             context: GRPCCore.ServerContext
         ) async throws
+
+        /// Handle the "DeltaEndpoints" method.
+        ///
+        /// - Parameters:
+        ///   - request: A stream of `Envoy_Service_Discovery_V3_DeltaDiscoveryRequest` messages.
+        ///   - response: A response stream of `Envoy_Service_Discovery_V3_DeltaDiscoveryResponse` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        func deltaEndpoints(
+            request: GRPCCore.RPCAsyncSequence<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest, any Swift.Error>,
+            response: GRPCCore.RPCWriter<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>,
+            context: GRPCCore.ServerContext
+        ) async throws
     }
 }
 
@@ -135,6 +192,17 @@ extension Envoy_Service_Endpoint_V3_EndpointDiscoveryService.StreamingServicePro
             serializer: GRPCProtobuf.ProtobufSerializer<Envoy_Service_Discovery_V3_DiscoveryResponse>(),
             handler: { request, context in
                 try await self.streamEndpoints(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Envoy_Service_Endpoint_V3_EndpointDiscoveryService.Method.DeltaEndpoints.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>(),
+            handler: { request, context in
+                try await self.deltaEndpoints(
                     request: request,
                     context: context
                 )
@@ -159,6 +227,23 @@ extension Envoy_Service_Endpoint_V3_EndpointDiscoveryService.SimpleServiceProtoc
             metadata: [:],
             producer: { writer in
                 try await self.streamEndpoints(
+                    request: request.messages,
+                    response: writer,
+                    context: context
+                )
+                return [:]
+            }
+        )
+    }
+
+    public func deltaEndpoints(
+        request: GRPCCore.StreamingServerRequest<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse> {
+        return GRPCCore.StreamingServerResponse<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>(
+            metadata: [:],
+            producer: { writer in
+                try await self.deltaEndpoints(
                     request: request.messages,
                     response: writer,
                     context: context
@@ -195,6 +280,25 @@ extension Envoy_Service_Endpoint_V3_EndpointDiscoveryService {
             deserializer: some GRPCCore.MessageDeserializer<Envoy_Service_Discovery_V3_DiscoveryResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Envoy_Service_Discovery_V3_DiscoveryResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "DeltaEndpoints" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request producing `Envoy_Service_Discovery_V3_DeltaDiscoveryRequest` messages.
+        ///   - serializer: A serializer for `Envoy_Service_Discovery_V3_DeltaDiscoveryRequest` messages.
+        ///   - deserializer: A deserializer for `Envoy_Service_Discovery_V3_DeltaDiscoveryResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func deltaEndpoints<Result>(
+            request: GRPCCore.StreamingClientRequest<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest>,
+            serializer: some GRPCCore.MessageSerializer<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -241,6 +345,34 @@ extension Envoy_Service_Endpoint_V3_EndpointDiscoveryService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "DeltaEndpoints" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request producing `Envoy_Service_Discovery_V3_DeltaDiscoveryRequest` messages.
+        ///   - serializer: A serializer for `Envoy_Service_Discovery_V3_DeltaDiscoveryRequest` messages.
+        ///   - deserializer: A deserializer for `Envoy_Service_Discovery_V3_DeltaDiscoveryResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func deltaEndpoints<Result>(
+            request: GRPCCore.StreamingClientRequest<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest>,
+            serializer: some GRPCCore.MessageSerializer<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.bidirectionalStreaming(
+                request: request,
+                descriptor: Envoy_Service_Endpoint_V3_EndpointDiscoveryService.Method.DeltaEndpoints.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -265,6 +397,29 @@ extension Envoy_Service_Endpoint_V3_EndpointDiscoveryService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Envoy_Service_Discovery_V3_DiscoveryRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Envoy_Service_Discovery_V3_DiscoveryResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "DeltaEndpoints" method.
+    ///
+    /// - Parameters:
+    ///   - request: A streaming request producing `Envoy_Service_Discovery_V3_DeltaDiscoveryRequest` messages.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func deltaEndpoints<Result>(
+        request: GRPCCore.StreamingClientRequest<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        try await self.deltaEndpoints(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -296,6 +451,34 @@ extension Envoy_Service_Endpoint_V3_EndpointDiscoveryService.ClientProtocol {
             producer: producer
         )
         return try await self.streamEndpoints(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "DeltaEndpoints" method.
+    ///
+    /// - Parameters:
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - producer: A closure producing request messages to send to the server. Returning
+    ///       from the closure closes the request stream.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func deltaEndpoints<Result>(
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        requestProducer producer: @Sendable @escaping (GRPCCore.RPCWriter<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest>) async throws -> Void,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.StreamingClientRequest<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest>(
+            metadata: metadata,
+            producer: producer
+        )
+        return try await self.deltaEndpoints(
             request: request,
             options: options,
             onResponse: handleResponse

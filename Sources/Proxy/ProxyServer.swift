@@ -24,6 +24,9 @@ public struct ProxyServer: Service {
     public var runtimeLayers: [String] = ["shadowplane"]
     /// Event loop threads (listeners, upstream connections, shadows).
     public var threads = System.coreCount
+    /// The xDS protocol variant the proxy's ADS client speaks: delta (incremental) unless
+    /// set to state of the world.
+    public var xdsMode: XDSClientConfiguration.Mode = .delta
 
     public init(xdsHost: String, xdsPort: Int, nodeID: String, nodeCluster: String, adminHost: String, adminPort: Int) {
       self.xdsHost = xdsHost
@@ -61,6 +64,7 @@ public struct ProxyServer: Service {
     node.userAgentVersion = "0.1.0"
     var clientConfiguration = XDSClientConfiguration(host: configuration.xdsHost, port: configuration.xdsPort, node: node)
     clientConfiguration.runtimeLayers = configuration.runtimeLayers
+    clientConfiguration.mode = configuration.xdsMode
     let client = ADSClient(configuration: clientConfiguration, consumer: controller, logger: logger)
     let admin = ProxyAdmin(controller: controller, client: client, stats: stats)
     let logger = self.logger
@@ -71,7 +75,7 @@ public struct ProxyServer: Service {
         logger.info("proxy admin listening on \(channel.localAddress?.ipAddress ?? "?"):\(channel.localAddress?.port ?? 0)")
       },
       logger: Logger(label: "shadowplane.proxy.admin"))
-    logger.info("proxy starting", metadata: ["node": "\(node.id)", "xds": "\(configuration.xdsHost):\(configuration.xdsPort)", "threads": "\(configuration.threads)"])
+    logger.info("proxy starting", metadata: ["node": "\(node.id)", "xds": "\(configuration.xdsHost):\(configuration.xdsPort)", "xds_mode": "\(configuration.xdsMode.rawValue)", "threads": "\(configuration.threads)"])
     do {
       try await withThrowingDiscardingTaskGroup { tasks in
         tasks.addTask { try await cancelWhenGracefulShutdown { try await client.run() } }

@@ -120,7 +120,9 @@ struct SotWStream {
       case .send(let response, let type, let names):
         try await writer.write(response)
         metrics.pushes(type).increment()
-        metrics.resourcesSent(type).increment(by: names.count)
+        metrics.resourcesSent(type, variant: "sotw").increment(by: names.count)
+        let bytes: [UInt8]? = try? response.serializedBytes()
+        metrics.bytesSent(type, variant: "sotw").increment(by: bytes?.count ?? 0)
         if let pushStart { metrics.pushLatency(type).record(duration: .now - pushStart) }
         logger.debug(
           "xDS response sent",

@@ -12,9 +12,18 @@ struct XDSMetrics: Sendable {
     Counter(label: "shadowplane_xds_pushes_total", dimensions: [("type", type.rawValue)])
   }
 
-  /// Resources carried by the responses sent.
-  func resourcesSent(_ type: ResourceType) -> Counter {
-    Counter(label: "shadowplane_xds_resources_sent_total", dimensions: [("type", type.rawValue)])
+  /// Resources carried by the responses sent, by type and variant (`sotw` or `delta`).
+  func resourcesSent(_ type: ResourceType, variant: String) -> Counter {
+    Counter(
+      label: "shadowplane_xds_resources_sent_total",
+      dimensions: [("type", type.rawValue), ("variant", variant)])
+  }
+
+  /// Serialized size of the responses sent, in bytes, by type and variant.
+  func bytesSent(_ type: ResourceType, variant: String) -> Counter {
+    Counter(
+      label: "shadowplane_xds_bytes_sent_total",
+      dimensions: [("type", type.rawValue), ("variant", variant)])
   }
 
   /// NACKs received.

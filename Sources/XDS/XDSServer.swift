@@ -17,7 +17,8 @@ public struct XDSServer: Sendable {
     self.logger = logger
   }
 
-  /// ADS plus the LDS, RDS, CDS, EDS and RTDS services.
+  /// ADS plus the LDS, RDS, CDS, EDS and RTDS services, each with its state-of-the-world
+  /// (`Stream…`) and incremental (`Delta…`) method.
   public var services: [any RegistrableRPCService] {
     [
       AggregatedService(server: self), ListenerService(server: self), RouteService(server: self),
@@ -38,10 +39,27 @@ public struct XDSServer: Sendable {
       return [:]
     }
   }
+
+  /// An incremental stream serving `types`, carried out by a ``DeltaStream``.
+  func deltaStream(
+    _ kind: String, _ types: Set<ResourceType>,
+    _ request: StreamingServerRequest<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest>,
+    _ context: ServerContext
+  ) -> StreamingServerResponse<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse> {
+    let driver = DeltaStream(cache: cache, ledger: ledger, logger: logger, kind: kind, servedTypes: types)
+    return StreamingServerResponse { writer in
+      try await driver.run(
+        requests: request.messages, writer: writer, metadata: request.metadata,
+        peer: context.remotePeer)
+      return [:]
+    }
+  }
 }
 
 typealias DiscoveryRequest = Envoy_Service_Discovery_V3_DiscoveryRequest
 typealias DiscoveryResponse = Envoy_Service_Discovery_V3_DiscoveryResponse
+typealias DeltaDiscoveryRequest = Envoy_Service_Discovery_V3_DeltaDiscoveryRequest
+typealias DeltaDiscoveryResponse = Envoy_Service_Discovery_V3_DeltaDiscoveryResponse
 
 struct AggregatedService: Envoy_Service_Discovery_V3_AggregatedDiscoveryService.ServiceProtocol {
   let server: XDSServer
@@ -49,6 +67,12 @@ struct AggregatedService: Envoy_Service_Discovery_V3_AggregatedDiscoveryService.
     request: StreamingServerRequest<DiscoveryRequest>, context: ServerContext
   ) async throws -> StreamingServerResponse<DiscoveryResponse> {
     server.stream("ADS", Set(ResourceType.allCases), request, context)
+  }
+
+  func deltaAggregatedResources(
+    request: StreamingServerRequest<DeltaDiscoveryRequest>, context: ServerContext
+  ) async throws -> StreamingServerResponse<DeltaDiscoveryResponse> {
+    server.deltaStream("ADS", Set(ResourceType.allCases), request, context)
   }
 }
 
@@ -59,6 +83,12 @@ struct ListenerService: Envoy_Service_Listener_V3_ListenerDiscoveryService.Servi
   ) async throws -> StreamingServerResponse<DiscoveryResponse> {
     server.stream("LDS", [.listener], request, context)
   }
+
+  func deltaListeners(
+    request: StreamingServerRequest<DeltaDiscoveryRequest>, context: ServerContext
+  ) async throws -> StreamingServerResponse<DeltaDiscoveryResponse> {
+    server.deltaStream("LDS", [.listener], request, context)
+  }
 }
 
 struct RouteService: Envoy_Service_Route_V3_RouteDiscoveryService.ServiceProtocol {
@@ -67,6 +97,12 @@ struct RouteService: Envoy_Service_Route_V3_RouteDiscoveryService.ServiceProtoco
     request: StreamingServerRequest<DiscoveryRequest>, context: ServerContext
   ) async throws -> StreamingServerResponse<DiscoveryResponse> {
     server.stream("RDS", [.route], request, context)
+  }
+
+  func deltaRoutes(
+    request: StreamingServerRequest<DeltaDiscoveryRequest>, context: ServerContext
+  ) async throws -> StreamingServerResponse<DeltaDiscoveryResponse> {
+    server.deltaStream("RDS", [.route], request, context)
   }
 }
 
@@ -77,6 +113,12 @@ struct ClusterService: Envoy_Service_Cluster_V3_ClusterDiscoveryService.ServiceP
   ) async throws -> StreamingServerResponse<DiscoveryResponse> {
     server.stream("CDS", [.cluster], request, context)
   }
+
+  func deltaClusters(
+    request: StreamingServerRequest<DeltaDiscoveryRequest>, context: ServerContext
+  ) async throws -> StreamingServerResponse<DeltaDiscoveryResponse> {
+    server.deltaStream("CDS", [.cluster], request, context)
+  }
 }
 
 struct EndpointService: Envoy_Service_Endpoint_V3_EndpointDiscoveryService.ServiceProtocol {
@@ -86,6 +128,12 @@ struct EndpointService: Envoy_Service_Endpoint_V3_EndpointDiscoveryService.Servi
   ) async throws -> StreamingServerResponse<DiscoveryResponse> {
     server.stream("EDS", [.endpoint], request, context)
   }
+
+  func deltaEndpoints(
+    request: StreamingServerRequest<DeltaDiscoveryRequest>, context: ServerContext
+  ) async throws -> StreamingServerResponse<DeltaDiscoveryResponse> {
+    server.deltaStream("EDS", [.endpoint], request, context)
+  }
 }
 
 struct RuntimeService: Envoy_Service_Runtime_V3_RuntimeDiscoveryService.ServiceProtocol {
@@ -94,5 +142,11 @@ struct RuntimeService: Envoy_Service_Runtime_V3_RuntimeDiscoveryService.ServiceP
     request: StreamingServerRequest<DiscoveryRequest>, context: ServerContext
   ) async throws -> StreamingServerResponse<DiscoveryResponse> {
     server.stream("RTDS", [.runtime], request, context)
+  }
+
+  func deltaRuntime(
+    request: StreamingServerRequest<DeltaDiscoveryRequest>, context: ServerContext
+  ) async throws -> StreamingServerResponse<DeltaDiscoveryResponse> {
+    server.deltaStream("RTDS", [.runtime], request, context)
   }
 }

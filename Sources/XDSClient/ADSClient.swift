@@ -4,24 +4,27 @@ import GRPCNIOTransportHTTP2
 import Logging
 import XDS
 
-/// A state-of-the-world ADS client: one `StreamAggregatedResources` stream to the control
-/// plane, every resource type over it, ACK or NACK per response, and reconnects with
-/// jittered exponential backoff.
+/// An ADS client: one stream to the control plane, every resource type over it, ACK or NACK
+/// per response, and reconnects with jittered exponential backoff. The stream is
+/// `StreamAggregatedResources` (state of the world) or `DeltaAggregatedResources`
+/// (incremental), as ``XDSClientConfiguration/mode`` says.
 ///
-/// The protocol logic lives in ``ADSClientStateMachine``; this actor drives it: it feeds
-/// the stream's responses in one at a time, asks the ``XDSConfigConsumer`` for a verdict on
-/// each candidate, applies the accepted ones and writes the requests. The last accepted
-/// configuration stays in force across disconnects.
+/// The protocol logic lives in ``ADSClientStateMachine`` and ``DeltaClientStateMachine``;
+/// this actor drives the chosen one: it feeds the stream's responses in one at a time, asks
+/// the ``XDSConfigConsumer`` for a verdict on each candidate, applies the accepted ones and
+/// writes the requests. The last accepted configuration stays in force across disconnects.
 public actor ADSClient {
   typealias DiscoveryRequest = Envoy_Service_Discovery_V3_DiscoveryRequest
   typealias DiscoveryResponse = Envoy_Service_Discovery_V3_DiscoveryResponse
 
   /// Where the client connects and how it retries.
   public nonisolated let configuration: XDSClientConfiguration
-  private let consumer: any XDSConfigConsumer
-  private let logger: Logger
+  let consumer: any XDSConfigConsumer
+  let logger: Logger
   private var machine: ADSClientStateMachine
-  private var counters = XDSClientStats()
+  /// The incremental protocol's machine (used when the mode is delta).
+  var deltaMachine: DeltaClientStateMachine
+  var counters = XDSClientStats()
   private var running = false
 
   /// Creates a client; nothing connects until ``run()``.
@@ -33,10 +36,17 @@ public actor ADSClient {
     self.logger = logger
     self.machine = ADSClientStateMachine(
       node: configuration.node, runtimeLayers: configuration.runtimeLayers)
+    self.deltaMachine = DeltaClientStateMachine(
+      node: configuration.node, runtimeLayers: configuration.runtimeLayers)
   }
 
   /// The last accepted configuration (empty before the first accepted response).
-  public var config: XDSConfig { machine.config }
+  public var config: XDSConfig {
+    switch configuration.mode {
+    case .stateOfTheWorld: machine.config
+    case .delta: deltaMachine.config
+    }
+  }
 
   /// Counters: updates accepted and rejected per type, connects, disconnects.
   public var stats: XDSClientStats { counters }
@@ -72,8 +82,16 @@ public actor ADSClient {
     try await withGRPCClient(transport: transport) { client in
       let ads = Envoy_Service_Discovery_V3_AggregatedDiscoveryService.Client(wrapping: client)
       while !Task.isCancelled {
-        await runStream(ads, options: options)
-        if machine.streamReceivedResponse { backoff.reset() }
+        let receivedResponse: Bool
+        switch configuration.mode {
+        case .stateOfTheWorld:
+          await runStream(ads, options: options)
+          receivedResponse = machine.streamReceivedResponse
+        case .delta:
+          await runDeltaStream(ads, options: options)
+          receivedResponse = deltaMachine.streamReceivedResponse
+        }
+        if receivedResponse { backoff.reset() }
         let delay = backoff.next(using: &random)
         logger.debug(
           "ADS reconnect scheduled",
@@ -104,19 +122,35 @@ public actor ADSClient {
       }
       logger.warning("ADS stream closed by the server", metadata: endpoint)
     } catch {
-      if !Task.isCancelled {
-        var metadata = endpoint
-        metadata["error"] = "\(error)"
-        logger.warning("ADS stream failed", metadata: metadata)
-      }
+      streamFailed(error)
     }
     writer.finish()
     machine.disconnected()
-    if counters.connected {
-      counters.connected = false
-      counters.disconnects += 1
-      await consumer.connectionStateChanged(connected: false)
-    }
+    await streamEnded()
+  }
+
+  /// Logs why a stream failed, unless the client is stopping.
+  func streamFailed(_ error: any Error) {
+    guard !Task.isCancelled else { return }
+    var metadata = endpoint
+    metadata["error"] = "\(error)"
+    logger.warning("ADS stream failed", metadata: metadata)
+  }
+
+  /// Counts the end of a stream that had opened, and tells the consumer.
+  func streamEnded() async {
+    guard counters.connected else { return }
+    counters.connected = false
+    counters.disconnects += 1
+    await consumer.connectionStateChanged(connected: false)
+  }
+
+  /// Counts a stream the server accepted, and tells the consumer.
+  func streamOpened() async {
+    counters.connected = true
+    counters.connects += 1
+    logger.info("ADS stream open", metadata: endpoint)
+    await consumer.connectionStateChanged(connected: true)
   }
 
   /// Handles the server's answer to the RPC: its headers (connected), then each response.
@@ -124,12 +158,7 @@ public actor ADSClient {
     _ response: StreamingClientResponse<DiscoveryResponse>,
     writer: AsyncStream<DiscoveryRequest>.Continuation
   ) async throws {
-    if case .success = response.accepted {
-      counters.connected = true
-      counters.connects += 1
-      logger.info("ADS stream open", metadata: endpoint)
-      await consumer.connectionStateChanged(connected: true)
-    }
+    if case .success = response.accepted { await streamOpened() }
     for try await message in response.messages {
       logger.debug(
         "ADS response",
@@ -158,28 +187,43 @@ public actor ADSClient {
         let rejection = await consumer.validate(candidate, changed: type)
         next += machine.validated(rejection: rejection)
       case .apply(let config, let type):
-        await consumer.apply(config)
-        let version = config.versions[type] ?? ""
-        counters[type].accepted += 1
-        counters[type].lastAcceptedVersion = version
-        logger.info(
-          "xDS update accepted",
-          metadata: [
-            "type": "\(type.rawValue)", "version": "\(version)",
-            "resources": "\(config.names(of: type).count)",
-          ])
+        await apply(config, changed: type)
       case .rejected(let type, let version, let message):
-        counters[type].rejected += 1
-        counters[type].lastRejection = message
-        logger.warning(
-          "xDS update rejected",
-          metadata: ["type": "\(type.rawValue)", "version": "\(version)", "error": "\(message)"])
+        rejected(type, version: version, message: message)
       case .ignored(let typeURL, let reason):
-        logger.notice(
-          "xDS response ignored", metadata: ["type": "\(typeURL)", "reason": "\(reason)"])
+        ignored(typeURL: typeURL, reason: reason)
       }
     }
     return next
+  }
+
+  /// Hands an accepted configuration to the consumer and counts it.
+  func apply(_ config: XDSConfig, changed type: ResourceType) async {
+    await consumer.apply(config)
+    let version = config.versions[type] ?? ""
+    counters[type].accepted += 1
+    counters[type].lastAcceptedVersion = version
+    logger.info(
+      "xDS update accepted",
+      metadata: [
+        "type": "\(type.rawValue)", "version": "\(version)",
+        "resources": "\(config.names(of: type).count)",
+      ])
+  }
+
+  /// Counts and logs a rejected response.
+  func rejected(_ type: ResourceType, version: String, message: String) {
+    counters[type].rejected += 1
+    counters[type].lastRejection = message
+    logger.warning(
+      "xDS update rejected",
+      metadata: ["type": "\(type.rawValue)", "version": "\(version)", "error": "\(message)"])
+  }
+
+  /// Logs an ignored response.
+  func ignored(typeURL: String, reason: String) {
+    logger.notice(
+      "xDS response ignored", metadata: ["type": "\(typeURL)", "reason": "\(reason)"])
   }
 
   /// Writes the requests among `actions` (the initial subscriptions hold nothing else).
@@ -203,7 +247,7 @@ public actor ADSClient {
     return .dns(host: host, port: port)
   }
 
-  private var endpoint: Logger.Metadata {
+  var endpoint: Logger.Metadata {
     ["server": "\(configuration.host):\(configuration.port)", "node": "\(configuration.node.id)"]
   }
 }

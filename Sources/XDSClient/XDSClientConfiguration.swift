@@ -20,8 +20,11 @@ public struct XDSClientConfiguration: Sendable {
   /// The largest response message accepted, in bytes (gRPC's default of 4 MiB is too small
   /// for a large mesh's CDS or EDS).
   public var maxResponseBytes: Int = 16 << 20
+  /// The protocol variant: state of the world (the default here) or delta. The bundled
+  /// proxy chooses delta.
+  public var mode: Mode = .stateOfTheWorld
 
-  /// A configuration with the default backoff and no RTDS layers.
+  /// A configuration with the default backoff, no RTDS layers, state of the world.
   public init(host: String, port: Int, node: Envoy_Config_Core_V3_Node) {
     self.host = host
     self.port = port

@@ -40,8 +40,8 @@ extension XDSConfig {
     return config
   }
 
-  /// Decodes every resource of a response as `M`, keyed by name.
-  private static func decode<M: SwiftProtobuf.Message>(
+  /// Decodes every resource of a response as `M`, keyed by name (shared by both variants).
+  static func decode<M: SwiftProtobuf.Message>(
     _ resources: [Google_Protobuf_Any], _ type: ResourceType, as _: M.Type,
     name: (M) -> String
   ) throws(XDSError) -> [String: M] {

@@ -31,6 +31,14 @@ struct ProxyCommand: AsyncParsableCommand {
   @Option(help: "Event loop threads (default: one per core).")
   var threads: Int?
 
+  /// The values of `--xds-mode`.
+  enum XDSMode: String, CaseIterable, ExpressibleByArgument {
+    case sotw, delta
+  }
+
+  @Option(help: "xDS protocol variant: delta (incremental) or sotw (state of the world).")
+  var xdsMode: XDSMode = .delta
+
   @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
   var logLevel: Logger.Level = .info
 
@@ -49,6 +57,7 @@ struct ProxyCommand: AsyncParsableCommand {
     configuration.accessLogPath = accessLog
     configuration.accessLogEnabled = !noAccessLog
     if let threads { configuration.threads = threads }
+    configuration.xdsMode = xdsMode == .sotw ? .stateOfTheWorld : .delta
     let logger = Logger(label: "shadowplane.proxy")
     let group = ServiceGroup(
       configuration: .init(

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs the Python interop tests against a built shadowplane binary, each with its venv:
-#   test_grpc_xds_client.py, test_ads_protocol.py, test_store_e2e.py and
+#   test_grpc_xds_client.py, test_ads_protocol.py, test_delta_protocol.py, test_store_e2e.py and
 #   test_store_rejections.py, test_proxy_e2e.py, test_proxy_resilience.py and test_cli.py with
 #   .venv-interop (grpcio, xds-protos),
+#   test_proxy_e2e.py runs twice: with the proxy's default xDS variant (delta) and with
+#   SHADOWPLANE_XDS_MODE=sotw (passed to the proxy as --xds-mode),
 #   test_envoy_rules.py and test_envoy_rules_manifests.py with .venv-pgv
 #   (protoc-gen-validate, xds-protos).
 # Environment: SHADOWPLANE_BIN (default <repo>/.build/debug/shadowplane),
@@ -25,26 +27,29 @@ fi
 
 failed=0
 run() {
-  local python="$1" file="$2"
+  local python="$1" file="$2" label="${3:-$2}"
   if [ ! -x "$python" ]; then
-    echo "FAIL $file (no python at $python)"
+    echo "FAIL $label (no python at $python)"
     failed=$((failed + 1))
     return
   fi
-  echo "=== $file ($python)"
+  echo "=== $label ($python)"
   if timeout --kill-after=10 "$per_test_timeout" "$python" "$here/$file"; then
-    echo "PASS $file"
+    echo "PASS $label"
   else
-    echo "FAIL $file"
+    echo "FAIL $label"
     failed=$((failed + 1))
   fi
 }
 
 run "$interop_py" test_grpc_xds_client.py
 run "$interop_py" test_ads_protocol.py
+run "$interop_py" test_delta_protocol.py
 run "$interop_py" test_store_e2e.py
 run "$interop_py" test_store_rejections.py
 run "$interop_py" test_proxy_e2e.py
+# The proxy's default xDS variant (delta) ran above; the same tests over state of the world:
+SHADOWPLANE_XDS_MODE=sotw run "$interop_py" test_proxy_e2e.py "test_proxy_e2e.py (sotw)"
 run "$interop_py" test_proxy_resilience.py
 run "$interop_py" test_cli.py
 run "$pgv_py" test_envoy_rules.py

@@ -39,9 +39,11 @@ struct Harness {
   }
 }
 
-/// Runs `body` with a client connected to a server that serves `snapshot`, then stops both.
+/// Runs `body` with a client (speaking `mode`) connected to a server that serves `snapshot`,
+/// then stops both.
 func withHarness(
   snapshot: Snapshot, nodeID: String, consumer: RecordingConsumer,
+  mode: XDSClientConfiguration.Mode = .stateOfTheWorld,
   _ body: (Harness, TestServer) async throws -> TestServer
 ) async throws {
   let cache = SnapshotCache()
@@ -52,6 +54,7 @@ func withHarness(
     host: "127.0.0.1", port: server.port, node: Fixtures.node(nodeID))
   configuration.initialBackoff = .milliseconds(20)
   configuration.maxBackoff = .milliseconds(200)
+  configuration.mode = mode
   var logger = Logger(label: "test.xdsclient")
   logger.logLevel = .warning
   let client = ADSClient(configuration: configuration, consumer: consumer, logger: logger)
