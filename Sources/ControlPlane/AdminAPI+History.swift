@@ -25,6 +25,8 @@ extension AdminAPI {
     var state: String
     var message: String?
     var resources: Int
+    var bytes: Int
+    var variant: String
     var sentAt: Date
   }
 
@@ -39,7 +41,7 @@ extension AdminAPI {
         HistoryEntry(
           id: entry.id, time: entry.time, configRevision: entry.revision, changes: entry.changes,
           nodes: (byRevision[entry.revision] ?? []).map {
-            NodePush(node: $0.node, type: $0.type, version: $0.version, state: $0.state.rawValue, message: $0.message, resources: $0.resources, sentAt: $0.sentAt)
+            NodePush(node: $0.node, type: $0.type, version: $0.version, state: $0.state.rawValue, message: $0.message, resources: $0.resources, bytes: $0.bytes, variant: $0.variant, sentAt: $0.sentAt)
           })
       }.filter { node == nil || !$0.nodes.isEmpty || !$0.changes.isEmpty }
       return try json(["entries": result])

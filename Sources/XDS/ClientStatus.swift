@@ -60,6 +60,10 @@ public struct PushRecord: Sendable, Codable, Equatable {
   /// The configuration revision of the snapshot the response came from.
   public var revision: Int64
   public var resources: Int
+  /// Bytes of the response on the wire (serialized DiscoveryResponse).
+  public var bytes: Int
+  /// `sotw` or `delta`.
+  public var variant: String
   public var sentAt: Date
   public var state: State
   public var message: String?

@@ -154,7 +154,7 @@ struct DeltaStream {
         }
         await ledger.recordPush(
           streamID, type: type, version: response.systemVersionInfo, revision: revision,
-          resources: names.count)
+          resources: names.count, bytes: bytes?.count ?? 0)
       case .ack(let type, let version, _):
         await ledger.resolvePush(streamID, type: type, version: version, nack: nil)
         let now = Date()

@@ -134,7 +134,8 @@ struct SotWStream {
           $0.sentAt = now
           $0.sentResources = names.count
         }
-        await ledger.recordPush(streamID, type: type, version: response.versionInfo, revision: revision, resources: names.count)
+        await ledger.recordPush(streamID, type: type, version: response.versionInfo, revision: revision, resources: names.count,
+          bytes: bytes?.count ?? 0)
       case .ack(let type, let version, _):
         await ledger.resolvePush(streamID, type: type, version: version, nack: nil)
         let now = Date()

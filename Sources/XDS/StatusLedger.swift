@@ -17,11 +17,13 @@ public actor StatusLedger {
   }
 
   /// Records a response sent to `streamID`.
-  func recordPush(_ streamID: UInt64, type: ResourceType, version: String, revision: Int64, resources: Int) {
+  func recordPush(
+    _ streamID: UInt64, type: ResourceType, version: String, revision: Int64, resources: Int, bytes: Int
+  ) {
     guard let client = clients[streamID] else { return }
     pushes.append(PushRecord(
       streamID: streamID, node: client.nodeID, type: type.rawValue, version: version, revision: revision,
-      resources: resources, sentAt: Date(), state: .pending, message: nil))
+      resources: resources, bytes: bytes, variant: client.variant, sentAt: Date(), state: .pending, message: nil))
     if pushes.count > pushRetention { pushes.removeFirst(pushes.count - pushRetention) }
   }
 

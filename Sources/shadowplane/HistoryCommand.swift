@@ -9,7 +9,7 @@ struct HistoryCommand: OneShotCommand {
     discussion: """
       One block per entry, oldest first: `#ID  TIME  revision R  +added ~changed -removed`, \
       the changed resources, then one line per node and type: version, ACK, NACK or PENDING, \
-      and the NACK message.
+      the xDS variant, the resources and bytes sent, and the NACK message.
       """)
 
   @Argument(help: "Only entries that concern this node id.")
@@ -57,13 +57,14 @@ struct HistoryCommand: OneShotCommand {
         mark, change["type"]?.displayText ?? "?", change["name"]?.displayText ?? "?")
     }
     if !changes.isEmpty { text += changeTable.render(header: false, indent: "  ") }
-    var nodeTable = TableFormatter("NODE", "TYPE", "VERSION", "STATE", "MESSAGE")
+    var nodeTable = TableFormatter("NODE", "TYPE", "VERSION", "STATE", "VARIANT", "RESOURCES", "BYTES", "MESSAGE")
     nodeTable.placeholder = ""
     for push in entry["nodes"].elements {
       nodeTable.append(
         push["node"]?.displayText ?? "?", push["type"]?.displayText ?? "?",
         String((push["version"]?.displayText ?? "").prefix(8)), push["state"]?.displayText ?? "?",
-        push["message"]?.string ?? "")
+        push["variant"]?.displayText ?? "", push["resources"]?.displayText ?? "",
+        push["bytes"].map { "\($0.displayText) B" } ?? "", push["message"]?.string ?? "")
     }
     if !nodeTable.rows.isEmpty { text += nodeTable.render(header: false, indent: "  ") }
     return text
