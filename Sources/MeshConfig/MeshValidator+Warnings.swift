@@ -15,41 +15,43 @@ extension MeshValidator {
   /// of scope.
   public static func warnings(_ snapshot: MeshSnapshot) -> [ConfigError] {
     let index = SnapshotIndex(snapshot)
-    var warnings: [ConfigError] = []
-    for resource in snapshot.sorted {
-      var findings = Findings(resource: resource.key.description)
-      let spec = FieldPath("spec")
-      switch resource.spec {
-      case .virtualService(let service):
-        for (routeIndex, route) in (service.http ?? []).enumerated() {
-          let path = spec.field("http").index(routeIndex)
-          for (destinationIndex, destination) in (route.route ?? []).enumerated() {
-            index.check(
-              destination.destination,
-              at: path.field("route").index(destinationIndex).field("destination"), &findings)
-          }
-          if let mirror = route.mirror {
-            index.check(mirror, at: path.field("mirror"), &findings)
-          }
-          if route.mirrorPercent != nil, route.mirrorPercentage != nil {
-            findings.warning(path.field("mirrorPercent"), "ignored because mirrorPercentage is set")
-          }
-          for (mirrorIndex, mirror) in (route.mirrors ?? []).enumerated() {
-            index.check(
-              mirror.destination, at: path.field("mirrors").index(mirrorIndex).field("destination"),
-              &findings)
-          }
+    return snapshot.sorted.flatMap { warnings(for: $0.key, $0.spec, index: index) }
+  }
+
+  /// The warnings of one resource. (A separate function, rather than the body of the loop
+  /// above, also keeps Swift 6.3's optimizer from crashing on this code in release builds.)
+  private static func warnings(for key: ResourceKey, _ resourceSpec: MeshResource.Spec, index: SnapshotIndex) -> [ConfigError] {
+    var findings = Findings(resource: key.description)
+    let spec = FieldPath("spec")
+    switch resourceSpec {
+    case .virtualService(let service):
+      for (routeIndex, route) in (service.http ?? []).enumerated() {
+        let path = spec.field("http").index(routeIndex)
+        for (destinationIndex, destination) in (route.route ?? []).enumerated() {
+          index.check(
+            destination.destination,
+            at: path.field("route").index(destinationIndex).field("destination"), &findings)
         }
-      case .destinationRule(let rule):
-        if !rule.host.isEmpty, index.ports[rule.host] == nil {
-          findings.warning(spec.field("host"), "no ServiceEntry serves host \(rule.host.debugDescription)")
+        if let mirror = route.mirror {
+          index.check(mirror, at: path.field("mirror"), &findings)
         }
-      case .serviceEntry, .workloadEntry:
-        break
+        if route.mirrorPercent != nil, route.mirrorPercentage != nil {
+          findings.warning(path.field("mirrorPercent"), "ignored because mirrorPercentage is set")
+        }
+        for (mirrorIndex, mirror) in (route.mirrors ?? []).enumerated() {
+          index.check(
+            mirror.destination, at: path.field("mirrors").index(mirrorIndex).field("destination"),
+            &findings)
+        }
       }
-      warnings += findings.items
+    case .destinationRule(let rule):
+      if !rule.host.isEmpty, index.ports[rule.host] == nil {
+        findings.warning(spec.field("host"), "no ServiceEntry serves host \(rule.host.debugDescription)")
+      }
+    case .serviceEntry, .workloadEntry:
+      break
     }
-    return warnings
+    return findings.items
   }
 }
 

@@ -169,8 +169,10 @@ final class Demo: @unchecked Sendable {
 
   private func log(_ name: String) -> URL { work.appendingPathComponent("\(name)-access.log") }
 
+  /// The demo's own requests in an access log (readiness probes are left out).
   private func lines(_ name: String) -> [String] {
-    ((try? String(contentsOf: log(name), encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    ((try? String(contentsOf: log(name), encoding: .utf8)) ?? "").split(separator: "\n")
+      .filter { $0.contains("demo=") }.map(String.init)
   }
 
   private func counts() -> (v1: Int, v2: Int) { (lines("v1").count, lines("v2").count) }
