@@ -70,7 +70,7 @@ public struct ControlPlane: Sendable {
         logger.info("config store opened", metadata: ["directory": "\(opened.directory)", "resources": "\(count)"])
         // The first revision is translated before the server accepts streams.
         let first = await opened.snapshot()
-        let snapshot = try TranslationService.snapshot(Translator.translate(first), revision: first.revision)
+        let snapshot = try await TranslationSnapshot.build(Translator.translate(first), revision: first.revision)
         await cache.setSnapshot(snapshot)
         await history.record(snapshot)
         services.append(.init(service: TranslationService(store: opened, cache: cache, history: history, logger: logger)))

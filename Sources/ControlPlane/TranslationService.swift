@@ -21,7 +21,7 @@ struct TranslationService: Service {
       for await mesh in await store.watch().cancelOnGracefulShutdown() {
         let start = ContinuousClock.now
         do {
-          let snapshot = try Self.snapshot(Translator.translate(mesh), revision: mesh.revision)
+          let snapshot = try await TranslationSnapshot.build(Translator.translate(mesh), revision: mesh.revision)
           await cache.setSnapshot(snapshot)
           await history.record(snapshot)
           let elapsed = ContinuousClock.now - start
@@ -31,7 +31,7 @@ struct TranslationService: Service {
             "config revision translated and handed to the xDS cache",
             metadata: [
               "revision": "\(mesh.revision)", "resources": "\(mesh.resources.count)",
-              "envoy_resources": "\(snapshot.allResources.count)",
+              "envoy_resources": "\(snapshot.resourceCount)",
               "milliseconds": "\(elapsed / .milliseconds(1))",
             ])
         } catch {
@@ -42,9 +42,6 @@ struct TranslationService: Service {
     } onGracefulShutdown: {}
   }
 
-  static func snapshot(_ translated: TranslatedResources, revision: Int64) throws -> Snapshot {
-    try TranslationSnapshot.build(translated, revision: revision)
-  }
 }
 
 /// Watches the store's directory for outside edits until shutdown.

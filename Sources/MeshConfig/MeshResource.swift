@@ -23,7 +23,18 @@ public enum ResourceKind: String, CaseIterable, Sendable, Codable, Comparable {
   }
 
   public static func < (lhs: Self, rhs: Self) -> Bool {
-    allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    lhs.order < rhs.order
+  }
+
+  /// The position in `allCases` (compared on every sort of a mesh's resources, so it is
+  /// a switch rather than a search).
+  private var order: Int {
+    switch self {
+    case .serviceEntry: 0
+    case .workloadEntry: 1
+    case .destinationRule: 2
+    case .virtualService: 3
+    }
   }
 }
 

@@ -23,15 +23,24 @@ public struct MeshSnapshot: Sendable, Equatable {
   public var sorted: [MeshResource] { resources.keys.sorted().map { resources[$0]! } }
 
   public var serviceEntries: [(ObjectMeta, ServiceEntry)] {
-    sorted.compactMap { if case .serviceEntry(let s) = $0.spec { ($0.metadata, s) } else { nil } }
+    ofKind(.serviceEntry) { if case .serviceEntry(let s) = $0 { s } else { nil } }
   }
   public var workloadEntries: [(ObjectMeta, WorkloadEntry)] {
-    sorted.compactMap { if case .workloadEntry(let s) = $0.spec { ($0.metadata, s) } else { nil } }
+    ofKind(.workloadEntry) { if case .workloadEntry(let s) = $0 { s } else { nil } }
   }
   public var destinationRules: [(ObjectMeta, DestinationRule)] {
-    sorted.compactMap { if case .destinationRule(let s) = $0.spec { ($0.metadata, s) } else { nil } }
+    ofKind(.destinationRule) { if case .destinationRule(let s) = $0 { s } else { nil } }
   }
   public var virtualServices: [(ObjectMeta, VirtualService)] {
-    sorted.compactMap { if case .virtualService(let s) = $0.spec { ($0.metadata, s) } else { nil } }
+    ofKind(.virtualService) { if case .virtualService(let s) = $0 { s } else { nil } }
+  }
+
+  /// The resources of `kind` in key order, with their specs. Only that kind's keys are
+  /// sorted: the four accessors above run on every translation of a mesh of 10,000s.
+  private func ofKind<Spec>(_ kind: ResourceKind, _ spec: (MeshResource.Spec) -> Spec?) -> [(ObjectMeta, Spec)] {
+    resources.keys.filter { $0.kind == kind }.sorted().compactMap { key in
+      let resource = resources[key]!
+      return spec(resource.spec).map { (resource.metadata, $0) }
+    }
   }
 }

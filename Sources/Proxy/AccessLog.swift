@@ -26,6 +26,9 @@ final class AccessLog: Sendable {
     }
   }
 
+  /// Whether lines are written (false with `--no-access-log`): entries are only built then.
+  var enabled: Bool { handle != nil }
+
   struct Entry {
     var start: Date
     var method: String

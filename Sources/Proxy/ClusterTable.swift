@@ -65,8 +65,9 @@ final class ClusterTable: Sendable {
   }
 
   /// Picks an endpoint, or nil when there is none. `excluding` avoids a host that just
-  /// failed, when there is another.
-  func pick(excluding: Endpoint? = nil) -> Endpoint? {
+  /// failed, when there is another. The random and least-request balancers draw from
+  /// `generator` (the event loop's own).
+  func pick(excluding: Endpoint? = nil, using generator: inout some RandomNumberGenerator) -> Endpoint? {
     guard !endpoints.isEmpty else { return nil }
     if endpoints.count == 1 { return endpoints[0] }
     var choice: Endpoint
@@ -74,11 +75,11 @@ final class ClusterTable: Sendable {
     case .roundRobin:
       choice = endpoints[weighted[cursor.loadThenWrappingIncrement(ordering: .relaxed) % weighted.count]]
     case .random:
-      choice = endpoints[weighted[Int.random(in: 0..<weighted.count)]]
+      choice = endpoints[weighted[Int.random(in: 0..<weighted.count, using: &generator)]]
     case .leastRequest:
       // Power of two choices, as Envoy's default least request balancer.
-      let a = endpoints[Int.random(in: 0..<endpoints.count)]
-      let b = endpoints[Int.random(in: 0..<endpoints.count)]
+      let a = endpoints[Int.random(in: 0..<endpoints.count, using: &generator)]
+      let b = endpoints[Int.random(in: 0..<endpoints.count, using: &generator)]
       choice = a.active.load(ordering: .relaxed) <= b.active.load(ordering: .relaxed) ? a : b
     }
     if let excluding, choice === excluding {

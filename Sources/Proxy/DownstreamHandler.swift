@@ -1,11 +1,25 @@
 import NIOCore
 import NIOHTTP1
 
-/// Reads requests from one client connection (HTTP/1.1, keep-alive, pipelining handled one
-/// request at a time by NIO's pipeline handler) and forwards each as a ``ForwardedRequest``.
-final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
+/// Reads requests from one client connection (HTTP/1.1, keep-alive) and forwards each as a
+/// ``ForwardedRequest``, one at a time, answering in order.
+///
+/// Pipelining is handled here rather than by NIO's `HTTPServerPipelineHandler`, which
+/// stops reading the socket while any response is outstanding: that costs two `epoll_ctl`
+/// system calls on every request of every keep-alive connection. This handler keeps
+/// reading, queues a pipelined request that arrives while one is in flight, and stops
+/// reading only while such a request waits (so a client cannot queue without bound).
+final class DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
   typealias InboundIn = HTTPServerRequestPart
+  typealias OutboundIn = HTTPServerResponsePart
   typealias OutboundOut = HTTPServerResponsePart
+
+  /// A complete request waiting for the one before it to be answered.
+  private struct Pending {
+    var head: HTTPRequestHead
+    var body: ByteBuffer?
+    var tooLarge: Bool
+  }
 
   /// The listener that accepted the connection (its route table is looked up per request).
   let listener: String
@@ -16,6 +30,9 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
   private var body: ByteBuffer?
   private var tooLarge = false
   private var current: ForwardedRequest?
+  private var pending: [Pending] = []
+  /// A `read` held back while a pipelined request waits.
+  private var readHeld = false
   private var remoteAddress = "-"
 
   init(listener: String, loop: LoopContext) {
@@ -30,7 +47,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
   /// The listener went away: close now if idle, else after the request in flight.
   func drain() {
     draining = true
-    if current == nil, head == nil { context?.close(promise: nil) }
+    if current == nil, head == nil, pending.isEmpty { context?.close(promise: nil) }
   }
 
   /// Whether the connection may stay open after the current response.
@@ -60,25 +77,60 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     case .end:
       guard let head else { return }
       self.head = nil
-      loop.stats.downstreamRequests.wrappingIncrement(ordering: .relaxed)
-      let request = ForwardedRequest(
-        handler: self, context: context, head: head, body: body, remoteAddress: remoteAddress)
-      current = request
-      if tooLarge {
-        request.respondLocally(status: .payloadTooLarge, message: "request body exceeds \(loop.limits.maxRequestBody) bytes", flags: "-")
+      let request = Pending(head: head, body: body, tooLarge: tooLarge)
+      body = nil
+      if current == nil, pending.isEmpty {
+        start(request, context: context)
       } else {
-        request.start()
+        pending.append(request)
       }
     }
   }
 
-  /// Called by the request when its response is complete.
+  /// Holds the socket's reads back while a pipelined request waits for its turn.
+  func read(context: ChannelHandlerContext) {
+    if pending.isEmpty {
+      context.read()
+    } else {
+      readHeld = true
+    }
+  }
+
+  private func start(_ request: Pending, context: ChannelHandlerContext) {
+    loop.stats.downstreamRequests.wrappingIncrement(ordering: .relaxed)
+    let forwarded = ForwardedRequest(
+      handler: self, context: context, head: request.head, body: request.body, remoteAddress: remoteAddress)
+    current = forwarded
+    if request.tooLarge {
+      forwarded.respondLocally(
+        status: .payloadTooLarge, message: "request body exceeds \(loop.limits.maxRequestBody) bytes", flags: "-")
+    } else {
+      forwarded.start()
+    }
+  }
+
+  /// Called by the request when its response is complete: the next pipelined request, if
+  /// any, starts (unless the connection is closing).
   func finished(_ request: ForwardedRequest, context: ChannelHandlerContext, keepAlive: Bool) {
-    // The request closed the connection itself when it must not be kept.
-    if current === request { current = nil }
+    guard current === request else { return }
+    current = nil
+    guard keepAlive else {
+      // The request closes the connection itself; whatever was pipelined behind it is dropped.
+      pending.removeAll()
+      return
+    }
+    if !pending.isEmpty {
+      start(pending.removeFirst(), context: context)
+    }
+    if pending.isEmpty, readHeld {
+      readHeld = false
+      context.read()
+    }
+    if draining, current == nil, head == nil, pending.isEmpty { context.close(promise: nil) }
   }
 
   func channelInactive(context: ChannelHandlerContext) {
+    pending.removeAll()
     current?.downstreamClosed()
     current = nil
     context.fireChannelInactive()

@@ -69,14 +69,14 @@ final class ForwardedRequest: UpstreamResponder {
       return
     }
     // One draw per request: the weighted split and every mirror policy use it (Envoy).
-    let random = UInt64.random(in: 0..<UInt64.max)
+    let random = loop.random.next()
     guard let clusterName = route.cluster(random: random), let cluster = config.clusters[clusterName] else {
       loop.stats.noCluster.wrappingIncrement(ordering: .relaxed)
       respondLocally(status: HTTPResponseStatus(statusCode: route.notFoundStatus), message: "cluster not found", flags: "NC")
       return
     }
     self.cluster = cluster
-    if requestID.isEmpty { requestID = UUID().uuidString.lowercased() }
+    if requestID.isEmpty { requestID = loop.random.uuidString() }
     let upstream = upstreamRequest(route: route)
     upstreamHead = upstream
     retriesLeft = (route.retryPolicy ?? virtualHost.retryPolicy)?.numRetries ?? 0
@@ -84,9 +84,14 @@ final class ForwardedRequest: UpstreamResponder {
       timer = loop.eventLoop.scheduleTask(in: timeout.timeAmount) { [self] in timedOut() }
     }
     // Envoy mirrors only a request that gets an upstream: the shadows leave once the first
-    // attempt has a host.
-    shadows = { [unowned self] in
-      self.sendShadows(route: route, virtualHost: virtualHost, table: table, random: random, upstream: upstream)
+    // attempt has a host. Envoy's choice of policies: the route's, else the virtual host's,
+    // else the route configuration's.
+    let policies = !route.mirrorPolicies.isEmpty ? route.mirrorPolicies
+      : !virtualHost.mirrorPolicies.isEmpty ? virtualHost.mirrorPolicies : table.mirrorPolicies
+    if !policies.isEmpty {
+      shadows = { [unowned self] in
+        self.sendShadows(policies, timeout: route.timeout, random: random, upstream: upstream)
+      }
     }
     attempt()
   }
@@ -95,11 +100,17 @@ final class ForwardedRequest: UpstreamResponder {
   /// added, the route's header mutations and rewrites applied.
   private func upstreamRequest(route: RouteEntry) -> HTTPRequestHead {
     var headers = head.headers
-    let connectionTokens: [String] = headers[canonicalForm: "connection"].map { $0.lowercased() }
-    for name in ["connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"] + connectionTokens {
-      headers.remove(name: name)
+    // Hop-by-hop headers (RFC 9110, 7.6.1), those the Connection header names, and the
+    // length (set again below) are not forwarded. One pass finds them; most requests have
+    // none, and then nothing is removed.
+    var drop: [String] = []
+    for (name, value) in headers where Self.isHopByHop(name) || name.utf8.count == 14 && name.lowercased() == "content-length" {
+      drop.append(name)
+      if name.lowercased() == "connection" {
+        drop += value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+      }
     }
-    headers.remove(name: "content-length")
+    for name in drop { headers.remove(name: name) }
     if let body, body.readableBytes > 0 || head.headers.contains(name: "content-length") {
       headers.add(name: "content-length", value: String(body.readableBytes))
     } else if head.headers.contains(name: "content-length") {
@@ -128,6 +139,20 @@ final class ForwardedRequest: UpstreamResponder {
     return HTTPRequestHead(version: .http1_1, method: head.method, uri: uri, headers: headers)
   }
 
+  /// Whether `name` is a hop-by-hop header: `connection`, `keep-alive`, `proxy-connection`,
+  /// `te`, `trailer`, `transfer-encoding` or `upgrade` (any case). The length test first
+  /// keeps the common case free of allocation.
+  static func isHopByHop(_ name: String) -> Bool {
+    switch name.utf8.count {
+    case 2: name.lowercased() == "te"
+    case 7: ["trailer", "upgrade"].contains(name.lowercased())
+    case 10: ["connection", "keep-alive"].contains(name.lowercased())
+    case 16: name.lowercased() == "proxy-connection"
+    case 17: name.lowercased() == "transfer-encoding"
+    default: false
+    }
+  }
+
   static func apply(_ mutations: [HeaderMutation], to headers: inout HTTPHeaders) {
     for mutation in mutations {
       if mutation.onlyIfAbsent {
@@ -140,11 +165,8 @@ final class ForwardedRequest: UpstreamResponder {
     }
   }
 
-  /// Envoy's choice of policies: the route's, else the virtual host's, else the route
-  /// configuration's; each decided with the request's draw.
-  private func sendShadows(route: RouteEntry, virtualHost: VirtualHostTable, table: RouteTable, random: UInt64, upstream: HTTPRequestHead) {
-    let policies = !route.mirrorPolicies.isEmpty ? route.mirrorPolicies
-      : !virtualHost.mirrorPolicies.isEmpty ? virtualHost.mirrorPolicies : table.mirrorPolicies
+  /// Sends a shadow for each of `policies` that fires for the request's draw.
+  private func sendShadows(_ policies: [MirrorPolicy], timeout: Duration?, random: UInt64, upstream: HTTPRequestHead) {
     for policy in policies where policy.fires(random: random, runtime: loop.runtime) {
       guard let cluster = config.clusters[policy.cluster] else { continue }
       var shadow = upstream
@@ -152,14 +174,14 @@ final class ForwardedRequest: UpstreamResponder {
       shadow.headers.replaceOrAdd(name: "host", value: policy.shadowAuthority(host))
       shadow.headers.replaceOrAdd(name: "x-envoy-internal", value: "true")
       ShadowRequest.send(
-        context: loop, cluster: cluster, head: shadow, body: body, timeout: route.timeout,
-        log: logEntry(authority: policy.shadowAuthority(host)))
+        context: loop, cluster: cluster, head: shadow, body: body, timeout: timeout,
+        log: loop.accessLog.enabled ? logEntry(authority: policy.shadowAuthority(host)) : nil)
     }
   }
 
   private func attempt(excluding failed: ClusterTable.Endpoint? = nil) {
     guard let cluster, let upstreamHead else { return }
-    guard let endpoint = cluster.pick(excluding: failed) else {
+    guard let endpoint = cluster.pick(excluding: failed, using: &loop.random) else {
       cluster.stats.noHealthyHost.wrappingIncrement(ordering: .relaxed)
       respondLocally(status: .serviceUnavailable, message: "no healthy upstream", flags: "UH")
       return
@@ -175,7 +197,12 @@ final class ForwardedRequest: UpstreamResponder {
     endpoint.active.wrappingIncrement(ordering: .relaxed)
     upstreamStart = .now()
     let pool = loop.pool(for: endpoint)
-    pool.acquire(connectTimeout: cluster.connectTimeout, stats: cluster.stats).hop(to: loop.eventLoop).whenComplete { [self] result in
+    if let connection = pool.takeIdle() {
+      self.connection = connection
+      connection.send(head: upstreamHead, body: body, responder: self)
+      return
+    }
+    pool.connect(connectTimeout: cluster.connectTimeout, stats: cluster.stats).hop(to: loop.eventLoop).whenComplete { [self] result in
       switch result {
       case .success(let connection):
         guard !finished else {
@@ -221,7 +248,11 @@ final class ForwardedRequest: UpstreamResponder {
     status = code
     cluster?.stats.record(status: code)
     var headers = response.headers
-    for name in ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"] { headers.remove(name: name) }
+    var drop: [String] = []
+    for (name, _) in headers where Self.isHopByHop(name) && name.lowercased() != "te" && name.lowercased() != "trailer" {
+      drop.append(name)
+    }
+    for name in drop { headers.remove(name: name) }
     if let route {
       for name in route.responseHeadersToRemove { headers.remove(name: name) }
       Self.apply(route.responseHeadersToAdd, to: &headers)
@@ -327,14 +358,16 @@ final class ForwardedRequest: UpstreamResponder {
     } else {
       context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil))).whenComplete { [context] _ in context.close(promise: nil) }
     }
-    var entry = logEntry(authority: authority)
-    entry.code = status
-    entry.flags = flags
-    entry.bytesSent = bytesSent
-    entry.duration = .nanoseconds((NIODeadline.now() - startedAt).nanoseconds)
-    entry.upstreamTime = upstreamStart.map { .nanoseconds((NIODeadline.now() - $0).nanoseconds) }
-    entry.upstream = endpoint?.key
-    loop.accessLog.log(entry)
+    if loop.accessLog.enabled {
+      var entry = logEntry(authority: authority)
+      entry.code = status
+      entry.flags = flags
+      entry.bytesSent = bytesSent
+      entry.duration = .nanoseconds((NIODeadline.now() - startedAt).nanoseconds)
+      entry.upstreamTime = upstreamStart.map { .nanoseconds((NIODeadline.now() - $0).nanoseconds) }
+      entry.upstream = endpoint?.key
+      loop.accessLog.log(entry)
+    }
     handler.finished(self, context: context, keepAlive: keepAlive)
   }
 

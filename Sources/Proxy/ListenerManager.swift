@@ -97,7 +97,9 @@ actor ListenerManager {
         connections.withLockedValue { $0[id] = channel }
         channel.closeFuture.whenComplete { _ in _ = connections.withLockedValue { $0.removeValue(forKey: id) } }
         return channel.eventLoop.makeCompletedFuture {
-          try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+          // Pipelining is ordered by DownstreamHandler itself (see there for why).
+          try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+            withPipeliningAssistance: false, withErrorHandling: true)
           try channel.pipeline.syncOperations.addHandler(
             DownstreamHandler(listener: name, loop: contexts.context(on: channel.eventLoop)))
         }

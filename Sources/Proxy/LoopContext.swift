@@ -11,6 +11,8 @@ final class LoopContext {
   var pools: [String: UpstreamPool] = [:]
   /// Shadows in flight on this loop, and the bound beyond which new ones are dropped.
   var shadowsInFlight = 0
+  /// This loop's random source (per-request draws, balancers, request ids).
+  var random = LoopRandom()
   let limits: ProxyLimits
   let accessLog: AccessLog
   let stats: ProxyStats

@@ -17,18 +17,18 @@ final class ShadowRequest: UpstreamResponder {
   private var bytesReceived = 0
   private var finished = false
   private let startedAt = NIODeadline.now()
-  private let log: AccessLog.Entry
+  private let log: AccessLog.Entry?
 
   /// Starts a shadow unless the loop is at its bound (then counts a drop).
   static func send(
     context: LoopContext, cluster: ClusterTable, head: HTTPRequestHead, body: ByteBuffer?, timeout: Duration?,
-    log: AccessLog.Entry
+    log: AccessLog.Entry?
   ) {
     guard context.shadowsInFlight < context.limits.maxShadowsPerLoop else {
       cluster.stats.shadowsDropped.wrappingIncrement(ordering: .relaxed)
       return
     }
-    guard let endpoint = cluster.pick() else {
+    guard let endpoint = cluster.pick(using: &context.random) else {
       cluster.stats.noHealthyHost.wrappingIncrement(ordering: .relaxed)
       cluster.stats.shadowsFailed.wrappingIncrement(ordering: .relaxed)
       return
@@ -39,7 +39,7 @@ final class ShadowRequest: UpstreamResponder {
 
   private init(
     context: LoopContext, cluster: ClusterTable, endpoint: ClusterTable.Endpoint, head: HTTPRequestHead, body: ByteBuffer?,
-    timeout: Duration?, log: AccessLog.Entry
+    timeout: Duration?, log: AccessLog.Entry?
   ) {
     self.context = context
     self.cluster = cluster
@@ -62,7 +62,12 @@ final class ShadowRequest: UpstreamResponder {
       }
     }
     let pool = context.pool(for: endpoint)
-    pool.acquire(connectTimeout: cluster.connectTimeout, stats: cluster.stats).hop(to: context.eventLoop).whenComplete { [self] result in
+    if let connection = pool.takeIdle() {
+      self.connection = connection
+      connection.send(head: head, body: body, responder: self)
+      return
+    }
+    pool.connect(connectTimeout: cluster.connectTimeout, stats: cluster.stats).hop(to: context.eventLoop).whenComplete { [self] result in
       switch result {
       case .success(let connection):
         guard !finished else {
@@ -105,11 +110,12 @@ final class ShadowRequest: UpstreamResponder {
     timer?.cancel()
     context.shadowsInFlight -= 1
     cluster.stats.requestsActive.wrappingDecrement(ordering: .relaxed)
-    var entry = log
-    entry.code = status
-    entry.bytesSent = bytesReceived
-    entry.duration = .nanoseconds((NIODeadline.now() - startedAt).nanoseconds)
-    entry.upstream = endpoint.key
-    context.accessLog.log(entry)
+    if var entry = log {
+      entry.code = status
+      entry.bytesSent = bytesReceived
+      entry.duration = .nanoseconds((NIODeadline.now() - startedAt).nanoseconds)
+      entry.upstream = endpoint.key
+      context.accessLog.log(entry)
+    }
   }
 }

@@ -26,14 +26,20 @@ final class UpstreamPool {
     self.maxIdle = maxIdle
   }
 
-  /// An idle connection, or a new one (connect bounded by `connectTimeout`).
-  func acquire(connectTimeout: Duration, stats: ClusterStats) -> EventLoopFuture<UpstreamConnection> {
+  /// An idle connection that is still open, if there is one. The request path tries this
+  /// first: it needs no future and no callback.
+  func takeIdle() -> UpstreamConnection? {
     while var connection = idle.popLast() {
       if connection.channel.isActive {
         connection.reused = true
-        return eventLoop.makeSucceededFuture(connection)
+        return connection
       }
     }
+    return nil
+  }
+
+  /// A new connection (connect bounded by `connectTimeout`).
+  func connect(connectTimeout: Duration, stats: ClusterStats) -> EventLoopFuture<UpstreamConnection> {
     stats.connectionsTotal.wrappingIncrement(ordering: .relaxed)
     let bootstrap = ClientBootstrap(group: eventLoop)
       .connectTimeout(connectTimeout.timeAmount)

@@ -35,9 +35,15 @@ public enum Translator {
       out.clusters.append(ClusterBuilder.blackHole())
     }
     out.runtimes = [RuntimeBuilder.layer(snapshot.runtime)]
-    out.clusters.sort { $0.name < $1.name }
-    out.endpoints.sort { $0.clusterName < $1.clusterName }
-    out.apiListeners.sort { $0.name < $1.name }
+    out.clusters = sortedByName(out.clusters, \.name)
+    out.endpoints = sortedByName(out.endpoints, \.clusterName)
+    out.apiListeners = sortedByName(out.apiListeners, \.name)
     return out
+  }
+
+  /// `messages` in the order of their names. The names are read once each, not on every
+  /// comparison: a protobuf getter is not free, and 10,000 services mean 30,000 clusters.
+  private static func sortedByName<Message>(_ messages: [Message], _ name: (Message) -> String) -> [Message] {
+    messages.indices.map { (name(messages[$0]), $0) }.sorted { $0.0 < $1.0 }.map { messages[$0.1] }
   }
 }

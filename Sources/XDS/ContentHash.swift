@@ -22,13 +22,15 @@ enum ContentHash {
   }
 
   private static func hex(_ digest: SHA256.Digest) -> String {
-    let table: [Character] = Array("0123456789abcdef")
-    var out = ""
-    out.reserveCapacity(16)
-    for byte in digest.prefix(8) {
-      out.append(table[Int(byte >> 4)])
-      out.append(table[Int(byte & 0x0F)])
+    digest.withUnsafeBytes { bytes in
+      String(unsafeUninitializedCapacity: 16) { out in
+        let digits: StaticString = "0123456789abcdef"
+        for i in 0..<8 {
+          out[2 * i] = digits.utf8Start[Int(bytes[i] >> 4)]
+          out[2 * i + 1] = digits.utf8Start[Int(bytes[i] & 0x0F)]
+        }
+        return 16
+      }
     }
-    return out
   }
 }

@@ -30,6 +30,10 @@ public struct Snapshot: Sendable, Equatable {
   }
 
   /// Every resource, sorted by type (push order) then name.
+  /// How many resources of every type the snapshot holds (cheaper than
+  /// `allResources.count`, which sorts them).
+  public var resourceCount: Int { types.values.reduce(0) { $0 + $1.resources.count } }
+
   public var allResources: [VersionedResource] {
     ResourceType.pushOrder.flatMap { self[$0].resources.values.sorted { $0.name < $1.name } }
   }

@@ -9,6 +9,7 @@ The binary comes from SHADOWPLANE_BIN (default /work/main/.build/debug/shadowpla
 """
 from __future__ import annotations
 
+import json
 import hashlib
 import os
 import random
@@ -129,6 +130,36 @@ class ProxyE2ETest(ProxyFixture):
         s = self.proxy.cluster_stats(self.v1_cluster)
         self.assertGreaterEqual(s.get("upstream_rq_2xx", 0), n, s)
         log(f"all-v1: {n}/{n} from v1, v2 got 0")
+
+    def test_pipelined_requests_answered_in_order(self) -> None:
+        """Requests pipelined in one TCP write (a POST with a body among them) are all
+        forwarded and answered in the order sent, on the same connection."""
+        self.apply_vs(self.manifest("10-virtualservice-all-v1.yaml"))
+        paths = [f"/anything/pipelined-{i}" for i in range(6)]
+        wire = b""
+        for i, path in enumerate(paths):
+            if i == 2:
+                body = b"x" * 70000
+                wire += (f"POST {path} HTTP/1.1\r\nHost: {self.authority}\r\n"
+                         f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+            else:
+                wire += f"GET {path} HTTP/1.1\r\nHost: {self.authority}\r\n\r\n".encode()
+        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as sock:
+            sock.sendall(wire)
+            reader = sock.makefile("rb")
+            seen = []
+            for _ in paths:
+                status = reader.readline().split()
+                self.assertEqual(status[1], b"200", status)
+                length = None
+                while (line := reader.readline()) not in (b"\r\n", b""):
+                    name, _, value = line.decode("latin-1").partition(":")
+                    if name.strip().lower() == "content-length":
+                        length = int(value)
+                self.assertIsNotNone(length, "the upstream's responses carry a length")
+                seen.append(json.loads(reader.read(length))["path"])
+        self.assertEqual(seen, paths, "responses must come back in the order of the requests")
+        log(f"pipelining: {len(paths)} requests in one write, answered in order")
 
     def test_weighted_90_10(self) -> None:
         self.apply_vs(ph.virtual_service("httpbin", HOST, [("v1", 90), ("v2", 10)]))
