@@ -268,7 +268,13 @@ final class ForwardedRequest: UpstreamResponder {
   func upstreamBody(_ chunk: ByteBuffer) {
     guard !finished, !discarding else { return }
     bytesSent += chunk.readableBytes
-    context.writeAndFlush(NIOAny(HTTPServerResponsePart.body(.byteBuffer(chunk))), promise: nil)
+    // Flushed when the upstream read ends (or with the response's end): one system call
+    // for a response that arrives in one read.
+    context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(chunk))), promise: nil)
+  }
+
+  func upstreamReadComplete() {
+    if headSent, !finished { context.flush() }
   }
 
   func upstreamEnd() {

@@ -84,6 +84,7 @@ final class ShadowRequest: UpstreamResponder {
 
   func upstreamHead(_ head: HTTPResponseHead) { status = Int(head.status.code) }
   func upstreamBody(_ body: ByteBuffer) { bytesReceived += body.readableBytes }
+  func upstreamReadComplete() {}
 
   func upstreamEnd() {
     guard !finished else { return }

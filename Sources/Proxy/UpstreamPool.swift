@@ -7,6 +7,8 @@ protocol UpstreamResponder: AnyObject {
   func upstreamHead(_ head: HTTPResponseHead)
   func upstreamBody(_ body: ByteBuffer)
   func upstreamEnd()
+  /// The upstream's bytes read so far have been delivered (flush what they produced).
+  func upstreamReadComplete()
   /// The connection failed or closed before the response ended.
   func upstreamFailed(_ error: any Error)
 }
@@ -112,6 +114,11 @@ final class UpstreamHandler: ChannelInboundHandler {
       self.responder = nil
       responder?.upstreamEnd()
     }
+  }
+
+  func channelReadComplete(context: ChannelHandlerContext) {
+    responder?.upstreamReadComplete()
+    context.fireChannelReadComplete()
   }
 
   func channelInactive(context: ChannelHandlerContext) {
