@@ -11,14 +11,15 @@ enum ContentHash {
 
   /// The version of a set of resources: a hash over their sorted `name`/`version` pairs.
   static func version(ofNamed pairs: [(name: String, version: String)]) -> String {
-    var hasher = SHA256()
+    var text: [UInt8] = []
+    text.reserveCapacity(pairs.reduce(0) { $0 + $1.name.utf8.count + $1.version.utf8.count + 2 })
     for pair in pairs.sorted(by: { $0.name < $1.name }) {
-      hasher.update(data: Data(pair.name.utf8))
-      hasher.update(data: Data([0]))
-      hasher.update(data: Data(pair.version.utf8))
-      hasher.update(data: Data([0x0A]))
+      text += pair.name.utf8
+      text.append(0)
+      text += pair.version.utf8
+      text.append(0x0A)
     }
-    return hex(hasher.finalize())
+    return hex(SHA256.hash(data: text))
   }
 
   private static func hex(_ digest: SHA256.Digest) -> String {

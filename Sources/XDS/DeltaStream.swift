@@ -146,19 +146,18 @@ struct DeltaStream {
             "removed": "\(removed.count)",
           ])
         let now = Date()
-        await ledger.update(streamID, type) {
+        await ledger.recordPush(
+          streamID, type: type, version: response.systemVersionInfo, revision: revision,
+          resources: names.count, bytes: bytes?.count ?? 0
+        ) {
           $0.sentVersion = response.systemVersionInfo
           $0.sentNonce = response.nonce
           $0.sentAt = now
           $0.sentResources = names.count
         }
-        await ledger.recordPush(
-          streamID, type: type, version: response.systemVersionInfo, revision: revision,
-          resources: names.count, bytes: bytes?.count ?? 0)
       case .ack(let type, let version, _):
-        await ledger.resolvePush(streamID, type: type, version: version, nack: nil)
         let now = Date()
-        await ledger.update(streamID, type) {
+        await ledger.resolvePush(streamID, type: type, version: version, nack: nil) {
           $0.ackedVersion = version
           $0.ackedAt = now
         }
@@ -180,10 +179,9 @@ struct DeltaStream {
         let now = Date()
         // Recorded against the latest version sent: the client does not hold it, even if
         // the rejected response was an earlier one still in flight when it answered.
-        await ledger.update(streamID, type) {
+        await ledger.resolvePush(streamID, type: type, version: version, nack: message) {
           $0.lastNack = NackRecord(version: latestVersion, message: message, at: now)
         }
-        await ledger.resolvePush(streamID, type: type, version: version, nack: message)
       case .staleNonce(let type, let nonce):
         logger.debug(
           "xDS request with stale nonce: ACK/NACK ignored",

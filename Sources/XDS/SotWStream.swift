@@ -128,18 +128,18 @@ struct SotWStream {
           "xDS response sent",
           metadata: ["node": "\(nodeID)", "type": "\(type.rawValue)", "version": "\(response.versionInfo)", "nonce": "\(response.nonce)", "resources": "\(names.count)"])
         let now = Date()
-        await ledger.update(streamID, type) {
+        await ledger.recordPush(
+          streamID, type: type, version: response.versionInfo, revision: revision, resources: names.count,
+          bytes: bytes?.count ?? 0
+        ) {
           $0.sentVersion = response.versionInfo
           $0.sentNonce = response.nonce
           $0.sentAt = now
           $0.sentResources = names.count
         }
-        await ledger.recordPush(streamID, type: type, version: response.versionInfo, revision: revision, resources: names.count,
-          bytes: bytes?.count ?? 0)
       case .ack(let type, let version, _):
-        await ledger.resolvePush(streamID, type: type, version: version, nack: nil)
         let now = Date()
-        await ledger.update(streamID, type) {
+        await ledger.resolvePush(streamID, type: type, version: version, nack: nil) {
           $0.ackedVersion = version
           $0.ackedAt = now
         }
@@ -156,10 +156,9 @@ struct SotWStream {
           "xDS NACK",
           metadata: ["node": "\(nodeID)", "type": "\(type.rawValue)", "version": "\(version)", "kept": "\(kept)", "message": "\(message)"])
         let now = Date()
-        await ledger.update(streamID, type) {
+        await ledger.resolvePush(streamID, type: type, version: version, nack: message) {
           $0.lastNack = NackRecord(version: version, message: message, at: now)
         }
-        await ledger.resolvePush(streamID, type: type, version: version, nack: message)
       case .staleNonce(let type, let nonce):
         logger.debug("xDS request with stale nonce ignored", metadata: ["node": "\(nodeID)", "type": "\(type.rawValue)", "nonce": "\(nonce)"])
       case .unknownType(let url):

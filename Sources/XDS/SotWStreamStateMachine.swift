@@ -122,8 +122,7 @@ package struct SotWStreamStateMachine: Sendable {
     // The first request of this type on the stream (or one before any response).
     types[type] = state
     guard let snapshot else { return actions }
-    let selection = snapshot[type].select(state.subscription)
-    let version = TypeSnapshot.version(of: selection)
+    let (selection, version) = snapshot[type].selection(for: state.subscription)
     if !request.versionInfo.isEmpty, request.versionInfo == version {
       state.sentVersion = version
       state.ackedVersion = version
@@ -147,8 +146,7 @@ package struct SotWStreamStateMachine: Sendable {
     for type in ResourceType.pushOrder {
       // Only types the client asked for; a type it never requested is not pushed.
       guard let state = types[type] else { continue }
-      let selection = new[type].select(state.subscription)
-      let version = TypeSnapshot.version(of: selection)
+      let (selection, version) = new[type].selection(for: state.subscription)
       let forceEndpoints = type == .endpoint && clustersPushed && !selection.isEmpty
       guard version != state.sentVersion || forceEndpoints else { continue }
       if isAggregated, type.isFullState, let old = state.ackedFrom {
@@ -163,11 +161,12 @@ package struct SotWStreamStateMachine: Sendable {
           continue
         }
       }
-      actions += send(type, selection: selection, from: new[type])
+      actions += send(type, selection: selection, version: version, from: new[type])
       if type == .cluster { clustersPushed = true }
     }
     for type in breaks {
-      actions += send(type, selection: new[type].select(types[type]!.subscription), from: new[type])
+      let (selection, version) = new[type].selection(for: types[type]!.subscription)
+      actions += send(type, selection: selection, version: version, from: new[type])
     }
     return actions
   }
@@ -176,19 +175,18 @@ package struct SotWStreamStateMachine: Sendable {
   /// (or if `force`: the client asked for names it has not been answered about).
   private mutating func respond(_ type: ResourceType, force: Bool) -> [Action] {
     guard let snapshot, let state = types[type] else { return [] }
-    let selection = snapshot[type].select(state.subscription)
-    let version = TypeSnapshot.version(of: selection)
+    let (selection, version) = snapshot[type].selection(for: state.subscription)
     guard force || version != state.sentVersion else { return [] }
-    return send(type, selection: selection, from: snapshot[type])
+    return send(type, selection: selection, version: version, from: snapshot[type])
   }
 
   private mutating func send(
-    _ type: ResourceType, selection: [VersionedResource], from source: TypeSnapshot?
+    _ type: ResourceType, selection: [VersionedResource], version: String? = nil, from source: TypeSnapshot?
   ) -> [Action] {
     nonceCounter += 1
     var response = DiscoveryResponse()
     response.typeURL = type.typeURL
-    response.versionInfo = TypeSnapshot.version(of: selection)
+    response.versionInfo = version ?? TypeSnapshot.version(of: selection)
     response.nonce = String(nonceCounter)
     response.resources = selection.map(\.any)
     var state = types[type] ?? TypeState()

@@ -7,40 +7,74 @@ import Foundation
 public actor StatusLedger {
   private var clients: [UInt64: ClientStatus] = [:]
   private var nextID: UInt64 = 0
-  /// Recent responses and their outcome, oldest first, at most `pushRetention`.
+  /// Recent responses and their outcome: a ring of at most `pushRetention` records, the
+  /// one of sequence number `n` at `n % pushRetention`. Recording and resolving cost the
+  /// same whether 10 or 10,000 streams are connected.
   private var pushes: [PushRecord] = []
+  private var nextPush: UInt64 = 0
+  /// The sequence numbers of the pushes still pending, per stream and type.
+  private var pending: [UInt64: [ResourceType: [UInt64]]] = [:]
   private let pushRetention: Int
 
   /// - Parameter pushRetention: how many push records to keep for the history.
   public init(pushRetention: Int = 20_000) {
-    self.pushRetention = pushRetention
+    self.pushRetention = max(1, pushRetention)
   }
 
-  /// Records a response sent to `streamID`.
+  /// The oldest sequence number still in the ring.
+  private var oldestPush: UInt64 { nextPush - UInt64(pushes.count) }
+
+  /// Records a response sent to `streamID` and applies `update` to the status of `type`
+  /// (one call per response: every stream of a push comes through this actor).
   func recordPush(
-    _ streamID: UInt64, type: ResourceType, version: String, revision: Int64, resources: Int, bytes: Int
+    _ streamID: UInt64, type: ResourceType, version: String, revision: Int64, resources: Int, bytes: Int,
+    update: (inout TypeStatus) -> Void = { _ in }
   ) {
     guard let client = clients[streamID] else { return }
-    pushes.append(PushRecord(
+    apply(update, to: streamID, type)
+    let record = PushRecord(
       streamID: streamID, node: client.nodeID, type: type.rawValue, version: version, revision: revision,
-      resources: resources, bytes: bytes, variant: client.variant, sentAt: Date(), state: .pending, message: nil))
-    if pushes.count > pushRetention { pushes.removeFirst(pushes.count - pushRetention) }
+      resources: resources, bytes: bytes, variant: client.variant, sentAt: Date(), state: .pending, message: nil)
+    let sequence = nextPush
+    nextPush += 1
+    if pushes.count < pushRetention {
+      pushes.append(record)
+    } else {
+      pushes[Int(sequence % UInt64(pushRetention))] = record
+    }
+    let oldest = oldestPush
+    pending[streamID, default: [:]][type, default: []].removeAll { $0 < oldest }
+    pending[streamID, default: [:]][type, default: []].append(sequence)
   }
 
-  /// Marks the pending pushes of `version` on `streamID` as ACKed or NACKed.
-  func resolvePush(_ streamID: UInt64, type: ResourceType, version: String, nack: String?) {
-    for index in pushes.indices.reversed()
-    where pushes[index].streamID == streamID && pushes[index].type == type.rawValue
-      && pushes[index].version == version && pushes[index].state == .pending
-    {
-      pushes[index].state = nack == nil ? .ack : .nack
-      pushes[index].message = nack
+  /// Marks the pending pushes of `version` on `streamID` as ACKed or NACKed, and applies
+  /// `update` to the status of `type`.
+  func resolvePush(
+    _ streamID: UInt64, type: ResourceType, version: String, nack: String?,
+    update: (inout TypeStatus) -> Void = { _ in }
+  ) {
+    guard clients[streamID] != nil else { return }
+    apply(update, to: streamID, type)
+    guard let sequences = pending[streamID]?[type] else { return }
+    let oldest = oldestPush
+    var still: [UInt64] = []
+    for sequence in sequences where sequence >= oldest {
+      let index = Int(sequence % UInt64(pushRetention))
+      if pushes[index].version == version {
+        pushes[index].state = nack == nil ? .ack : .nack
+        pushes[index].message = nack
+      } else {
+        still.append(sequence)
+      }
     }
+    pending[streamID]![type] = still
   }
 
   /// Push records, oldest first, optionally of one node.
   public func pushRecords(node: String? = nil) -> [PushRecord] {
-    node.map { node in pushes.filter { $0.node == node } } ?? pushes
+    let start = Int(oldestPush % UInt64(pushRetention))
+    let ordered = pushes.count < pushRetention ? pushes : Array(pushes[start...] + pushes[..<start])
+    return node.map { node in ordered.filter { $0.node == node } } ?? ordered
   }
 
   /// Registers a new stream and returns its id.
@@ -55,13 +89,19 @@ public actor StatusLedger {
     return nextID
   }
 
-  /// Removes a stream that ended.
+  /// Removes a stream that ended (its pushes stay in the history as they were).
   func close(_ streamID: UInt64) {
     clients.removeValue(forKey: streamID)
+    pending.removeValue(forKey: streamID)
   }
 
   /// Applies `update` to the status of `type` on `streamID`.
   func update(_ streamID: UInt64, _ type: ResourceType, _ update: (inout TypeStatus) -> Void) {
+    guard clients[streamID] != nil else { return }
+    apply(update, to: streamID, type)
+  }
+
+  private func apply(_ update: (inout TypeStatus) -> Void, to streamID: UInt64, _ type: ResourceType) {
     guard clients[streamID] != nil else { return }
     var status = clients[streamID]!.types[type.rawValue] ?? TypeStatus()
     update(&status)
