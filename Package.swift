@@ -29,6 +29,7 @@ let package = Package(
     .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
+    .package(url: "https://github.com/ordo-one/malloc-interposer", from: "1.6.1"),
   ],
   targets: [
     .target(
@@ -126,8 +127,21 @@ let package = Package(
     .target(name: "CSignalMask"),
     .executableTarget(
       name: "TranslatorBenchmark",
-      dependencies: ["ControlPlane", "MeshConfig", "Translator"],
+      dependencies: [
+        "ControlPlane", "MeshConfig", "Translator", "XDS",
+        .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
+      ],
       path: "Benchmarks/TranslatorBenchmark",
+      swiftSettings: strict
+    ),
+    .executableTarget(
+      name: "XDSLoadGenerator",
+      dependencies: [
+        "XDSClient", "XDS", "EnvoyAPI",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      path: "Benchmarks/XDSLoadGenerator",
       swiftSettings: strict
     ),
     .executableTarget(
