@@ -65,17 +65,19 @@ struct SotWStream {
             if let error { throw error }
             break loop
           }
-          if let streamID {
-            try await perform(
-              actions, streamID: streamID, nodeID: nodeID, writer: writer, pushStart: pushStart,
-              revision: machine.snapshot?.revision ?? 0)
-          }
+          // What the client subscribes to is in the ledger before the answer: a client seen
+          // SYNCED is seen with its subscription.
           if machine.interest != interest, let watch, let streamID {
             for (type, subscription) in machine.interest where interest[type] != subscription {
               await ledger.update(streamID, type) { $0.subscription = subscription }
             }
             interest = machine.interest
             await cache.updateInterest(watch, interest)
+          }
+          if let streamID {
+            try await perform(
+              actions, streamID: streamID, nodeID: nodeID, writer: writer, pushStart: pushStart,
+              revision: machine.snapshot?.revision ?? 0)
           }
         }
       } catch {
