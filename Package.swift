@@ -135,6 +135,17 @@ let package = Package(
       swiftSettings: strict
     ),
     .executableTarget(
+      name: "RateProbe",
+      dependencies: [
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      path: "Benchmarks/RateProbe",
+      swiftSettings: strict
+    ),
+    .executableTarget(
       name: "XDSLoadGenerator",
       dependencies: [
         "XDSClient", "XDS", "EnvoyAPI",

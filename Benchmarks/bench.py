@@ -27,6 +27,9 @@ DURATION = int(os.environ.get("DURATION", "10"))
 ROUNDS = int(os.environ.get("ROUNDS", "2"))
 THREADS = int(os.environ.get("PROXY_THREADS", str(os.cpu_count() or 2)))
 CONNECTIONS = 64
+# Fixed-rate latency (RateProbe, open loop): requests per second, the same for every
+# contender, below every contender's saturation but nginx's with a 1 s shadow.
+RATE = int(os.environ.get("RATE", "5000"))
 
 
 def free_port():
@@ -131,6 +134,16 @@ def wrk(port, host):
     return {"rps": rps, "p50": ms("50%"), "p99": ms("99%"), "non2xx": int(errors.group(1)) if errors else 0}
 
 
+def rate_probe(probe, port, host):
+    """Latency at RATE requests/s (open loop, measured from when each request was due)."""
+    out = subprocess.run(
+        [probe, "--port", str(port), "--host", host, "--rate", str(RATE), "--connections", str(CONNECTIONS),
+         "--duration", str(DURATION), "--warmup", "2"], capture_output=True, text=True, check=True).stdout
+    r = json.loads(out.strip().splitlines()[-1])
+    return {"achieved": r["achieved_rps"], "p50": r["p50_ms"], "p99": r["p99_ms"], "p999": r["p999_ms"],
+            "failed": r["errors"] + r["unanswered"]}
+
+
 def envoy_resources(listen_port, upstream_port, mirror_port):
     cluster = lambda name: {"@type": "type.googleapis.com/envoy.config.cluster.v3.Cluster", "name": name,
                             "type": "EDS", "edsClusterConfig": {"edsConfig": {"ads": {}, "resourceApiVersion": "V3"}},
@@ -193,12 +206,17 @@ server {{ listen 127.0.0.1:{ng_mirror};
         else:
             contenders = {k: v for k, v in contenders.items() if "mirror" in k}
         runs = {name: [] for name in contenders}
+        fixed = {name: [] for name in contenders}
         for _ in range(ROUNDS):
             for name, port in contenders.items():  # A B A B: every contender once per round
                 runs[name].append(wrk(port, "bench"))
+            for name, port in contenders.items():
+                fixed[name].append(rate_probe(os.path.join(os.path.dirname(binary), "RateProbe"), port, "bench"))
         for name, samples in runs.items():
             key = name if shadow_name == "fast" else f"{name} (1 s shadow)"
             results[key] = {m: statistics.median(s[m] for s in samples) for m in ("rps", "p50", "p99", "non2xx")}
+            results[key]["fixed"] = {m: statistics.median((s[m] if s[m] is not None else float("inf")) for s in fixed[name])
+                                     for m in ("achieved", "p50", "p99", "p999", "failed")}
     return results
 
 
@@ -264,12 +282,37 @@ def write_results(proxy, fan, trans, written):
         lines += [
             f"- ours with 100 % mirroring / nginx with mirror: {ours_m['rps'] / ng_m['rps']:.2f}× (goal ≥ 1.5×: {goal(ours_m['rps'] >= 1.5 * ng_m['rps'])})",
             f"- ours / nginx without mirroring: {ours['rps'] / ng['rps']:.2f}× (goal ≥ 1.0×: {goal(ours['rps'] >= ng['rps'])})",
-            f"- our p99 with mirroring / without: {ours_m['p99'] / ours['p99']:.2f}× (goal ≤ 1.2×: {goal(ours_m['p99'] <= 1.2 * ours['p99'])})", ""]
+            f"- our p99 with mirroring / without, at saturation: {ours_m['p99'] / ours['p99']:.2f}× (goal ≤ 1.2×: {goal(ours_m['p99'] <= 1.2 * ours['p99'])})", ""]
+    def fixed_row(name):
+        f = (proxy.get(name) or {}).get("fixed")
+        if not f:
+            return f"| {name} | – | – | – | – | – |"
+        num = lambda v: "–" if v == float("inf") else f"{v:.2f}"
+        return f"| {name} | {f['achieved']:.0f} | {num(f['p50'])} | {num(f['p99'])} | {num(f['p999'])} | {f['failed']:.0f} |"
+    fixed_names = ("direct", "nginx", "nginx+mirror", "shadowplane", "shadowplane+mirror",
+                   "nginx+mirror (1 s shadow)", "shadowplane+mirror (1 s shadow)")
+    if any((proxy.get(n) or {}).get("fixed") for n in fixed_names):
+        lines += ["### Latency at a fixed rate", "",
+                  f"wrk is closed loop: at saturation its percentiles measure queueing on 2 shared cores. "
+                  f"`RateProbe` (Benchmarks/RateProbe) sends {RATE} requests/s on a schedule over {CONNECTIONS} "
+                  f"keep-alive connections, whatever the answers do, and measures each request from when it was due "
+                  f"(as wrk2 does); {DURATION} s counted after 2 s of warm-up, medians of {ROUNDS} rounds. "
+                  f"\"failed\" counts errors and requests unanswered 5 s after the last was due.", "",
+                  "| contender | answered/s | p50 ms | p99 ms | p99.9 ms | failed |", "|---|---|---|---|---|---|",
+                  *(fixed_row(n) for n in fixed_names), ""]
+        fo, fm, fs = ((proxy.get(n) or {}).get("fixed") for n in ("shadowplane", "shadowplane+mirror", "shadowplane+mirror (1 s shadow)"))
+        if fo and fm:
+            lines.append(f"- our p99 with mirroring / without, at {RATE} requests/s: {fm['p99'] / fo['p99']:.2f}× "
+                         f"(goal ≤ 1.2×: {goal(fm['p99'] <= 1.2 * fo['p99'])})")
+        if fm and fs:
+            lines.append(f"- a 1 s shadow instead of a fast one adds {fs['p99'] - fm['p99']:.2f} ms to our p99 at {RATE} requests/s "
+                         f"(goal < 1 ms: {goal(fs['p99'] - fm['p99'] < 1)})")
+        lines.append("")
     lines += ["## 2. Slow shadow (the mirror target answers after 1 s)", "",
               "| contender | requests/s | p50 ms | p99 ms | non-2xx |", "|---|---|---|---|---|",
               row("nginx+mirror (1 s shadow)"), row("shadowplane+mirror (1 s shadow)"), ""]
     if slow_ours and ours_m:
-        lines += [f"- added p99: {slow_ours['p99'] - ours_m['p99']:.2f} ms (goal < 1 ms: {goal(slow_ours['p99'] - ours_m['p99'] < 1)}); "
+        lines += [f"- a 1 s shadow instead of a fast one, at saturation: added p99 {slow_ours['p99'] - ours_m['p99']:.2f} ms (goal < 1 ms: {goal(slow_ours['p99'] - ours_m['p99'] < 1)}); "
                   f"requests/s cost: {(1 - slow_ours['rps'] / ours_m['rps']) * 100:.1f} % (goal < 5 %: {goal(slow_ours['rps'] >= 0.95 * ours_m['rps'])})", ""]
     lines += [*fanout.fanout_lines(fan), "",
               "## 4. Translation", "",
