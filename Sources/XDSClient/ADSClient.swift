@@ -105,27 +105,39 @@ public actor ADSClient {
     }
   }
 
-  /// Runs one stream until it ends.
+  /// Runs one state-of-the-world stream until it ends.
   private func runStream<Transport: ClientTransport>(
     _ ads: Envoy_Service_Discovery_V3_AggregatedDiscoveryService.Client<Transport>,
     options: CallOptions
   ) async {
-    let (outbound, writer) = AsyncStream.makeStream(of: DiscoveryRequest.self)
-    // The subscriptions are queued before the RPC starts and written as soon as it opens.
-    perform(requestsOnly: machine.connected(), writer: writer)
-    do {
+    await runStream(variant: "", connected: machine.connected(), disconnected: { machine.disconnected() }) {
+      outbound, writer in
       try await ads.streamAggregatedResources(options: options) { stream in
         for await request in outbound { try await stream.write(request) }
       } onResponse: { response in
         defer { writer.finish() }
         try await self.receive(response, writer: writer)
       }
-      logger.warning("ADS stream closed by the server", metadata: endpoint)
+    }
+  }
+
+  /// Runs one stream of either variant until it ends: the subscriptions of `connected` are
+  /// queued before the RPC starts (`call`, which writes `outbound` and reads the responses)
+  /// and written as soon as it opens.
+  func runStream<Request: Sendable>(
+    variant: String, connected: [XDSClientAction<Request>], disconnected: () -> Void,
+    call: (AsyncStream<Request>, AsyncStream<Request>.Continuation) async throws -> Void
+  ) async {
+    let (outbound, writer) = AsyncStream.makeStream(of: Request.self)
+    for case .send(let request) in connected { writer.yield(request) }
+    do {
+      try await call(outbound, writer)
+      logger.warning("ADS \(variant)stream closed by the server", metadata: endpoint)
     } catch {
       streamFailed(error)
     }
     writer.finish()
-    machine.disconnected()
+    disconnected()
     await streamEnded()
   }
 
@@ -153,39 +165,54 @@ public actor ADSClient {
     await consumer.connectionStateChanged(connected: true)
   }
 
-  /// Handles the server's answer to the RPC: its headers (connected), then each response.
+  /// Handles the server's answer to a state-of-the-world RPC.
   private func receive(
     _ response: StreamingClientResponse<DiscoveryResponse>,
     writer: AsyncStream<DiscoveryRequest>.Continuation
   ) async throws {
-    if case .success = response.accepted { await streamOpened() }
-    for try await message in response.messages {
-      logger.debug(
-        "ADS response",
-        metadata: [
+    try await receive(
+      response, writer: writer,
+      describe: { message in
+        [
           "type": "\(message.typeURL)", "version": "\(message.versionInfo)",
           "nonce": "\(message.nonce)", "resources": "\(message.resources.count)",
-        ])
-      var actions = machine.received(message)
+        ]
+      },
+      received: { machine.received($0) }, validated: { machine.validated(rejection: $0) })
+  }
+
+  /// Handles the server's answer to the RPC of either variant: its headers (connected),
+  /// then each response, fed to the machine (`received`), its actions carried out, the
+  /// consumer's verdicts fed back (`validated`).
+  func receive<Request: Sendable, Response: Sendable>(
+    _ response: StreamingClientResponse<Response>, writer: AsyncStream<Request>.Continuation,
+    describe: (Response) -> Logger.Metadata,
+    received: (Response) -> [XDSClientAction<Request>],
+    validated: (String?) -> [XDSClientAction<Request>]
+  ) async throws {
+    if case .success = response.accepted { await streamOpened() }
+    for try await message in response.messages {
+      logger.debug("ADS response", metadata: describe(message))
+      var actions = received(message)
       while !actions.isEmpty {
-        actions = await perform(actions, writer: writer)
+        actions = await perform(actions, writer: writer, validated: validated)
       }
     }
   }
 
   /// Carries out `actions`; returns the actions of the consumer's verdict, if one was asked.
-  private func perform(
-    _ actions: [ADSClientStateMachine.Action],
-    writer: AsyncStream<DiscoveryRequest>.Continuation
-  ) async -> [ADSClientStateMachine.Action] {
-    var next: [ADSClientStateMachine.Action] = []
+  private func perform<Request: Sendable>(
+    _ actions: [XDSClientAction<Request>], writer: AsyncStream<Request>.Continuation,
+    validated: (String?) -> [XDSClientAction<Request>]
+  ) async -> [XDSClientAction<Request>] {
+    var next: [XDSClientAction<Request>] = []
     for action in actions {
       switch action {
       case .send(let request):
         writer.yield(request)
       case .validate(let candidate, let type):
         let rejection = await consumer.validate(candidate, changed: type)
-        next += machine.validated(rejection: rejection)
+        next += validated(rejection)
       case .apply(let config, let type):
         await apply(config, changed: type)
       case .rejected(let type, let version, let message):
@@ -224,14 +251,6 @@ public actor ADSClient {
   func ignored(typeURL: String, reason: String) {
     logger.notice(
       "xDS response ignored", metadata: ["type": "\(typeURL)", "reason": "\(reason)"])
-  }
-
-  /// Writes the requests among `actions` (the initial subscriptions hold nothing else).
-  private func perform(
-    requestsOnly actions: [ADSClientStateMachine.Action],
-    writer: AsyncStream<DiscoveryRequest>.Continuation
-  ) {
-    for case .send(let request) in actions { writer.yield(request) }
   }
 
   /// The resolver target for `host`: an IP literal as it is, anything else through DNS.

@@ -28,18 +28,7 @@ package struct ADSClientStateMachine: Sendable {
   package typealias DiscoveryResponse = Envoy_Service_Discovery_V3_DiscoveryResponse
 
   /// What the driver must do, in order.
-  package enum Action: Sendable, Equatable {
-    /// Write `request` on the stream.
-    case send(DiscoveryRequest)
-    /// Ask the consumer about `candidate`, then feed the verdict to ``validated(rejection:)``.
-    case validate(XDSConfig, changed: ResourceType)
-    /// Hand the accepted `config` to the consumer (before the ACK that follows).
-    case apply(XDSConfig, changed: ResourceType)
-    /// A response of `type` at `version` was rejected with `message` (its NACK follows).
-    case rejected(ResourceType, version: String, message: String)
-    /// A response was ignored: a type not requested on this stream.
-    case ignored(typeURL: String, reason: String)
-  }
+  package typealias Action = XDSClientAction<DiscoveryRequest>
 
   /// A response waiting for the consumer's verdict.
   private struct Pending: Sendable {
