@@ -21,6 +21,7 @@ import time
 from datetime import datetime, timezone
 
 import fanout
+from fanout import free_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DURATION = int(os.environ.get("DURATION", "10"))
@@ -30,12 +31,6 @@ CONNECTIONS = 64
 # Fixed-rate latency (RateProbe, open loop): requests per second, the same for every
 # contender, below every contender's saturation but nginx's with a 1 s shadow.
 RATE = int(os.environ.get("RATE", "5000"))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_port(port, timeout=30):

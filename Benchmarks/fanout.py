@@ -36,7 +36,8 @@ GOAL_ACK_MS = 2000
 GOAL_KB_PER_STREAM = 30
 
 
-def _free_port():
+def free_port():
+    """A free TCP port on 127.0.0.1 (bench.py uses it too)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -117,7 +118,7 @@ def fanout_run(binary, loadgen, work, procs, streams, mode, attempt=1):
     name = f"fanout-{mode}-{streams}-{attempt}"
     store = os.path.join(work, f"{name}-store")
     os.makedirs(store, exist_ok=True)
-    xds, admin = _free_port(), _free_port()
+    xds, admin = free_port(), free_port()
     log = open(os.path.join(work, f"{name}-control-plane.log"), "w")
     cp = subprocess.Popen(
         [binary, "control-plane", "--store", store, "--xds-address", f"127.0.0.1:{xds}",

@@ -181,12 +181,7 @@ package struct DeltaStreamStateMachine: Sendable {
   /// Handles a request, with `current` the snapshot now served to the node.
   package mutating func receive(_ request: DeltaDiscoveryRequest, current: Snapshot?) -> [Action] {
     if let current { snapshot = current }
-    let type: ResourceType
-    if request.typeURL.isEmpty, !isAggregated, let only = servedTypes.first {
-      type = only
-    } else if let t = ResourceType(typeURL: request.typeURL), servedTypes.contains(t) {
-      type = t
-    } else {
+    guard let type = ResourceType.requested(request.typeURL, servedTypes: servedTypes) else {
       return [.unknownType(request.typeURL)]
     }
     let isFirst = types[type] == nil

@@ -76,12 +76,7 @@ package struct SotWStreamStateMachine: Sendable {
   /// Handles a request, with `current` the snapshot now served to the node.
   package mutating func receive(_ request: DiscoveryRequest, current: Snapshot?) -> [Action] {
     if let current { snapshot = current }
-    let type: ResourceType
-    if request.typeURL.isEmpty, !isAggregated, let only = servedTypes.first {
-      type = only
-    } else if let t = ResourceType(typeURL: request.typeURL), servedTypes.contains(t) {
-      type = t
-    } else {
+    guard let type = ResourceType.requested(request.typeURL, servedTypes: servedTypes) else {
       return [.unknownType(request.typeURL)]
     }
     var state = types[type] ?? TypeState()

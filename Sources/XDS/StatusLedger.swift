@@ -43,8 +43,10 @@ public actor StatusLedger {
       pushes[Int(sequence % UInt64(pushRetention))] = record
     }
     let oldest = oldestPush
-    pending[streamID, default: [:]][type, default: []].removeAll { $0 < oldest }
-    pending[streamID, default: [:]][type, default: []].append(sequence)
+    var sequences = pending[streamID]?[type] ?? []
+    sequences.removeAll { $0 < oldest }
+    sequences.append(sequence)
+    pending[streamID, default: [:]][type] = sequences
   }
 
   /// Marks the pending pushes of `version` on `streamID` as ACKed or NACKed, and applies
@@ -97,7 +99,6 @@ public actor StatusLedger {
 
   /// Applies `update` to the status of `type` on `streamID`.
   func update(_ streamID: UInt64, _ type: ResourceType, _ update: (inout TypeStatus) -> Void) {
-    guard clients[streamID] != nil else { return }
     apply(update, to: streamID, type)
   }
 

@@ -17,20 +17,22 @@ public struct TypeSnapshot: Sendable, Equatable {
     lhs.resources == rhs.resources
   }
 
+  /// Whether `subscription` receives exactly the wildcard selection: it is a wildcard and
+  /// every name it adds is visible to wildcards anyway (or absent).
+  private func wildcardCovers(_ subscription: Subscription) -> Bool {
+    subscription.wildcard && subscription.names.allSatisfy { resources[$0]?.visibleToWildcard ?? true }
+  }
+
   /// The resources `subscription` receives, sorted by name, and their version.
   public func selection(for subscription: Subscription) -> (resources: [VersionedResource], version: String) {
-    if subscription.wildcard, subscription.names.allSatisfy({ resources[$0]?.visibleToWildcard ?? true }) {
-      return wildcard
-    }
+    if wildcardCovers(subscription) { return wildcard }
     let chosen = select(subscription)
     return (chosen, Self.version(of: chosen))
   }
 
   /// The resources `subscription` receives, sorted by name.
   public func select(_ subscription: Subscription) -> [VersionedResource] {
-    if subscription.wildcard, subscription.names.allSatisfy({ resources[$0]?.visibleToWildcard ?? true }) {
-      return wildcard.resources
-    }
+    if wildcardCovers(subscription) { return wildcard.resources }
     let chosen: [VersionedResource]
     if subscription.wildcard {
       chosen =

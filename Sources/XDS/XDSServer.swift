@@ -31,13 +31,7 @@ public struct XDSServer: Sendable {
     _ request: StreamingServerRequest<Envoy_Service_Discovery_V3_DiscoveryRequest>,
     _ context: ServerContext
   ) -> StreamingServerResponse<Envoy_Service_Discovery_V3_DiscoveryResponse> {
-    let driver = SotWStream(cache: cache, ledger: ledger, logger: logger, kind: kind, servedTypes: types)
-    return StreamingServerResponse { writer in
-      try await driver.run(
-        requests: request.messages, writer: writer, metadata: request.metadata,
-        peer: context.remotePeer)
-      return [:]
-    }
+    serve(kind, types, request, context, variant: "sotw", machine: SotWStreamStateMachine.self, perform: SotWStream.perform)
   }
 
   /// An incremental stream serving `types`, carried out by a ``DeltaStream``.
@@ -46,7 +40,18 @@ public struct XDSServer: Sendable {
     _ request: StreamingServerRequest<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest>,
     _ context: ServerContext
   ) -> StreamingServerResponse<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse> {
-    let driver = DeltaStream(cache: cache, ledger: ledger, logger: logger, kind: kind, servedTypes: types)
+    serve(kind, types, request, context, variant: "delta", machine: DeltaStreamStateMachine.self, perform: DeltaStream.perform)
+  }
+
+  /// A stream of either variant, driven by an ``XDSStreamDriver`` over `machine`.
+  private func serve<Machine: XDSStreamMachine, Response: Sendable>(
+    _ kind: String, _ types: Set<ResourceType>, _ request: StreamingServerRequest<Machine.Request>,
+    _ context: ServerContext, variant: String, machine: Machine.Type,
+    perform: @escaping @Sendable ([Machine.Action], StreamBookkeeper, RPCWriter<Response>) async throws -> Void
+  ) -> StreamingServerResponse<Response> {
+    let driver = XDSStreamDriver<Machine, Response>(
+      cache: cache, ledger: ledger, logger: logger, kind: kind, variant: variant, servedTypes: types,
+      perform: perform)
     return StreamingServerResponse { writer in
       try await driver.run(
         requests: request.messages, writer: writer, metadata: request.metadata,

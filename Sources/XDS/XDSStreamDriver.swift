@@ -7,18 +7,8 @@ import Logging
 /// snapshot changes into the variant's ``XDSStreamMachine`` one at a time, keeps the
 /// ledger's subscriptions and the cache's watch in step with it, and hands each event's
 /// actions to the variant's `perform` (``SotWStream``, ``DeltaStream``), which writes the
-/// responses and fills the ledger.
+/// responses and records them with a ``StreamBookkeeper``.
 struct XDSStreamDriver<Machine: XDSStreamMachine, Response: Sendable> {
-  /// What `perform` needs to know about the event whose actions it carries out.
-  struct Event: Sendable {
-    var streamID: UInt64
-    var nodeID: String
-    /// When the snapshot that caused a push was set (nil for answers to requests).
-    var pushStart: ContinuousClock.Instant?
-    /// The configuration revision of the machine's snapshot.
-    var revision: Int64
-  }
-
   let cache: SnapshotCache
   let ledger: StatusLedger
   let logger: Logger
@@ -29,7 +19,7 @@ struct XDSStreamDriver<Machine: XDSStreamMachine, Response: Sendable> {
   let variant: String
   let servedTypes: Set<ResourceType>
   /// Carries out one event's actions.
-  let perform: @Sendable ([Machine.Action], Event, RPCWriter<Response>) async throws -> Void
+  let perform: @Sendable ([Machine.Action], StreamBookkeeper, RPCWriter<Response>) async throws -> Void
 
   private enum Input: Sendable {
     case request(Machine.Request)
@@ -91,10 +81,11 @@ struct XDSStreamDriver<Machine: XDSStreamMachine, Response: Sendable> {
             await cache.updateInterest(watch, interest)
           }
           if let streamID {
-            let event = Event(
+            let bookkeeper = StreamBookkeeper(
+              ledger: ledger, logger: logger, metrics: metrics, variant: variant,
               streamID: streamID, nodeID: nodeID, pushStart: pushStart,
               revision: machine.snapshot?.revision ?? 0)
-            try await perform(actions, event, writer)
+            try await perform(actions, bookkeeper, writer)
           }
         }
       } catch {

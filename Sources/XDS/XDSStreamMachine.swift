@@ -30,3 +30,14 @@ extension SotWStreamStateMachine: XDSStreamMachine {
 extension DeltaStreamStateMachine: XDSStreamMachine {
   package static func node(of request: DeltaDiscoveryRequest) -> Envoy_Config_Core_V3_Node { request.node }
 }
+
+extension ResourceType {
+  /// The type a request's `type_url` asks for on a stream serving `servedTypes`, or nil
+  /// when the stream does not serve it. A per-type stream may leave the URL empty; ADS
+  /// may not (xDS protocol, "Aggregated Discovery Service").
+  static func requested(_ typeURL: String, servedTypes: Set<ResourceType>) -> ResourceType? {
+    if typeURL.isEmpty, servedTypes.count == 1 { return servedTypes.first }
+    guard let type = ResourceType(typeURL: typeURL), servedTypes.contains(type) else { return nil }
+    return type
+  }
+}

@@ -593,56 +593,50 @@ def describe(resp) -> str:
     return f"{short} version={resp.version_info} nonce={resp.nonce} resources={names}"
 
 
-class AdsStream:
-    """A state-of-the-world xDS stream driven from the test thread.
+# The xDS services' streaming methods, state of the world and delta, by ``method``.
+_RPCS = {
+    "ads": ("envoy.service.discovery.v3.ads_pb2_grpc", "AggregatedDiscoveryServiceStub",
+            "StreamAggregatedResources", "DeltaAggregatedResources"),
+    "CDS": ("envoy.service.cluster.v3.cds_pb2_grpc", "ClusterDiscoveryServiceStub",
+            "StreamClusters", "DeltaClusters"),
+    "EDS": ("envoy.service.endpoint.v3.eds_pb2_grpc", "EndpointDiscoveryServiceStub",
+            "StreamEndpoints", "DeltaEndpoints"),
+    "LDS": ("envoy.service.listener.v3.lds_pb2_grpc", "ListenerDiscoveryServiceStub",
+            "StreamListeners", "DeltaListeners"),
+    "RDS": ("envoy.service.route.v3.rds_pb2_grpc", "RouteDiscoveryServiceStub",
+            "StreamRoutes", "DeltaRoutes"),
+    "RTDS": ("envoy.service.runtime.v3.rtds_pb2_grpc", "RuntimeDiscoveryServiceStub",
+             "StreamRuntime", "DeltaRuntime"),
+}
+
+
+class XdsStream:
+    """An xDS stream of either variant driven from the test thread.
 
     Requests go through a queue into gRPC's request iterator; responses are read by a
     thread into another queue, so every wait has a deadline. ``method`` picks the RPC:
-    ``"ads"`` (StreamAggregatedResources) or one of ``"CDS"``, ``"EDS"``, ``"LDS"``,
-    ``"RDS"``, ``"RTDS"`` for the per-type services.
+    ``"ads"`` or one of ``"CDS"``, ``"EDS"``, ``"LDS"``, ``"RDS"``, ``"RTDS"`` for the
+    per-type services; ``delta`` picks the ``Delta*`` method instead of ``Stream*``.
+    Subclasses build the requests and check the responses of their variant.
     """
 
-    def __init__(self, address: str, node_id: str, node_cluster: str = "interop",
-                 method: str = "ads"):
+    def __init__(self, address: str, node, method: str = "ads", delta: bool = False):
         import grpc
-        from envoy.config.core.v3 import base_pb2
-        from envoy.service.discovery.v3 import discovery_pb2
+        import importlib
+        if method not in _RPCS:
+            raise ValueError(method)
+        module, stub, sotw_rpc, delta_rpc = _RPCS[method]
         self._grpc = grpc
-        self._discovery_pb2 = discovery_pb2
-        self.node = base_pb2.Node(id=node_id, cluster=node_cluster,
-                                  user_agent_name="shadowplane-interop",
-                                  user_agent_version="1.0")
+        self.node = node
         self.channel = grpc.insecure_channel(address)
         self._requests: queue.Queue = queue.Queue()
         self.responses: queue.Queue = queue.Queue()
-        self.received: list = []
         self._closed = False
-        rpc = self._rpc(method)
+        rpc = getattr(getattr(importlib.import_module(module), stub)(self.channel),
+                      delta_rpc if delta else sotw_rpc)
         self.call = rpc(self._request_iter())
-        self._reader = threading.Thread(target=self._read, daemon=True, name="ads-reader")
+        self._reader = threading.Thread(target=self._read, daemon=True, name="xds-reader")
         self._reader.start()
-
-    def _rpc(self, method: str):
-        if method == "ads":
-            from envoy.service.discovery.v3 import ads_pb2_grpc
-            return ads_pb2_grpc.AggregatedDiscoveryServiceStub(
-                self.channel).StreamAggregatedResources
-        if method == "CDS":
-            from envoy.service.cluster.v3 import cds_pb2_grpc
-            return cds_pb2_grpc.ClusterDiscoveryServiceStub(self.channel).StreamClusters
-        if method == "EDS":
-            from envoy.service.endpoint.v3 import eds_pb2_grpc
-            return eds_pb2_grpc.EndpointDiscoveryServiceStub(self.channel).StreamEndpoints
-        if method == "LDS":
-            from envoy.service.listener.v3 import lds_pb2_grpc
-            return lds_pb2_grpc.ListenerDiscoveryServiceStub(self.channel).StreamListeners
-        if method == "RDS":
-            from envoy.service.route.v3 import rds_pb2_grpc
-            return rds_pb2_grpc.RouteDiscoveryServiceStub(self.channel).StreamRoutes
-        if method == "RTDS":
-            from envoy.service.runtime.v3 import rtds_pb2_grpc
-            return rtds_pb2_grpc.RuntimeDiscoveryServiceStub(self.channel).StreamRuntime
-        raise ValueError(method)
 
     def _request_iter(self):
         while True:
@@ -656,50 +650,26 @@ class AdsStream:
             for resp in self.call:
                 self.responses.put(resp)
             self.responses.put(_End(None))
-        except self._grpc.RpcError as e:
-            self.responses.put(_End(e))
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:  # noqa: BLE001  (grpc.RpcError among them)
             self.responses.put(_End(e))
 
-    # -- requests ---------------------------------------------------------------------
+    def send(self, request) -> None:
+        self._requests.put(request)
 
-    def request(self, type_: str, names: Iterable[str] = (), version: str = "",
-                nonce: str = "", error: str | None = None) -> None:
-        """Sends a DiscoveryRequest; ``type_`` is a short name (CDS, ...) or a type URL."""
-        from google.rpc import status_pb2
-        req = self._discovery_pb2.DiscoveryRequest(
-            version_info=version, node=self.node, resource_names=list(names),
-            type_url=TYPE_URLS.get(type_, type_), response_nonce=nonce)
-        if error is not None:
-            req.error_detail.CopyFrom(status_pb2.Status(code=3, message=error))
-        self._requests.put(req)
+    def describe(self, resp) -> str:
+        return describe(resp)
 
-    def ack(self, resp, names: Iterable[str] = ()) -> None:
-        self.request(resp.type_url, names, version=resp.version_info, nonce=resp.nonce)
-
-    def nack(self, resp, message: str, names: Iterable[str] = (),
-             kept_version: str = "") -> None:
-        self.request(resp.type_url, names, version=kept_version, nonce=resp.nonce,
-                     error=message)
-
-    # -- responses --------------------------------------------------------------------
-
-    def recv(self, timeout: float = 10.0, type_: str | None = None):
-        """The next response, within ``timeout`` seconds; optionally checks its type."""
+    def next_response(self, timeout: float, expected: str | None = None, what: str = "xDS"):
+        """The next response within ``timeout`` seconds, or an AssertionError saying why not."""
         try:
             item = self.responses.get(timeout=timeout)
         except queue.Empty:
             raise AssertionError(
-                f"no xDS response within {timeout:.1f}s"
-                + (f" (expected {type_})" if type_ else "")) from None
+                f"no {what} response within {timeout:.1f}s"
+                + (f" (expected {expected})" if expected else "")) from None
         if isinstance(item, _End):
             self.responses.put(item)  # keep reporting the end
             raise AssertionError(f"xDS stream ended: {item.error!r}")
-        self.received.append(item)
-        if type_ is not None:
-            want = TYPE_URLS.get(type_, type_)
-            if item.type_url != want:
-                raise AssertionError(f"expected a {type_} response, got {describe(item)}")
         return item
 
     def expect_silence(self, seconds: float = 1.5, why: str = "") -> None:
@@ -713,17 +683,7 @@ class AdsStream:
             raise AssertionError(f"xDS stream ended while expecting silence: {item.error!r}")
         raise AssertionError(
             f"expected no response within {seconds}s{' (' + why + ')' if why else ''}, "
-            f"got {describe(item)}")
-
-    def subscribe(self, type_: str, names: Iterable[str] = (), ack: bool = True,
-                  timeout: float = 10.0):
-        """Requests ``type_`` (``names``, or wildcard), waits for the response, ACKs it."""
-        names = list(names)
-        self.request(type_, names)
-        resp = self.recv(timeout=timeout, type_=type_)
-        if ack:
-            self.ack(resp, names)
-        return resp
+            f"got {self.describe(item)}")
 
     def close(self) -> None:
         if self._closed:
@@ -737,11 +697,68 @@ class AdsStream:
         self.channel.close()
         self._reader.join(timeout=5)
 
-    def __enter__(self) -> "AdsStream":
+    def __enter__(self):
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class AdsStream(XdsStream):
+    """A state-of-the-world xDS stream (``method`` as ``XdsStream``'s)."""
+
+    def __init__(self, address: str, node_id: str, node_cluster: str = "interop",
+                 method: str = "ads"):
+        from envoy.config.core.v3 import base_pb2
+        from envoy.service.discovery.v3 import discovery_pb2
+        self._discovery_pb2 = discovery_pb2
+        self.received: list = []
+        super().__init__(address, base_pb2.Node(id=node_id, cluster=node_cluster,
+                                                user_agent_name="shadowplane-interop",
+                                                user_agent_version="1.0"), method)
+
+    # -- requests ---------------------------------------------------------------------
+
+    def request(self, type_: str, names: Iterable[str] = (), version: str = "",
+                nonce: str = "", error: str | None = None) -> None:
+        """Sends a DiscoveryRequest; ``type_`` is a short name (CDS, ...) or a type URL."""
+        from google.rpc import status_pb2
+        req = self._discovery_pb2.DiscoveryRequest(
+            version_info=version, node=self.node, resource_names=list(names),
+            type_url=TYPE_URLS.get(type_, type_), response_nonce=nonce)
+        if error is not None:
+            req.error_detail.CopyFrom(status_pb2.Status(code=3, message=error))
+        self.send(req)
+
+    def ack(self, resp, names: Iterable[str] = ()) -> None:
+        self.request(resp.type_url, names, version=resp.version_info, nonce=resp.nonce)
+
+    def nack(self, resp, message: str, names: Iterable[str] = (),
+             kept_version: str = "") -> None:
+        self.request(resp.type_url, names, version=kept_version, nonce=resp.nonce,
+                     error=message)
+
+    # -- responses --------------------------------------------------------------------
+
+    def recv(self, timeout: float = 10.0, type_: str | None = None):
+        """The next response, within ``timeout`` seconds; optionally checks its type."""
+        item = self.next_response(timeout, type_)
+        self.received.append(item)
+        if type_ is not None:
+            want = TYPE_URLS.get(type_, type_)
+            if item.type_url != want:
+                raise AssertionError(f"expected a {type_} response, got {describe(item)}")
+        return item
+
+    def subscribe(self, type_: str, names: Iterable[str] = (), ack: bool = True,
+                  timeout: float = 10.0):
+        """Requests ``type_`` (``names``, or wildcard), waits for the response, ACKs it."""
+        names = list(names)
+        self.request(type_, names)
+        resp = self.recv(timeout=timeout, type_=type_)
+        if ack:
+            self.ack(resp, names)
+        return resp
 
 
 # --------------------------------------------------------------------------------------

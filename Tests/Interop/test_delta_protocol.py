@@ -8,9 +8,7 @@ The binary comes from SHADOWPLANE_BIN (default /work/main/.build/debug/shadowpla
 from __future__ import annotations
 
 import os
-import queue
 import sys
-import threading
 import unittest
 from typing import Iterable
 
@@ -24,11 +22,6 @@ NACK_MESSAGE = "interop: delta update rejected on purpose"
 TYPES = ("CDS", "EDS", "LDS", "RDS")
 
 
-class _End:
-    def __init__(self, error: BaseException | None):
-        self.error = error
-
-
 def describe(resp) -> str:
     short = SHORT_NAMES.get(resp.type_url, resp.type_url)
     return (f"{short} nonce={resp.nonce} version={resp.system_version_info} "
@@ -39,71 +32,25 @@ def names(resp) -> list[str]:
     return sorted(r.name for r in resp.resources)
 
 
-class DeltaStream:
-    """A delta xDS stream driven from the test thread (requests through a queue into gRPC's
-    request iterator, responses read by a thread into another queue, every wait bounded).
-
-    ``method`` is ``"ads"`` (DeltaAggregatedResources) or ``"CDS"``/``"EDS"``/``"LDS"``/
-    ``"RDS"``/``"RTDS"`` for the per-type ``Delta*`` methods. ``held`` tracks, per type, the
-    resource versions this client holds (what it would report on reconnect)."""
+class DeltaStream(harness.XdsStream):
+    """A delta xDS stream driven from the test thread (``harness.XdsStream`` with the
+    ``Delta*`` methods: ``"ads"`` is DeltaAggregatedResources, ``"CDS"``/``"EDS"``/``"LDS"``/
+    ``"RDS"``/``"RTDS"`` the per-type ones). ``held`` tracks, per type, the resource versions
+    this client holds (what it would report on reconnect)."""
 
     def __init__(self, address: str, node_id: str, method: str = "ads"):
-        import grpc
         from envoy.config.core.v3 import base_pb2
         from envoy.service.discovery.v3 import discovery_pb2
-        self._grpc = grpc
         self._pb2 = discovery_pb2
-        self.node = base_pb2.Node(id=node_id, cluster="interop",
-                                  user_agent_name="shadowplane-delta-interop",
-                                  user_agent_version="1.0")
-        self.channel = grpc.insecure_channel(address)
-        self._requests: queue.Queue = queue.Queue()
-        self.responses: queue.Queue = queue.Queue()
         self.held: dict[str, dict[str, str]] = {t: {} for t in TYPE_URLS}
         self._node_sent = False
-        self._closed = False
-        self.call = self._rpc(method)(self._request_iter())
-        self._reader = threading.Thread(target=self._read, daemon=True, name="delta-reader")
-        self._reader.start()
+        super().__init__(address, base_pb2.Node(id=node_id, cluster="interop",
+                                                user_agent_name="shadowplane-delta-interop",
+                                                user_agent_version="1.0"),
+                         method, delta=True)
 
-    def _rpc(self, method: str):
-        if method == "ads":
-            from envoy.service.discovery.v3 import ads_pb2_grpc
-            return ads_pb2_grpc.AggregatedDiscoveryServiceStub(
-                self.channel).DeltaAggregatedResources
-        if method == "CDS":
-            from envoy.service.cluster.v3 import cds_pb2_grpc
-            return cds_pb2_grpc.ClusterDiscoveryServiceStub(self.channel).DeltaClusters
-        if method == "EDS":
-            from envoy.service.endpoint.v3 import eds_pb2_grpc
-            return eds_pb2_grpc.EndpointDiscoveryServiceStub(self.channel).DeltaEndpoints
-        if method == "LDS":
-            from envoy.service.listener.v3 import lds_pb2_grpc
-            return lds_pb2_grpc.ListenerDiscoveryServiceStub(self.channel).DeltaListeners
-        if method == "RDS":
-            from envoy.service.route.v3 import rds_pb2_grpc
-            return rds_pb2_grpc.RouteDiscoveryServiceStub(self.channel).DeltaRoutes
-        if method == "RTDS":
-            from envoy.service.runtime.v3 import rtds_pb2_grpc
-            return rtds_pb2_grpc.RuntimeDiscoveryServiceStub(self.channel).DeltaRuntime
-        raise ValueError(method)
-
-    def _request_iter(self):
-        while True:
-            item = self._requests.get()
-            if item is None:
-                return
-            yield item
-
-    def _read(self) -> None:
-        try:
-            for resp in self.call:
-                self.responses.put(resp)
-            self.responses.put(_End(None))
-        except self._grpc.RpcError as e:
-            self.responses.put(_End(e))
-        except Exception as e:  # noqa: BLE001
-            self.responses.put(_End(e))
+    def describe(self, resp) -> str:
+        return describe(resp)
 
     # -- requests ---------------------------------------------------------------------
 
@@ -122,7 +69,7 @@ class DeltaStream:
             self._node_sent = True
         if error is not None:
             req.error_detail.CopyFrom(status_pb2.Status(code=3, message=error))
-        self._requests.put(req)
+        self.send(req)
 
     def ack(self, resp) -> None:
         """Applies ``resp`` to what this client holds and ACKs it."""
@@ -139,14 +86,7 @@ class DeltaStream:
     # -- responses --------------------------------------------------------------------
 
     def recv(self, timeout: float = 10.0, type_: str | None = None):
-        try:
-            item = self.responses.get(timeout=timeout)
-        except queue.Empty:
-            raise AssertionError(f"no delta xDS response within {timeout:.1f}s"
-                                 + (f" (expected {type_})" if type_ else "")) from None
-        if isinstance(item, _End):
-            self.responses.put(item)
-            raise AssertionError(f"xDS stream ended: {item.error!r}")
+        item = self.next_response(timeout, type_, what="delta xDS")
         check_response(item)
         if type_ is not None and item.type_url != TYPE_URLS[type_]:
             raise AssertionError(f"expected a {type_} response, got {describe(item)}")
@@ -166,15 +106,7 @@ class DeltaStream:
         return got
 
     def expect_silence(self, seconds: float = SILENCE, why: str = "") -> None:
-        try:
-            item = self.responses.get(timeout=seconds)
-        except queue.Empty:
-            return
-        if isinstance(item, _End):
-            self.responses.put(item)
-            raise AssertionError(f"xDS stream ended while expecting silence: {item.error!r}")
-        raise AssertionError(f"expected no response within {seconds}s"
-                             f"{' (' + why + ')' if why else ''}, got {describe(item)}")
+        super().expect_silence(seconds, why)
 
     def subscribe(self, type_: str, subscribe: Iterable[str] = (), ack: bool = True,
                   initial: dict[str, str] | None = None):
@@ -185,24 +117,6 @@ class DeltaStream:
         if ack:
             self.ack(resp)
         return resp
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        self._requests.put(None)
-        try:
-            self.call.cancel()
-        except Exception:  # noqa: BLE001
-            pass
-        self.channel.close()
-        self._reader.join(timeout=5)
-
-    def __enter__(self) -> "DeltaStream":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 def check_response(resp) -> None:
