@@ -183,12 +183,19 @@ class ControlPlane:
 
     # -- lifecycle --------------------------------------------------------------------
 
+    def source_args(self) -> list[str]:
+        """Where the configuration comes from: the static resources, written out."""
+        write_fixture(self.fixture_path, self.resources)
+        return ["--resources", self.fixture_path]
+
     def start(self, timeout: float = STARTUP_TIMEOUT) -> "ControlPlane":
+        """Starts the process (again, after ``stop``) and waits for both listening addresses."""
         if not os.path.exists(self.binary):
             raise AssertionError(
                 f"shadowplane binary not found at {self.binary} (set SHADOWPLANE_BIN)")
-        write_fixture(self.fixture_path, self.resources)
-        cmd = [self.binary, "control-plane", "--resources", self.fixture_path,
+        self.xds_port = self.admin_port = None
+        self._readers = []
+        cmd = [self.binary, "control-plane", *self.source_args(),
                "--xds-address", "127.0.0.1:0", "--admin-address", "127.0.0.1:0",
                *self.extra_args]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -421,41 +428,8 @@ class StoreControlPlane(ControlPlane):
         super().__init__([], binary=binary, extra_args=extra_args, name=name)
         self.store_dir = store_dir or os.path.join(self.tmpdir.name, "store")
 
-    def start(self, timeout: float = STARTUP_TIMEOUT) -> "StoreControlPlane":
-        if not os.path.exists(self.binary):
-            raise AssertionError(
-                f"shadowplane binary not found at {self.binary} (set SHADOWPLANE_BIN)")
-        self.xds_port = self.admin_port = None
-        self._readers = []
-        cmd = [self.binary, "control-plane", "--store", self.store_dir,
-               "--xds-address", "127.0.0.1:0", "--admin-address", "127.0.0.1:0",
-               *self.extra_args]
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE)
-        with _live_lock:
-            _live.add(self)
-        for stream, tag in ((self.proc.stderr, "stderr"), (self.proc.stdout, "stdout")):
-            t = threading.Thread(target=self._drain, args=(stream, tag), daemon=True,
-                                 name=f"{self.name}-{tag}")
-            t.start()
-            self._readers.append(t)
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while self.xds_port is None or self.admin_port is None:
-                if self.proc.poll() is not None and all(not t.is_alive() for t in self._readers):
-                    break
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    break
-                self._cond.wait(min(left, 0.5))
-        if self.xds_port is None or self.admin_port is None:
-            code = self.proc.poll()
-            self.stop()
-            raise AssertionError(
-                f"{self.name} did not report both listening addresses on stderr within "
-                f"{timeout:.0f}s (exit code {code}); command: {' '.join(cmd)}\n"
-                f"{self.log_tail()}")
-        return self
+    def source_args(self) -> list[str]:
+        return ["--store", self.store_dir]
 
     def store_path(self, name: str) -> str:
         return os.path.join(self.store_dir, name)
