@@ -231,16 +231,18 @@ struct ADSClientIntegrationTests {
 
 @Suite("ADS client over the in-process transport")
 struct ADSClientInProcessTests {
-  @Test(.timeLimit(.minutes(1)))
-  func runsOverAnyTransport() async throws {
+  @Test(.timeLimit(.minutes(1)), arguments: XDSClientConfiguration.Mode.allCases)
+  func runsOverAnyTransport(mode: XDSClientConfiguration.Mode) async throws {
     let cache = SnapshotCache()
     let ledger = StatusLedger()
     await cache.setSnapshot(Fixtures.mesh(clusters: ["a", "b"]))
     let consumer = RecordingConsumer()
     var events = EventReader(consumer)
+    let nodeID = "\(mode.rawValue)-local"
     var configuration = XDSClientConfiguration(
-      host: "in-process", port: 0, node: Fixtures.node("local"))
+      host: "in-process", port: 0, node: Fixtures.node(nodeID))
     configuration.runtimeLayers = ["rtds"]
+    configuration.mode = mode
     let client = ADSClient(
       configuration: configuration, consumer: consumer, logger: Logger(label: "test.xdsclient"))
     let transport = InProcessTransport()
@@ -251,9 +253,10 @@ struct ADSClientInProcessTests {
         group.addTask { try await client.run(transport: transport.client) }
         let config = try #require(await events.applied { isWholeMesh($0, clusters: ["a", "b"]) })
         let status = try await Harness(
-          cache: cache, ledger: ledger, client: client, nodeID: "local"
+          cache: cache, ledger: ledger, client: client, nodeID: nodeID
         )
         .synced(at: config)
+        #expect(status.variant == mode.rawValue)
         // The runtime layer was asked for by name, though the server has none to send.
         #expect(
           status.types["RTDS"]?.subscription == Subscription(wildcard: false, names: ["rtds"]))

@@ -1,7 +1,5 @@
 import EnvoyAPI
 import GRPCCore
-import GRPCInProcessTransport
-import Logging
 import Testing
 import XDS
 
@@ -233,43 +231,6 @@ struct DeltaADSClientIntegrationTests {
       #expect(stats.disconnects == 2)
       #expect(await consumer.applied.allSatisfy { !$0.clusters.isEmpty })
       return again
-    }
-  }
-}
-
-@Suite("Delta ADS client over the in-process transport")
-struct DeltaADSClientInProcessTests {
-  @Test(.timeLimit(.minutes(1)))
-  func runsOverAnyTransport() async throws {
-    let cache = SnapshotCache()
-    let ledger = StatusLedger()
-    await cache.setSnapshot(Fixtures.mesh(clusters: ["a", "b"]))
-    let consumer = RecordingConsumer()
-    var events = EventReader(consumer)
-    var configuration = XDSClientConfiguration(
-      host: "in-process", port: 0, node: Fixtures.node("delta-local"))
-    configuration.runtimeLayers = ["rtds"]
-    configuration.mode = .delta
-    let client = ADSClient(
-      configuration: configuration, consumer: consumer, logger: Logger(label: "test.xdsclient"))
-    let transport = InProcessTransport()
-    try await withGRPCServer(
-      transport: transport.server, services: XDSServer(cache: cache, ledger: ledger).services
-    ) { _ in
-      try await withThrowingTaskGroup { group in
-        group.addTask { try await client.run(transport: transport.client) }
-        let config = try #require(await events.applied { isWholeMesh($0, clusters: ["a", "b"]) })
-        let status = try await Harness(
-          cache: cache, ledger: ledger, client: client, nodeID: "delta-local"
-        )
-        .synced(at: config)
-        #expect(status.variant == "delta")
-        // The runtime layer was asked for by name, though the server has none to send.
-        #expect(
-          status.types["RTDS"]?.subscription == Subscription(wildcard: false, names: ["rtds"]))
-        #expect(config.runtimes.isEmpty)
-        group.cancelAll()
-      }
     }
   }
 }
