@@ -12,6 +12,8 @@ let package = Package(
   products: [
     .executable(name: "shadowplane", targets: ["shadowplane"]),
     .library(name: "XDS", targets: ["XDS"]),
+    .library(name: "XDSCore", targets: ["XDSCore"]),
+    .library(name: "XDSClient", targets: ["XDSClient"]),
     .library(name: "EnvoyAPI", targets: ["EnvoyAPI"]),
   ],
   dependencies: [
@@ -35,7 +37,7 @@ let package = Package(
     .target(
       name: "XDSClient",
       dependencies: [
-        "EnvoyAPI", "XDS",
+        "EnvoyAPI", "XDSCore",
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -46,7 +48,7 @@ let package = Package(
     .testTarget(
       name: "XDSClientTests",
       dependencies: [
-        "XDSClient", "XDS", "EnvoyAPI",
+        "XDSClient", "XDS", "XDSCore", "XDSCache", "EnvoyAPI",
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
         .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
@@ -65,6 +67,25 @@ let package = Package(
       swiftSettings: [.swiftLanguageMode(.v6)]
     ),
     .target(
+      name: "XDSCore",
+      dependencies: ["EnvoyAPI", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+      swiftSettings: strict
+    ),
+    .target(
+      name: "XDSCache",
+      dependencies: [
+        "XDSCore", "EnvoyAPI",
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        .product(name: "Crypto", package: "swift-crypto"),
+      ],
+      swiftSettings: strict
+    ),
+    .target(
+      name: "AdminAPI",
+      dependencies: ["XDSCore", "MeshConfig"],
+      swiftSettings: strict
+    ),
+    .target(
       name: "MeshConfig",
       dependencies: [.product(name: "Yams", package: "Yams")],
       swiftSettings: strict
@@ -77,7 +98,7 @@ let package = Package(
     .target(
       name: "Translator",
       dependencies: [
-        "MeshConfig", "EnvoyAPI",
+        "MeshConfig", "EnvoyAPI", "XDSCore", "XDSCache",
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
       ],
       swiftSettings: strict
@@ -85,19 +106,19 @@ let package = Package(
     .target(
       name: "XDS",
       dependencies: [
-        "EnvoyAPI",
+        "EnvoyAPI", "XDSCore", "XDSCache",
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Metrics", package: "swift-metrics"),
-        .product(name: "Crypto", package: "swift-crypto"),
       ],
       swiftSettings: strict
     ),
     .target(
       name: "ControlPlane",
       dependencies: [
-        "XDS", "EnvoyAPI", "MeshConfig", "ConfigStore", "Translator",
+        "XDS", "XDSCore", "XDSCache", "EnvoyAPI", "MeshConfig", "ConfigStore", "Translator",
+        "AdminAPI",
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
         .product(name: "Hummingbird", package: "hummingbird"),
@@ -111,7 +132,7 @@ let package = Package(
     .target(
       name: "Proxy",
       dependencies: [
-        "XDSClient", "XDS", "EnvoyAPI",
+        "XDSClient", "XDSCore", "EnvoyAPI",
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -128,7 +149,7 @@ let package = Package(
     .executableTarget(
       name: "TranslatorBenchmark",
       dependencies: [
-        "ControlPlane", "MeshConfig", "Translator", "XDS",
+        "MeshConfig", "Translator", "XDSCache",
         .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
       ],
       path: "Benchmarks/TranslatorBenchmark",
@@ -148,7 +169,7 @@ let package = Package(
     .executableTarget(
       name: "XDSLoadGenerator",
       dependencies: [
-        "XDSClient", "XDS", "EnvoyAPI",
+        "XDSClient", "XDSCore", "EnvoyAPI",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],
@@ -158,7 +179,7 @@ let package = Package(
     .executableTarget(
       name: "shadowplane",
       dependencies: [
-        "ControlPlane", "Proxy", "CSignalMask", "MeshConfig", "XDS",
+        "ControlPlane", "Proxy", "CSignalMask", "MeshConfig", "XDSCore", "AdminAPI",
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
@@ -173,7 +194,7 @@ let package = Package(
     .testTarget(
       name: "TranslatorTests",
       dependencies: [
-        "Translator", "MeshConfig", "EnvoyAPI", "XDS",
+        "Translator", "MeshConfig", "EnvoyAPI", "XDSCore", "XDSCache",
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
       ],
       exclude: ["Golden"],
@@ -192,7 +213,7 @@ let package = Package(
     .testTarget(
       name: "XDSTests",
       dependencies: [
-        "XDS", "EnvoyAPI",
+        "XDS", "XDSCore", "XDSCache", "EnvoyAPI",
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
       ],

@@ -1,9 +1,8 @@
-import ControlPlane
 import Foundation
 import MallocInterposerSwift
 import MeshConfig
 import Translator
-import XDS
+import XDSCache
 
 /// Translation benchmark: N services, each with a ServiceEntry (two endpoints), a
 /// DestinationRule (two subsets) and a VirtualService mirroring 12.5 % to v2, translated

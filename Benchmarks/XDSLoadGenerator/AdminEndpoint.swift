@@ -1,5 +1,5 @@
 import Foundation
-import XDS
+import XDSCore
 
 #if canImport(FoundationNetworking)
   import FoundationNetworking

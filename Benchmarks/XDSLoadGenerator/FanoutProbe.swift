@@ -1,4 +1,4 @@
-import XDS
+import XDSCore
 import XDSClient
 
 /// The ``XDSConfigConsumer`` of one load-generator stream: accepts every configuration and

@@ -1,6 +1,6 @@
 import EnvoyAPI
 import Logging
-import XDS
+import XDSCore
 import XDSClient
 
 #if canImport(Glibc)
@@ -24,7 +24,7 @@ struct FanoutRun: Sendable {
     var xdsPort: Int
     var admin: AdminEndpoint
     var streams: Int
-    var mode: XDSClientConfiguration.Mode
+    var mode: XDSVariant
     var controlPlanePID: Int32
     /// The YAML applied as the change.
     var change: String
@@ -218,9 +218,9 @@ struct FanoutRun: Sendable {
       let (clients, fetched) = try await options.admin.status()
       var nodes = Set<String>()
       for client in clients where client.nodeID.hasPrefix("loadgen-") {
-        guard let route = client.types[ResourceType.route.rawValue],
+        guard let route = client.types[.route],
           let acked = route.ackedVersion, versions.contains(acked),
-          client.types.values.allSatisfy({ $0.state == "SYNCED" })
+          client.types.values.allSatisfy({ $0.state == .synced })
         else { continue }
         nodes.insert(client.nodeID)
       }

@@ -1,4 +1,4 @@
-import XDS
+import XDSCore
 
 /// The progress of every stream of a fan-out run, as a plain value: ``FanoutProbe`` events
 /// in, counts and per-stream times out. No I/O and no clock; ``FanoutRun`` feeds it.

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
-import XDS
+import XDSCore
 import XDSClient
 
 #if canImport(Glibc)
@@ -33,7 +33,7 @@ struct XDSLoadGenerator: AsyncParsableCommand {
   var streams: Int = 1_000
 
   @Option(help: "The xDS variant: sotw or delta.")
-  var mode: XDSClientConfiguration.Mode = .stateOfTheWorld
+  var mode: XDSVariant = .sotw
 
   @Option(help: "The control plane's process id (its RSS and CPU are read from /proc).")
   var controlPlanePID: Int32
@@ -152,4 +152,4 @@ struct XDSLoadGenerator: AsyncParsableCommand {
   }
 }
 
-extension XDSClientConfiguration.Mode: ExpressibleByArgument {}
+extension XDSVariant: ExpressibleByArgument {}

@@ -1,21 +1,17 @@
+import AdminAPI
 import Foundation
 import XDS
+import XDSCache
+import XDSCore
 
 /// Every snapshot handed to the cache, by configuration revision: what changed, and the
 /// snapshot itself for `diff`. Bounded: the oldest entries go first.
 actor ConfigHistory {
-  /// One resource that a revision added, changed or removed.
-  struct Change: Sendable, Codable, Equatable {
-    var type: String
-    var name: String
-    var action: String
-  }
-
   struct Entry: Sendable {
     var id: Int
     var time: Date
     var revision: Int64
-    var changes: [Change]
+    var changes: [ResourceChange]
     var snapshot: Snapshot
   }
 
@@ -32,16 +28,16 @@ actor ConfigHistory {
     // The translation service sees the first revision again when it starts following.
     if let last = entries.last, last.revision == snapshot.revision, last.snapshot == snapshot { return }
     let previous = entries.last?.snapshot
-    var changes: [Change] = []
+    var changes: [ResourceChange] = []
     for type in ResourceType.pushOrder {
       let before = previous?[type].resources ?? [:]
       let after = snapshot[type].resources
       for name in Set(before.keys).union(after.keys).sorted() {
         switch (before[name], after[name]) {
-        case (nil, _?): changes.append(Change(type: type.rawValue, name: name, action: "added"))
-        case (_?, nil): changes.append(Change(type: type.rawValue, name: name, action: "removed"))
+        case (nil, _?): changes.append(ResourceChange(type: type, name: name, action: .added))
+        case (_?, nil): changes.append(ResourceChange(type: type, name: name, action: .removed))
         case (let b?, let a?) where a.version != b.version:
-          changes.append(Change(type: type.rawValue, name: name, action: "changed"))
+          changes.append(ResourceChange(type: type, name: name, action: .changed))
         default: break
         }
       }

@@ -3,43 +3,54 @@ import Foundation
 import Hummingbird
 import Logging
 import MeshConfig
-import Metrics
-import Prometheus
-import ServiceLifecycle
+public import Prometheus
+public import ServiceLifecycle
 import Translator
 import XDS
+import XDSCache
+public import XDSCore
 
 /// The control plane: serves xDS from the snapshot cache and the admin API beside it.
 ///
-/// Its resources come either from the config store (`--store DIR`: Istio-style YAML,
-/// translated on every revision) or, in static mode, from a resource document of Envoy
-/// resources (`--resources FILE`, replaceable through `PUT /api/v1/resources`).
+/// Its resources come either from the config store (Istio-style YAML, translated on every
+/// revision) or from a static document of Envoy resources. A library type: it hands its
+/// services to the caller, which runs them in a `ServiceGroup` and owns signals
+/// (service-lifecycle, "Adopting ServiceLifecycle in libraries").
 public struct ControlPlane: Sendable {
+  /// Where the served resources come from.
+  public enum Source: Sendable, Equatable {
+    /// A config store directory of Istio-style YAML, one file per resource, translated on
+    /// every revision (created if missing).
+    case store(directory: String)
+    /// A resource document of Envoy resources (`{"resources": [...]}`) served to every node
+    /// as is, replaceable with `PUT /api/v1/resources`.
+    case resources(file: String)
+  }
+
   /// Where and what to serve.
   public struct Configuration: Sendable {
+    /// The xDS gRPC server's address (port 0: an ephemeral port).
     public var xdsAddress: HostPort
+    /// The admin HTTP API's address (port 0: an ephemeral port).
     public var adminAddress: HostPort
-    /// A resource document served to every node as is (static mode).
-    public var resourcesFile: String?
-    /// The config store directory (Istio-style YAML, translated); exclusive with
-    /// `resourcesFile`.
-    public var storeDirectory: String?
-    /// How many pushed snapshots `history` and `diff` keep.
+    /// Where the resources come from.
+    public var source: Source
+    /// How many pushed snapshots `history` and `diff` keep. Default 100.
     public var historyRetention = 100
 
-    public init(
-      xdsAddress: HostPort, adminAddress: HostPort, resourcesFile: String? = nil,
-      storeDirectory: String? = nil
-    ) {
+    /// Serves `source` on the two addresses, with the default history retention.
+    public init(xdsAddress: HostPort, adminAddress: HostPort, source: Source) {
       self.xdsAddress = xdsAddress
       self.adminAddress = adminAddress
-      self.resourcesFile = resourcesFile
-      self.storeDirectory = storeDirectory
+      self.source = source
     }
   }
 
+  /// Where and what to serve.
   public let configuration: Configuration
+  /// The snapshots served, per node group.
   public let cache = SnapshotCache()
+  /// Every connected client and what it was sent.
   public let ledger = StatusLedger()
   let registry: PrometheusCollectorRegistry
   let logger: Logger
@@ -55,53 +66,29 @@ public struct ControlPlane: Sendable {
     self.logger = logger
   }
 
-  /// Loads the initial resources, then serves until SIGINT/SIGTERM.
-  public func run() async throws {
-    if configuration.resourcesFile != nil, configuration.storeDirectory != nil {
-      throw ControlPlaneError("--resources and --store are exclusive: serve a static document or a store")
-    }
-    var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
-    var store: FileConfigStore?
+  /// Opens the source and puts its first snapshot in the cache (so no client ever sees an
+  /// empty configuration), then returns the services that serve it: the xDS server, the
+  /// admin API and, for a store, the translation of each new revision and the watch of the
+  /// store's directory. Run them in one `ServiceGroup`; its graceful shutdown stops them.
+  public func makeServices() async throws(ControlPlaneError) -> [any Service] {
     let history = ConfigHistory(retention: configuration.historyRetention)
-    if let directory = configuration.storeDirectory {
-      do {
-        let opened = try FileConfigStore(directory: directory, logger: Logger(label: "shadowplane.store"))
-        let count = await opened.list(kind: nil).count
-        logger.info("config store opened", metadata: ["directory": "\(opened.directory)", "resources": "\(count)"])
-        // The first revision is translated before the server accepts streams.
-        let first = await opened.snapshot()
-        let snapshot = try await TranslationSnapshot.build(Translator.translate(first), revision: first.revision)
-        await cache.setSnapshot(snapshot)
-        await history.record(snapshot)
-        services.append(.init(service: TranslationService(store: opened, cache: cache, history: history, logger: logger)))
-        services.append(.init(service: StoreWatchService(store: opened)))
-        store = opened
-      } catch let error as ConfigErrors {
-        throw ControlPlaneError("cannot open the store: \(error)")
-      }
-    }
-    if let path = configuration.resourcesFile {
-      let data: Data
-      do {
-        data = try Data(contentsOf: URL(fileURLWithPath: path))
-      } catch {
-        throw ControlPlaneError("cannot read resources file '\(path)': \(error.localizedDescription)")
-      }
-      do {
-        let resources = try ResourceDocument.decode(data)
-        let snapshot = try Snapshot(resources: resources, revision: 1)
-        await cache.setSnapshot(snapshot)
-        await history.record(snapshot)
-        logger.info("serving resources", metadata: ["file": "\(path)", "resources": "\(resources.count)"])
-      } catch {
-        throw ControlPlaneError("\(path): \(error)")
-      }
+    var services: [any Service] = []
+    var store: FileConfigStore?
+    switch configuration.source {
+    case .store(let directory):
+      let opened = try await openStore(directory, history: history)
+      services.append(TranslationService(store: opened, cache: cache, history: history, logger: logger))
+      services.append(StoreWatchService(store: opened))
+      store = opened
+    case .resources(let file):
+      try await loadResources(file, history: history)
     }
     let xds = XDSServer(cache: cache, ledger: ledger, logger: Logger(label: "shadowplane.xds"))
     let grpc = GRPCServerService(
-      address: configuration.xdsAddress, services: xds.services, logger: logger,
-      onListening: { _ in })
-    let admin = AdminAPI(cache: cache, ledger: ledger, registry: registry, logger: logger, store: store, history: history)
+      address: configuration.xdsAddress, services: xds.services, logger: logger)
+    let admin = AdminRouter(
+      cache: cache, ledger: ledger, registry: registry, logger: logger, store: store,
+      history: history)
     let logger = self.logger
     let app = Application(
       router: admin.router(),
@@ -114,16 +101,57 @@ public struct ControlPlane: Sendable {
         logger.info("admin API listening on \(HostPort(host: host, port: port))")
       },
       logger: Logger(label: "shadowplane.admin"))
-    let group = ServiceGroup(
-      configuration: .init(
-        services: [.init(service: grpc), .init(service: app)] + services,
-        gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-    try await group.run()
+    return [grpc, app] + services
   }
-}
 
-/// A control plane that cannot start, saying why.
-public struct ControlPlaneError: Error, CustomStringConvertible {
-  public let description: String
-  init(_ description: String) { self.description = description }
+  /// Opens the store and translates its first revision into the cache.
+  private func openStore(_ directory: String, history: ConfigHistory) async throws(ControlPlaneError)
+    -> FileConfigStore
+  {
+    let opened: FileConfigStore
+    do {
+      opened = try FileConfigStore(directory: directory, logger: Logger(label: "shadowplane.store"))
+    } catch {
+      throw ControlPlaneError(
+        code: .storeUnavailable, message: "cannot open the store '\(directory)'", cause: error)
+    }
+    let count = await opened.list(kind: nil).count
+    logger.info(
+      "config store opened", metadata: ["directory": "\(opened.directory)", "resources": "\(count)"])
+    let first = await opened.snapshot()
+    let snapshot: Snapshot
+    do {
+      snapshot = try await TranslationSnapshot.build(
+        Translator.translate(first), revision: first.revision)
+    } catch {
+      throw ControlPlaneError(
+        code: .translationFailed, message: "cannot translate revision \(first.revision)",
+        cause: error)
+    }
+    await cache.setSnapshot(snapshot)
+    await history.record(snapshot)
+    return opened
+  }
+
+  /// Reads the static resource document into the cache.
+  private func loadResources(_ path: String, history: ConfigHistory) async throws(ControlPlaneError) {
+    let data: Data
+    do {
+      data = try Data(contentsOf: URL(fileURLWithPath: path))
+    } catch {
+      throw ControlPlaneError(
+        code: .resourcesUnreadable, message: "cannot read resources file '\(path)'", cause: error)
+    }
+    let resources: [VersionedResource]
+    let snapshot: Snapshot
+    do {
+      resources = try ResourceDocument.decode(data)
+      snapshot = try Snapshot(resources: resources, revision: 1)
+    } catch {
+      throw ControlPlaneError(code: .resourcesInvalid, message: path, cause: error)
+    }
+    await cache.setSnapshot(snapshot)
+    await history.record(snapshot)
+    logger.info("serving resources", metadata: ["file": "\(path)", "resources": "\(resources.count)"])
+  }
 }

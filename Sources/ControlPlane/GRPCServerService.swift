@@ -2,6 +2,7 @@ import GRPCCore
 import GRPCNIOTransportHTTP2
 import Logging
 import ServiceLifecycle
+import XDSCore
 
 /// Runs the xDS gRPC server as a lifecycle `Service`, logging the bound address and
 /// draining streams on graceful shutdown.
@@ -9,8 +10,6 @@ struct GRPCServerService: Service {
   let address: HostPort
   let services: [any RegistrableRPCService]
   let logger: Logger
-  /// Called with the bound address once the server listens.
-  let onListening: @Sendable (HostPort) async -> Void
 
   func run() async throws {
     let transport = HTTP2ServerTransport.Posix(
@@ -33,7 +32,6 @@ struct GRPCServerService: Service {
           ?? listening.ipv6.map { HostPort(host: $0.host, port: $0.port) }
         if let hostPort = bound {
           logger.info("xDS server listening on \(hostPort)")
-          await onListening(hostPort)
         }
       }
     }

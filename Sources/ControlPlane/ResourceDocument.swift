@@ -2,6 +2,8 @@ import EnvoyAPI
 import Foundation
 import SwiftProtobuf
 import XDS
+import XDSCache
+import XDSCore
 
 /// Envoy resources as a JSON document: `{"resources": [<Any in proto3 JSON>, ...]}`.
 ///

@@ -5,6 +5,8 @@ import Metrics
 import ServiceLifecycle
 import Translator
 import XDS
+import XDSCache
+import XDSCore
 
 /// Follows the config store: translates every new revision and swaps the result into the
 /// snapshot cache, which pushes to the clients whose resources changed.

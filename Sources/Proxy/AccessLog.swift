@@ -3,26 +3,37 @@ import NIOCore
 
 /// One line per request per upstream (primary and shadow) in Envoy's default format:
 /// `[START] "METHOD PATH PROTOCOL" CODE FLAGS RX TX DURATION UPSTREAM_TIME "XFF" "UA" "ID" "AUTHORITY" "UPSTREAM"`.
-final class AccessLog: Sendable {
+public final class AccessLog: Sendable {
   private let handle: FileHandle?
 
-  /// Writes to `path`, or standard output when nil; `enabled: false` writes nothing.
-  init(path: String?, enabled: Bool = true) throws {
-    guard enabled else {
+  /// Where the lines go.
+  public enum Destination: Sendable, Equatable {
+    /// Standard output (the default, as Envoy's `/dev/stdout` access log).
+    case standardOutput
+    /// Appended to a file, created if missing.
+    case file(String)
+    /// Nowhere: no entry is even built.
+    case disabled
+  }
+
+  /// Writes to `destination`.
+  init(_ destination: Destination) throws(ProxyConfigError) {
+    switch destination {
+    case .disabled:
       handle = nil
-      return
-    }
-    if let path {
-      if !FileManager.default.fileExists(atPath: path) {
-        FileManager.default.createFile(atPath: path, contents: nil)
+    case .standardOutput:
+      handle = FileHandle.standardOutput
+    case .file(let path):
+      if !FileManager.default.fileExists(atPath: path),
+        !FileManager.default.createFile(atPath: path, contents: nil)
+      {
+        throw ProxyConfigError("cannot create access log '\(path)'")
       }
       guard let file = FileHandle(forWritingAtPath: path) else {
         throw ProxyConfigError("cannot open access log '\(path)' for writing")
       }
       file.seekToEndOfFile()
       handle = file
-    } else {
-      handle = FileHandle.standardOutput
     }
   }
 

@@ -12,7 +12,7 @@ struct CompiledRegex: @unchecked Sendable {
     do {
       expression = try NSRegularExpression(pattern: "^(?:" + pattern + ")$")
     } catch {
-      throw ProxyConfigError("\(path): regex '\(pattern)' does not compile")
+      throw ProxyConfigError("\(path): regex '\(pattern)' does not compile", cause: error)
     }
     self.pattern = pattern
   }

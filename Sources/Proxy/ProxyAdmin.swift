@@ -3,7 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import SwiftProtobuf
-import XDS
+import XDSCore
 import XDSClient
 
 /// The proxy's admin HTTP API, on Envoy's paths: `/ready`, `/config_dump`, `/stats`,

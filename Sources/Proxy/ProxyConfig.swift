@@ -88,7 +88,7 @@ final class ProxyConfig: Sendable {
     do {
       manager = try .init(serializedBytes: filter.typedConfig.value)
     } catch {
-      throw ProxyConfigError("\(at): http_connection_manager does not decode: \(error)")
+      throw ProxyConfigError("\(at): http_connection_manager does not decode", cause: error)
     }
     guard let last = manager.httpFilters.last, last.typedConfig.typeURL == routerType || (last.name == routerName && last.configType == nil) else {
       throw ProxyConfigError("\(at): the last HTTP filter must be \(routerName)")

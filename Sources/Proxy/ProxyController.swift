@@ -1,6 +1,6 @@
 import Logging
 import NIOConcurrencyHelpers
-import XDS
+import XDSCore
 import XDSClient
 
 /// Takes configurations from the xDS client: compiles and checks them (a failure is a

@@ -5,36 +5,36 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import XDSClient
+import XDSCore
 
 /// The bundled proxy: an xDS-driven HTTP/1.1 proxy that routes, splits and mirrors as
 /// Envoy does with the same resources.
 public struct ProxyServer: Service {
   /// What to connect to and where to serve.
   public struct Configuration: Sendable {
-    public var xdsHost: String
-    public var xdsPort: Int
+    /// The control plane's xDS address.
+    public var xdsServer: HostPort
+    /// This proxy's node id (what `proxy-status` shows) and node cluster.
     public var nodeID: String
     public var nodeCluster: String
-    public var adminHost: String
-    public var adminPort: Int
-    /// The access log file; nil writes to standard output.
-    public var accessLogPath: String?
-    public var accessLogEnabled = true
+    /// The admin HTTP API's address (Envoy's admin paths).
+    public var adminAddress: HostPort
+    /// Where the access log goes. Default: standard output.
+    public var accessLog: AccessLog.Destination = .standardOutput
     /// RTDS layers to subscribe to, lowest priority first.
     public var runtimeLayers: [String] = ["shadowplane"]
-    /// Event loop threads (listeners, upstream connections, shadows).
+    /// Event loop threads (listeners, upstream connections, shadows). Default: one per core.
     public var threads = System.coreCount
-    /// The xDS protocol variant the proxy's ADS client speaks: delta (incremental) unless
-    /// set to state of the world.
-    public var xdsMode: XDSClientConfiguration.Mode = .delta
+    /// The xDS protocol variant the proxy's ADS client speaks. Default: delta.
+    public var xdsMode: XDSVariant = .delta
 
-    public init(xdsHost: String, xdsPort: Int, nodeID: String, nodeCluster: String, adminHost: String, adminPort: Int) {
-      self.xdsHost = xdsHost
-      self.xdsPort = xdsPort
+    /// A proxy of node `nodeID` in `nodeCluster`, configured by the control plane at
+    /// `xdsServer`, with its admin API on `adminAddress`.
+    public init(xdsServer: HostPort, nodeID: String, nodeCluster: String, adminAddress: HostPort) {
+      self.xdsServer = xdsServer
       self.nodeID = nodeID
       self.nodeCluster = nodeCluster
-      self.adminHost = adminHost
-      self.adminPort = adminPort
+      self.adminAddress = adminAddress
     }
   }
 
@@ -48,7 +48,7 @@ public struct ProxyServer: Service {
 
   public func run() async throws {
     let group = MultiThreadedEventLoopGroup(numberOfThreads: max(configuration.threads, 1))
-    let accessLog = try AccessLog(path: configuration.accessLogPath, enabled: configuration.accessLogEnabled)
+    let accessLog = try AccessLog(configuration.accessLog)
     let stats = ProxyStats()
     let contexts = LoopContexts(group: group) { loop in
       LoopContext(eventLoop: loop, config: .empty, runtime: Runtime(), limits: ProxyLimits(), accessLog: accessLog, stats: stats)
@@ -62,7 +62,8 @@ public struct ProxyServer: Service {
     node.cluster = configuration.nodeCluster
     node.userAgentName = "shadowplane-proxy"
     node.userAgentVersion = "0.1.0"
-    var clientConfiguration = XDSClientConfiguration(host: configuration.xdsHost, port: configuration.xdsPort, node: node)
+    var clientConfiguration = XDSClientConfiguration(
+      host: configuration.xdsServer.host, port: configuration.xdsServer.port, node: node)
     clientConfiguration.runtimeLayers = configuration.runtimeLayers
     clientConfiguration.mode = configuration.xdsMode
     let client = ADSClient(configuration: clientConfiguration, consumer: controller, logger: logger)
@@ -70,12 +71,14 @@ public struct ProxyServer: Service {
     let logger = self.logger
     let app = Application(
       router: admin.router(),
-      configuration: .init(address: .hostname(configuration.adminHost, port: configuration.adminPort), serverName: "shadowplane-proxy"),
+      configuration: .init(
+        address: .hostname(configuration.adminAddress.host, port: configuration.adminAddress.port),
+        serverName: "shadowplane-proxy"),
       onServerRunning: { channel in
         logger.info("proxy admin listening on \(channel.localAddress?.ipAddress ?? "?"):\(channel.localAddress?.port ?? 0)")
       },
       logger: Logger(label: "shadowplane.proxy.admin"))
-    logger.info("proxy starting", metadata: ["node": "\(node.id)", "xds": "\(configuration.xdsHost):\(configuration.xdsPort)", "xds_mode": "\(configuration.xdsMode.rawValue)", "threads": "\(configuration.threads)"])
+    logger.info("proxy starting", metadata: ["node": "\(node.id)", "xds": "\(configuration.xdsServer)", "xds_mode": "\(configuration.xdsMode.rawValue)", "threads": "\(configuration.threads)"])
     do {
       try await withThrowingDiscardingTaskGroup { tasks in
         tasks.addTask { try await cancelWhenGracefulShutdown { try await client.run() } }

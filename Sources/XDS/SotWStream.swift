@@ -1,5 +1,7 @@
 import EnvoyAPI
 import GRPCCore
+import XDSCache
+import XDSCore
 
 /// The state-of-the-world variant's part of a stream: ``XDSStreamDriver`` feeds the
 /// requests and snapshot changes into a ``SotWStreamStateMachine``; ``perform(_:_:_:)``

@@ -1,4 +1,6 @@
 import Foundation
+import XDSCache
+import XDSCore
 
 /// Per connected client: who it is and, per resource type, what was sent, ACKed and NACKed.
 ///
@@ -33,8 +35,8 @@ public actor StatusLedger {
     guard let client = clients[streamID] else { return }
     apply(update, to: streamID, type)
     let record = PushRecord(
-      streamID: streamID, node: client.nodeID, type: type.rawValue, version: version, revision: revision,
-      resources: resources, bytes: bytes, variant: client.variant, sentAt: Date(), state: .pending, message: nil)
+      streamID: streamID, node: client.nodeID, type: type, version: version, revision: revision,
+      resources: resources, bytes: bytes, variant: client.variant, sentAt: Date(), state: .pending)
     let sequence = nextPush
     nextPush += 1
     if pushes.count < pushRetention {
@@ -81,13 +83,13 @@ public actor StatusLedger {
 
   /// Registers a new stream and returns its id.
   func open(
-    nodeID: String, nodeCluster: String, userAgent: String, streamKind: String,
-    variant: String, peer: String
+    nodeID: String, nodeCluster: String, userAgent: String, streamKind: StreamKind,
+    variant: XDSVariant, peer: String
   ) -> UInt64 {
     nextID += 1
     clients[nextID] = ClientStatus(
       streamID: nextID, nodeID: nodeID, nodeCluster: nodeCluster, userAgent: userAgent,
-      streamKind: streamKind, variant: variant, peer: peer, connectedSince: Date(), types: [:])
+      streamKind: streamKind, variant: variant, peer: peer, connectedSince: Date())
     return nextID
   }
 
@@ -104,10 +106,10 @@ public actor StatusLedger {
 
   private func apply(_ update: (inout TypeStatus) -> Void, to streamID: UInt64, _ type: ResourceType) {
     guard clients[streamID] != nil else { return }
-    var status = clients[streamID]!.types[type.rawValue] ?? TypeStatus()
+    var status = clients[streamID]!.types[type] ?? TypeStatus()
     update(&status)
     status.state = status.currentState
-    clients[streamID]!.types[type.rawValue] = status
+    clients[streamID]!.types[type] = status
   }
 
   /// Every connected client, sorted by node id then stream id.

@@ -1,6 +1,8 @@
 import Foundation
 import Logging
 import SwiftProtobuf
+import XDSCache
+import XDSCore
 
 /// What one event of one stream did, written down the same way for both variants: the
 /// ledger's per-type status and push history, the metrics and the log. ``XDSStreamDriver``
@@ -9,8 +11,8 @@ struct StreamBookkeeper: Sendable {
   let ledger: StatusLedger
   let logger: Logger
   let metrics: XDSMetrics
-  /// `sotw` or `delta`.
-  let variant: String
+  /// State of the world or delta.
+  let variant: XDSVariant
   let streamID: UInt64
   let nodeID: String
   /// When the snapshot that caused a push was set (nil for answers to requests).

@@ -1,4 +1,6 @@
 import Metrics
+import XDSCache
+import XDSCore
 
 /// The xDS server's metrics (swift-metrics; exported in Prometheus text by the admin API).
 ///
@@ -13,17 +15,23 @@ struct XDSMetrics: Sendable {
     let pushes: [ResourceType: Counter]
     let nacks: [ResourceType: Counter]
     let pushLatency: [ResourceType: Metrics.Timer]
-    let resourcesSent: [String: [ResourceType: Counter]]
-    let bytesSent: [String: [ResourceType: Counter]]
+    let resourcesSent: [XDSVariant: [ResourceType: Counter]]
+    let bytesSent: [XDSVariant: [ResourceType: Counter]]
 
     init() {
       func perType<Handle>(_ make: (ResourceType) -> Handle) -> [ResourceType: Handle] {
         Dictionary(uniqueKeysWithValues: ResourceType.allCases.map { ($0, make($0)) })
       }
-      func perVariant(_ label: String) -> [String: [ResourceType: Counter]] {
-        Dictionary(uniqueKeysWithValues: XDSMetrics.variants.map { variant in
-          (variant, perType { Counter(label: label, dimensions: [("type", $0.rawValue), ("variant", variant)]) })
-        })
+      func perVariant(_ label: String) -> [XDSVariant: [ResourceType: Counter]] {
+        Dictionary(
+          uniqueKeysWithValues: XDSVariant.allCases.map { variant in
+            (
+              variant,
+              perType {
+                Counter(label: label, dimensions: [("type", $0.rawValue), ("variant", variant.rawValue)])
+              }
+            )
+          })
       }
       pushes = perType { Counter(label: "shadowplane_xds_pushes_total", dimensions: [("type", $0.rawValue)]) }
       nacks = perType { Counter(label: "shadowplane_xds_nacks_total", dimensions: [("type", $0.rawValue)]) }
@@ -37,24 +45,23 @@ struct XDSMetrics: Sendable {
     }
   }
 
-  /// The protocol variants, as the ledger and the metrics name them.
-  static let variants = ["sotw", "delta"]
-
   /// Connected streams, by kind (`ADS`, `LDS`, ...) and variant (once per stream).
-  func streams(kind: String, variant: String) -> Meter {
-    Meter(label: "shadowplane_xds_streams", dimensions: [("kind", kind), ("variant", variant)])
+  func streams(kind: StreamKind, variant: XDSVariant) -> Meter {
+    Meter(
+      label: "shadowplane_xds_streams",
+      dimensions: [("kind", kind.rawValue), ("variant", variant.rawValue)])
   }
 
   /// Responses sent.
   func pushes(_ type: ResourceType) -> Counter { Self.handles.pushes[type]! }
 
   /// Resources carried by the responses sent, by type and variant (`sotw` or `delta`).
-  func resourcesSent(_ type: ResourceType, variant: String) -> Counter {
+  func resourcesSent(_ type: ResourceType, variant: XDSVariant) -> Counter {
     Self.handles.resourcesSent[variant]![type]!
   }
 
   /// Serialized size of the responses sent, in bytes, by type and variant.
-  func bytesSent(_ type: ResourceType, variant: String) -> Counter {
+  func bytesSent(_ type: ResourceType, variant: XDSVariant) -> Counter {
     Self.handles.bytesSent[variant]![type]!
   }
 

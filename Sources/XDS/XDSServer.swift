@@ -1,6 +1,8 @@
 import EnvoyAPI
 import GRPCCore
 import Logging
+import XDSCache
+import XDSCore
 
 /// The xDS gRPC services (ADS and the per-type streams) over one cache and one ledger.
 ///
@@ -26,32 +28,32 @@ public struct XDSServer: Sendable {
     ]
   }
 
+  /// A state-of-the-world stream of `kind`, carried out by ``SotWStream``.
   func stream(
-    _ kind: String, _ types: Set<ResourceType>,
+    _ kind: StreamKind,
     _ request: StreamingServerRequest<Envoy_Service_Discovery_V3_DiscoveryRequest>,
     _ context: ServerContext
   ) -> StreamingServerResponse<Envoy_Service_Discovery_V3_DiscoveryResponse> {
-    serve(kind, types, request, context, variant: "sotw", machine: SotWStreamStateMachine.self, perform: SotWStream.perform)
+    serve(kind, request, context, machine: SotWStreamStateMachine.self, perform: SotWStream.perform)
   }
 
   /// An incremental stream serving `types`, carried out by a ``DeltaStream``.
   func deltaStream(
-    _ kind: String, _ types: Set<ResourceType>,
+    _ kind: StreamKind,
     _ request: StreamingServerRequest<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest>,
     _ context: ServerContext
   ) -> StreamingServerResponse<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse> {
-    serve(kind, types, request, context, variant: "delta", machine: DeltaStreamStateMachine.self, perform: DeltaStream.perform)
+    serve(kind, request, context, machine: DeltaStreamStateMachine.self, perform: DeltaStream.perform)
   }
 
   /// A stream of either variant, driven by an ``XDSStreamDriver`` over `machine`.
   private func serve<Machine: XDSStreamMachine, Response: Sendable>(
-    _ kind: String, _ types: Set<ResourceType>, _ request: StreamingServerRequest<Machine.Request>,
-    _ context: ServerContext, variant: String, machine: Machine.Type,
+    _ kind: StreamKind, _ request: StreamingServerRequest<Machine.Request>,
+    _ context: ServerContext, machine: Machine.Type,
     perform: @escaping @Sendable ([Machine.Action], StreamBookkeeper, RPCWriter<Response>) async throws -> Void
   ) -> StreamingServerResponse<Response> {
     let driver = XDSStreamDriver<Machine, Response>(
-      cache: cache, ledger: ledger, logger: logger, kind: kind, variant: variant, servedTypes: types,
-      perform: perform)
+      cache: cache, ledger: ledger, logger: logger, kind: kind, perform: perform)
     return StreamingServerResponse { writer in
       try await driver.run(
         requests: request.messages, writer: writer, metadata: request.metadata,
@@ -71,13 +73,13 @@ struct AggregatedService: Envoy_Service_Discovery_V3_AggregatedDiscoveryService.
   func streamAggregatedResources(
     request: StreamingServerRequest<DiscoveryRequest>, context: ServerContext
   ) async throws -> StreamingServerResponse<DiscoveryResponse> {
-    server.stream("ADS", Set(ResourceType.allCases), request, context)
+    server.stream(.ads, request, context)
   }
 
   func deltaAggregatedResources(
     request: StreamingServerRequest<DeltaDiscoveryRequest>, context: ServerContext
   ) async throws -> StreamingServerResponse<DeltaDiscoveryResponse> {
-    server.deltaStream("ADS", Set(ResourceType.allCases), request, context)
+    server.deltaStream(.ads, request, context)
   }
 }
 
@@ -86,13 +88,13 @@ struct ListenerService: Envoy_Service_Listener_V3_ListenerDiscoveryService.Servi
   func streamListeners(
     request: StreamingServerRequest<DiscoveryRequest>, context: ServerContext
   ) async throws -> StreamingServerResponse<DiscoveryResponse> {
-    server.stream("LDS", [.listener], request, context)
+    server.stream(.lds, request, context)
   }
 
   func deltaListeners(
     request: StreamingServerRequest<DeltaDiscoveryRequest>, context: ServerContext
   ) async throws -> StreamingServerResponse<DeltaDiscoveryResponse> {
-    server.deltaStream("LDS", [.listener], request, context)
+    server.deltaStream(.lds, request, context)
   }
 }
 
@@ -101,13 +103,13 @@ struct RouteService: Envoy_Service_Route_V3_RouteDiscoveryService.ServiceProtoco
   func streamRoutes(
     request: StreamingServerRequest<DiscoveryRequest>, context: ServerContext
   ) async throws -> StreamingServerResponse<DiscoveryResponse> {
-    server.stream("RDS", [.route], request, context)
+    server.stream(.rds, request, context)
   }
 
   func deltaRoutes(
     request: StreamingServerRequest<DeltaDiscoveryRequest>, context: ServerContext
   ) async throws -> StreamingServerResponse<DeltaDiscoveryResponse> {
-    server.deltaStream("RDS", [.route], request, context)
+    server.deltaStream(.rds, request, context)
   }
 }
 
@@ -116,13 +118,13 @@ struct ClusterService: Envoy_Service_Cluster_V3_ClusterDiscoveryService.ServiceP
   func streamClusters(
     request: StreamingServerRequest<DiscoveryRequest>, context: ServerContext
   ) async throws -> StreamingServerResponse<DiscoveryResponse> {
-    server.stream("CDS", [.cluster], request, context)
+    server.stream(.cds, request, context)
   }
 
   func deltaClusters(
     request: StreamingServerRequest<DeltaDiscoveryRequest>, context: ServerContext
   ) async throws -> StreamingServerResponse<DeltaDiscoveryResponse> {
-    server.deltaStream("CDS", [.cluster], request, context)
+    server.deltaStream(.cds, request, context)
   }
 }
 
@@ -131,13 +133,13 @@ struct EndpointService: Envoy_Service_Endpoint_V3_EndpointDiscoveryService.Servi
   func streamEndpoints(
     request: StreamingServerRequest<DiscoveryRequest>, context: ServerContext
   ) async throws -> StreamingServerResponse<DiscoveryResponse> {
-    server.stream("EDS", [.endpoint], request, context)
+    server.stream(.eds, request, context)
   }
 
   func deltaEndpoints(
     request: StreamingServerRequest<DeltaDiscoveryRequest>, context: ServerContext
   ) async throws -> StreamingServerResponse<DeltaDiscoveryResponse> {
-    server.deltaStream("EDS", [.endpoint], request, context)
+    server.deltaStream(.eds, request, context)
   }
 }
 
@@ -146,12 +148,12 @@ struct RuntimeService: Envoy_Service_Runtime_V3_RuntimeDiscoveryService.ServiceP
   func streamRuntime(
     request: StreamingServerRequest<DiscoveryRequest>, context: ServerContext
   ) async throws -> StreamingServerResponse<DiscoveryResponse> {
-    server.stream("RTDS", [.runtime], request, context)
+    server.stream(.rtds, request, context)
   }
 
   func deltaRuntime(
     request: StreamingServerRequest<DeltaDiscoveryRequest>, context: ServerContext
   ) async throws -> StreamingServerResponse<DeltaDiscoveryResponse> {
-    server.deltaStream("RTDS", [.runtime], request, context)
+    server.deltaStream(.rtds, request, context)
   }
 }

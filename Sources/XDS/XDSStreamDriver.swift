@@ -2,6 +2,8 @@ import EnvoyAPI
 import Foundation
 import GRPCCore
 import Logging
+import XDSCache
+import XDSCore
 
 /// Drives one xDS stream of either variant: feeds the client's requests and the node's
 /// snapshot changes into the variant's ``XDSStreamMachine`` one at a time, keeps the
@@ -13,11 +15,8 @@ struct XDSStreamDriver<Machine: XDSStreamMachine, Response: Sendable> {
   let ledger: StatusLedger
   let logger: Logger
   let metrics = XDSMetrics()
-  /// `ADS` or the per-type stream's short name.
-  let kind: String
-  /// `sotw` or `delta`, as the ledger, the metrics and the logs name it.
-  let variant: String
-  let servedTypes: Set<ResourceType>
+  /// ADS or one type's stream.
+  let kind: StreamKind
   /// Carries out one event's actions.
   let perform: @Sendable ([Machine.Action], StreamBookkeeper, RPCWriter<Response>) async throws -> Void
 
@@ -41,7 +40,7 @@ struct XDSStreamDriver<Machine: XDSStreamMachine, Response: Sendable> {
           input.yield(.ended(error))
         }
       }
-      var machine = Machine(servedTypes: servedTypes, snapshot: nil)
+      var machine = Machine(servedTypes: kind.servedTypes, snapshot: nil)
       var streamID: UInt64?
       var watch: SnapshotCache.WatchID?
       var nodeID = ""
@@ -82,7 +81,7 @@ struct XDSStreamDriver<Machine: XDSStreamMachine, Response: Sendable> {
           }
           if let streamID {
             let bookkeeper = StreamBookkeeper(
-              ledger: ledger, logger: logger, metrics: metrics, variant: variant,
+              ledger: ledger, logger: logger, metrics: metrics, variant: Machine.variant,
               streamID: streamID, nodeID: nodeID, pushStart: pushStart,
               revision: machine.snapshot?.revision ?? 0)
             try await perform(actions, bookkeeper, writer)
@@ -106,13 +105,13 @@ struct XDSStreamDriver<Machine: XDSStreamMachine, Response: Sendable> {
     }
     let id = await ledger.open(
       nodeID: node.id, nodeCluster: node.cluster, userAgent: userAgent, streamKind: kind,
-      variant: variant, peer: peer)
-    metrics.streams(kind: kind, variant: variant).increment()
+      variant: Machine.variant, peer: peer)
+    metrics.streams(kind: kind, variant: Machine.variant).increment()
     logger.info(
       "xDS stream opened",
       metadata: [
-        "node": "\(node.id)", "cluster": "\(node.cluster)", "kind": "\(kind)",
-        "variant": "\(variant)", "peer": "\(peer)", "stream": "\(id)",
+        "node": "\(node.id)", "cluster": "\(node.cluster)", "kind": "\(kind.rawValue)",
+        "variant": "\(Machine.variant)", "peer": "\(peer)", "stream": "\(id)",
       ])
     return id
   }
@@ -123,9 +122,10 @@ struct XDSStreamDriver<Machine: XDSStreamMachine, Response: Sendable> {
     if let watch { await cache.cancelWatch(watch) }
     guard let streamID else { return }
     await ledger.close(streamID)
-    metrics.streams(kind: kind, variant: variant).decrement()
+    metrics.streams(kind: kind, variant: Machine.variant).decrement()
     var meta: Logger.Metadata = [
-      "node": "\(nodeID)", "kind": "\(kind)", "variant": "\(variant)", "stream": "\(streamID)",
+      "node": "\(nodeID)", "kind": "\(kind.rawValue)", "variant": "\(Machine.variant)",
+      "stream": "\(streamID)",
     ]
     if let error { meta["error"] = "\(error)" }
     logger.info("xDS stream closed", metadata: meta)

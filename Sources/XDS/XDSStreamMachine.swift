@@ -1,4 +1,6 @@
 import EnvoyAPI
+import XDSCache
+import XDSCore
 
 /// What ``XDSStreamDriver`` needs of a protocol variant's state machine: requests and
 /// snapshot changes in, actions out, and the subscriptions to watch.
@@ -9,6 +11,8 @@ package protocol XDSStreamMachine: Sendable {
   /// What the driver's variant-specific `perform` carries out.
   associatedtype Action: Sendable
 
+  /// The protocol variant the machine speaks.
+  static var variant: XDSVariant { get }
   /// A machine for a stream serving `servedTypes`.
   init(servedTypes: Set<ResourceType>, snapshot: Snapshot?)
   /// The snapshot the last actions came from.
@@ -24,20 +28,11 @@ package protocol XDSStreamMachine: Sendable {
 }
 
 extension SotWStreamStateMachine: XDSStreamMachine {
+  package static var variant: XDSVariant { .sotw }
   package static func node(of request: DiscoveryRequest) -> Envoy_Config_Core_V3_Node { request.node }
 }
 
 extension DeltaStreamStateMachine: XDSStreamMachine {
+  package static var variant: XDSVariant { .delta }
   package static func node(of request: DeltaDiscoveryRequest) -> Envoy_Config_Core_V3_Node { request.node }
-}
-
-extension ResourceType {
-  /// The type a request's `type_url` asks for on a stream serving `servedTypes`, or nil
-  /// when the stream does not serve it. A per-type stream may leave the URL empty; ADS
-  /// may not (xDS protocol, "Aggregated Discovery Service").
-  static func requested(_ typeURL: String, servedTypes: Set<ResourceType>) -> ResourceType? {
-    if typeURL.isEmpty, servedTypes.count == 1 { return servedTypes.first }
-    guard let type = ResourceType(typeURL: typeURL), servedTypes.contains(type) else { return nil }
-    return type
-  }
 }

@@ -1,7 +1,7 @@
 import EnvoyAPI
 import GRPCCore
 import Logging
-import XDS
+import XDSCore
 
 /// The incremental (delta) stream of an ``ADSClient``: `DeltaAggregatedResources` driven by
 /// its ``DeltaClientStateMachine``.
@@ -14,9 +14,7 @@ extension ADSClient {
     _ ads: Envoy_Service_Discovery_V3_AggregatedDiscoveryService.Client<Transport>,
     options: CallOptions
   ) async {
-    await runStream(
-      variant: "delta ", connected: deltaMachine.connected(), disconnected: { deltaMachine.disconnected() }
-    ) { outbound, writer in
+    await runStream(variant: .delta, connected: machine.delta { $0.connected() }) { outbound, writer in
       try await ads.deltaAggregatedResources(options: options) { stream in
         for await request in outbound { try await stream.write(request) }
       } onResponse: { response in
@@ -40,6 +38,7 @@ extension ADSClient {
           "removed": "\(message.removedResources.count)",
         ]
       },
-      received: { deltaMachine.received($0) }, validated: { deltaMachine.validated(rejection: $0) })
+      received: { response in machine.delta { $0.received(response) } },
+      validated: { rejection in machine.delta { $0.validated(rejection: rejection) } })
   }
 }

@@ -2,7 +2,7 @@ import EnvoyAPI
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import Logging
-import XDS
+import XDSCore
 
 /// An ADS client: one stream to the control plane, every resource type over it, ACK or NACK
 /// per response, and reconnects with jittered exponential backoff. The stream is
@@ -21,9 +21,8 @@ public actor ADSClient {
   public nonisolated let configuration: XDSClientConfiguration
   let consumer: any XDSConfigConsumer
   let logger: Logger
-  private var machine: ADSClientStateMachine
-  /// The incremental protocol's machine (used when the mode is delta).
-  var deltaMachine: DeltaClientStateMachine
+  /// The protocol machine of the configured variant.
+  var machine: ClientMachine
   var counters = XDSClientStats()
   private var running = false
 
@@ -34,19 +33,12 @@ public actor ADSClient {
     self.configuration = configuration
     self.consumer = consumer
     self.logger = logger
-    self.machine = ADSClientStateMachine(
-      node: configuration.node, runtimeLayers: configuration.runtimeLayers)
-    self.deltaMachine = DeltaClientStateMachine(
-      node: configuration.node, runtimeLayers: configuration.runtimeLayers)
+    self.machine = ClientMachine(
+      configuration.mode, node: configuration.node, runtimeLayers: configuration.runtimeLayers)
   }
 
   /// The last accepted configuration (empty before the first accepted response).
-  public var config: XDSConfig {
-    switch configuration.mode {
-    case .stateOfTheWorld: machine.config
-    case .delta: deltaMachine.config
-    }
-  }
+  public var config: XDSConfig { machine.config }
 
   /// Counters: updates accepted and rejected per type, connects, disconnects.
   public var stats: XDSClientStats { counters }
@@ -82,16 +74,11 @@ public actor ADSClient {
     try await withGRPCClient(transport: transport) { client in
       let ads = Envoy_Service_Discovery_V3_AggregatedDiscoveryService.Client(wrapping: client)
       while !Task.isCancelled {
-        let receivedResponse: Bool
         switch configuration.mode {
-        case .stateOfTheWorld:
-          await runStream(ads, options: options)
-          receivedResponse = machine.streamReceivedResponse
-        case .delta:
-          await runDeltaStream(ads, options: options)
-          receivedResponse = deltaMachine.streamReceivedResponse
+        case .sotw: await runStream(ads, options: options)
+        case .delta: await runDeltaStream(ads, options: options)
         }
-        if receivedResponse { backoff.reset() }
+        if machine.streamReceivedResponse { backoff.reset() }
         let delay = backoff.next(using: &random)
         logger.debug(
           "ADS reconnect scheduled",
@@ -110,8 +97,7 @@ public actor ADSClient {
     _ ads: Envoy_Service_Discovery_V3_AggregatedDiscoveryService.Client<Transport>,
     options: CallOptions
   ) async {
-    await runStream(variant: "", connected: machine.connected(), disconnected: { machine.disconnected() }) {
-      outbound, writer in
+    await runStream(variant: .sotw, connected: machine.sotw { $0.connected() }) { outbound, writer in
       try await ads.streamAggregatedResources(options: options) { stream in
         for await request in outbound { try await stream.write(request) }
       } onResponse: { response in
@@ -125,19 +111,21 @@ public actor ADSClient {
   /// queued before the RPC starts (`call`, which writes `outbound` and reads the responses)
   /// and written as soon as it opens.
   func runStream<Request: Sendable>(
-    variant: String, connected: [XDSClientAction<Request>], disconnected: () -> Void,
+    variant: XDSVariant, connected: [XDSClientAction<Request>],
     call: (AsyncStream<Request>, AsyncStream<Request>.Continuation) async throws -> Void
   ) async {
     let (outbound, writer) = AsyncStream.makeStream(of: Request.self)
     for case .send(let request) in connected { writer.yield(request) }
     do {
       try await call(outbound, writer)
-      logger.warning("ADS \(variant)stream closed by the server", metadata: endpoint)
+      var metadata = endpoint
+      metadata["variant"] = "\(variant.rawValue)"
+      logger.warning("ADS stream closed by the server", metadata: metadata)
     } catch {
       streamFailed(error)
     }
     writer.finish()
-    disconnected()
+    machine.disconnected()
     await streamEnded()
   }
 
@@ -178,7 +166,8 @@ public actor ADSClient {
           "nonce": "\(message.nonce)", "resources": "\(message.resources.count)",
         ]
       },
-      received: { machine.received($0) }, validated: { machine.validated(rejection: $0) })
+      received: { response in machine.sotw { $0.received(response) } },
+      validated: { rejection in machine.sotw { $0.validated(rejection: rejection) } })
   }
 
   /// Handles the server's answer to the RPC of either variant: its headers (connected),

@@ -1,5 +1,5 @@
 import EnvoyAPI
-import XDS
+import XDSCore
 
 /// The wire logic of a state-of-the-world ADS client, as a plain value: events in (a stream
 /// opened, a response, the consumer's verdict on a candidate, the stream ended), actions

@@ -1,4 +1,5 @@
 import EnvoyAPI
+import XDSCore
 
 /// Where an ``ADSClient`` connects, who it says it is, and how it retries.
 public struct XDSClientConfiguration: Sendable {
@@ -20,9 +21,10 @@ public struct XDSClientConfiguration: Sendable {
   /// The largest response message accepted, in bytes (gRPC's default of 4 MiB is too small
   /// for a large mesh's CDS or EDS).
   public var maxResponseBytes: Int = 16 << 20
-  /// The protocol variant: state of the world (the default here) or delta. The bundled
-  /// proxy chooses delta.
-  public var mode: Mode = .stateOfTheWorld
+  /// The protocol variant: state of the world (`StreamAggregatedResources`, the default
+  /// here) or incremental (`DeltaAggregatedResources`). Both build the same ``XDSConfig``
+  /// for the same ``XDSConfigConsumer``. The bundled proxy chooses delta.
+  public var mode: XDSVariant = .sotw
 
   /// A configuration with the default backoff, no RTDS layers, state of the world.
   public init(host: String, port: Int, node: Envoy_Config_Core_V3_Node) {

@@ -1,6 +1,6 @@
 import EnvoyAPI
 import SwiftProtobuf
-import XDS
+import XDSCore
 
 /// Applying the resources of one delta (incremental) response to a configuration.
 extension XDSConfig {

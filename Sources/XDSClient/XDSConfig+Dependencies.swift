@@ -1,6 +1,6 @@
 import EnvoyAPI
 import SwiftProtobuf
-import XDS
+import XDSCore
 
 /// The resources a configuration refers to by name, which the client must subscribe to:
 /// route configurations named by listeners (RDS) and load assignments of EDS clusters.

@@ -1,6 +1,6 @@
 import EnvoyAPI
 import SwiftProtobuf
-import XDS
+import XDSCore
 
 /// Applying the resources of one state-of-the-world response to a configuration.
 extension XDSConfig {

@@ -1,4 +1,4 @@
-import XDS
+import XDSCore
 
 /// The `proxy-config` tables, from Envoy resources in proto3 JSON (where a field at its
 /// default value is absent: an absent `lbPolicy` is `ROUND_ROBIN`, an absent `type` is

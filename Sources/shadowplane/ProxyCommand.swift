@@ -1,8 +1,8 @@
 import ArgumentParser
-import ControlPlane
 import Logging
 import Proxy
 import ServiceLifecycle
+import XDSCore
 
 /// `shadowplane proxy`: the bundled xDS-driven HTTP proxy.
 struct ProxyCommand: AsyncParsableCommand {
@@ -11,7 +11,7 @@ struct ProxyCommand: AsyncParsableCommand {
     abstract: "Run the bundled proxy: listeners, routes, clusters and mirroring from xDS.")
 
   @Option(help: "The control plane's xDS address (HOST:PORT).")
-  var xdsServer: String = "127.0.0.1:18000"
+  var xdsServer = HostPort(host: "127.0.0.1", port: 18000)
 
   @Option(help: "This proxy's node id (what proxy-status shows).")
   var nodeId: String
@@ -20,7 +20,7 @@ struct ProxyCommand: AsyncParsableCommand {
   var nodeCluster: String = "shadowplane"
 
   @Option(help: "Address of the admin HTTP API (HOST:PORT; port 0 picks a free port).")
-  var adminAddress: String = "127.0.0.1:15000"
+  var adminAddress = HostPort(host: "127.0.0.1", port: 15000)
 
   @Option(help: "Write the access log to FILE instead of standard output.")
   var accessLog: String?
@@ -31,38 +31,38 @@ struct ProxyCommand: AsyncParsableCommand {
   @Option(help: "Event loop threads (default: one per core).")
   var threads: Int?
 
-  /// The values of `--xds-mode`.
-  enum XDSMode: String, CaseIterable, ExpressibleByArgument {
-    case sotw, delta
+  @Option(help: "xDS protocol variant: delta (incremental) or sotw (state of the world).")
+  var xdsMode: XDSVariant = .delta
+
+  @OptionGroup var logging: LoggingOptions
+
+  func validate() throws {
+    if accessLog != nil, noAccessLog {
+      throw ValidationError("--access-log and --no-access-log are exclusive")
+    }
+    if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
   }
 
-  @Option(help: "xDS protocol variant: delta (incremental) or sotw (state of the world).")
-  var xdsMode: XDSMode = .delta
-
-  @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-  var logLevel: Logger.Level = .info
+  /// The access log destination the flags choose.
+  var accessLogDestination: AccessLog.Destination {
+    if noAccessLog { return .disabled }
+    return accessLog.map { .file($0) } ?? .standardOutput
+  }
 
   func run() async throws {
-    let level = logLevel
-    LoggingSystem.bootstrap { label in
-      var handler = StreamLogHandler.standardError(label: label)
-      handler.logLevel = level
-      return handler
-    }
-    let xds = try HostPort(parsing: xdsServer)
-    let admin = try HostPort(parsing: adminAddress)
+    logging.bootstrap()
     var configuration = ProxyServer.Configuration(
-      xdsHost: xds.host, xdsPort: xds.port, nodeID: nodeId, nodeCluster: nodeCluster,
-      adminHost: admin.host, adminPort: admin.port)
-    configuration.accessLogPath = accessLog
-    configuration.accessLogEnabled = !noAccessLog
+      xdsServer: xdsServer, nodeID: nodeId, nodeCluster: nodeCluster, adminAddress: adminAddress)
+    configuration.accessLog = accessLogDestination
     if let threads { configuration.threads = threads }
-    configuration.xdsMode = xdsMode == .sotw ? .stateOfTheWorld : .delta
+    configuration.xdsMode = xdsMode
     let logger = Logger(label: "shadowplane.proxy")
-    let group = ServiceGroup(
+    try await ServiceGroup(
       configuration: .init(
         services: [.init(service: ProxyServer(configuration: configuration, logger: logger))],
-        gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-    try await group.run()
+        gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+    ).run()
   }
 }
+
+extension XDSVariant: ExpressibleByArgument {}

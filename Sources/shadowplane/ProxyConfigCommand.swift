@@ -1,5 +1,5 @@
 import ArgumentParser
-import XDS
+import XDSCore
 
 /// `shadowplane proxy-config listeners|routes|clusters|endpoints|runtime|all NODE`: the Envoy
 /// resources the control plane serves to a node, like `istioctl proxy-config`.

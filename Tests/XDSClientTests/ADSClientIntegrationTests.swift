@@ -6,6 +6,8 @@ import Testing
 import XDS
 
 @testable import XDSClient
+import XDSCore
+import XDSCache
 
 /// A client, Shadowplane's server on a real HTTP/2 transport, and what they share.
 struct Harness {
@@ -32,8 +34,8 @@ struct Harness {
   func synced(at config: XDSConfig) async throws -> ClientStatus {
     try await status { status in
       [ResourceType.cluster, .endpoint, .listener, .route].allSatisfy {
-        status.types[$0.rawValue]?.state == "SYNCED"
-          && status.types[$0.rawValue]?.ackedVersion == config.versions[$0]
+        status.types[$0]?.state == .synced
+          && status.types[$0]?.ackedVersion == config.versions[$0]
       }
     }
   }
@@ -43,7 +45,7 @@ struct Harness {
 /// then stops both.
 func withHarness(
   snapshot: Snapshot, nodeID: String, consumer: RecordingConsumer,
-  mode: XDSClientConfiguration.Mode = .stateOfTheWorld,
+  mode: XDSVariant = .sotw,
   _ body: (Harness, TestServer) async throws -> TestServer
 ) async throws {
   let cache = SnapshotCache()
@@ -111,11 +113,11 @@ struct ADSClientIntegrationTests {
       let status = try await harness.synced(at: config)
       #expect(status.userAgent == "shadowplane-proxy/test")
       #expect(status.nodeCluster == "mesh")
-      #expect(status.streamKind == "ADS")
-      #expect(status.types["CDS"]?.subscription == Subscription(wildcard: true))
-      #expect(status.types["RDS"]?.subscription == Subscription(wildcard: false, names: ["r"]))
-      #expect(status.types["EDS"]?.subscription == Subscription(wildcard: false, names: ["a"]))
-      #expect(status.types["RTDS"] == nil)
+      #expect(status.streamKind == .ads)
+      #expect(status.types[.cluster]?.subscription == Subscription(wildcard: true))
+      #expect(status.types[.route]?.subscription == Subscription(wildcard: false, names: ["r"]))
+      #expect(status.types[.endpoint]?.subscription == Subscription(wildcard: false, names: ["a"]))
+      #expect(status.types[.runtime] == nil)
 
       let stats = await harness.client.stats
       #expect(stats.connects == 1)
@@ -154,7 +156,7 @@ struct ADSClientIntegrationTests {
       _ = try await harness.synced(at: removed)
       // The narrower EDS subscription follows the ACK of the final CDS on the stream.
       _ = try await harness.status {
-        $0.types["EDS"]?.subscription == Subscription(wildcard: false, names: ["b"])
+        $0.types[.endpoint]?.subscription == Subscription(wildcard: false, names: ["b"])
       }
       #expect(await harness.client.stats[.cluster].rejected == 0)
       return server
@@ -175,9 +177,9 @@ struct ADSClientIntegrationTests {
 
       await harness.cache.setSnapshot(Fixtures.mesh(clusters: ["a", "bad"]))
       #expect(await events.next { $0 == .validated(.cluster, rejection: message) } != nil)
-      let status = try await harness.status { $0.types["CDS"]?.state == "NACK" }
-      #expect(status.types["CDS"]?.lastNack?.message == message)
-      #expect(status.types["CDS"]?.ackedVersion == good.versions[.cluster])
+      let status = try await harness.status { $0.types[.cluster]?.state == .nack }
+      #expect(status.types[.cluster]?.lastNack?.message == message)
+      #expect(status.types[.cluster]?.ackedVersion == good.versions[.cluster])
       #expect(await harness.client.config.clusters.keys.sorted() == ["a"])
       #expect(await harness.client.config.versions[.cluster] == good.versions[.cluster])
       let stats = await harness.client.stats
@@ -213,7 +215,7 @@ struct ADSClientIntegrationTests {
       #expect(await events.connection(true))
       // The client reported the versions it holds: the server has nothing to resend.
       let status = try await harness.synced(at: config)
-      #expect(status.types["RDS"]?.subscription == Subscription(wildcard: false, names: ["r"]))
+      #expect(status.types[.route]?.subscription == Subscription(wildcard: false, names: ["r"]))
       #expect(await consumer.applied.count == appliedBefore)
 
       // And it follows changes again.
@@ -231,8 +233,8 @@ struct ADSClientIntegrationTests {
 
 @Suite("ADS client over the in-process transport")
 struct ADSClientInProcessTests {
-  @Test(.timeLimit(.minutes(1)), arguments: XDSClientConfiguration.Mode.allCases)
-  func runsOverAnyTransport(mode: XDSClientConfiguration.Mode) async throws {
+  @Test(.timeLimit(.minutes(1)), arguments: XDSVariant.allCases)
+  func runsOverAnyTransport(mode: XDSVariant) async throws {
     let cache = SnapshotCache()
     let ledger = StatusLedger()
     await cache.setSnapshot(Fixtures.mesh(clusters: ["a", "b"]))
@@ -256,10 +258,10 @@ struct ADSClientInProcessTests {
           cache: cache, ledger: ledger, client: client, nodeID: nodeID
         )
         .synced(at: config)
-        #expect(status.variant == mode.rawValue)
+        #expect(status.variant == mode)
         // The runtime layer was asked for by name, though the server has none to send.
         #expect(
-          status.types["RTDS"]?.subscription == Subscription(wildcard: false, names: ["rtds"]))
+          status.types[.runtime]?.subscription == Subscription(wildcard: false, names: ["rtds"]))
         #expect(config.runtimes.isEmpty)
         group.cancelAll()
       }

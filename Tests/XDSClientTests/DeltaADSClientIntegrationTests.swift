@@ -4,6 +4,8 @@ import Testing
 import XDS
 
 @testable import XDSClient
+import XDSCore
+import XDSCache
 
 extension Harness {
   /// The push records of the node's stream `streamID`, oldest first.
@@ -56,20 +58,20 @@ struct DeltaADSClientIntegrationTests {
           == TypeSnapshot.version(of: snapshot[.route].select(.init(wildcard: false, names: ["r"])))
       )
       #expect(await harness.client.config == config)
-      let held = await harness.client.deltaMachine.resourceVersions
+      let held = await harness.client.heldVersions
       for type in [ResourceType.cluster, .endpoint, .listener, .route] {
         #expect(held[type] == Harness.versions(snapshot, type))
       }
 
       let status = try await harness.synced(at: config)
-      #expect(status.variant == "delta")
-      #expect(status.streamKind == "ADS")
+      #expect(status.variant == .delta)
+      #expect(status.streamKind == .ads)
       #expect(status.userAgent == "shadowplane-proxy/test")
-      #expect(status.types["CDS"]?.subscription == Subscription(wildcard: true))
-      #expect(status.types["LDS"]?.subscription == Subscription(wildcard: true))
-      #expect(status.types["RDS"]?.subscription == Subscription(wildcard: false, names: ["r"]))
-      #expect(status.types["EDS"]?.subscription == Subscription(wildcard: false, names: ["a"]))
-      #expect(status.types["RTDS"] == nil)
+      #expect(status.types[.cluster]?.subscription == Subscription(wildcard: true))
+      #expect(status.types[.listener]?.subscription == Subscription(wildcard: true))
+      #expect(status.types[.route]?.subscription == Subscription(wildcard: false, names: ["r"]))
+      #expect(status.types[.endpoint]?.subscription == Subscription(wildcard: false, names: ["a"]))
+      #expect(status.types[.runtime] == nil)
 
       let stats = await harness.client.stats
       #expect(stats.connects == 1)
@@ -107,14 +109,14 @@ struct DeltaADSClientIntegrationTests {
           .portValue == 9001)
       _ = try await harness.synced(at: moved)
       _ = try await harness.status {
-        $0.types["EDS"]?.subscription == Subscription(wildcard: false, names: ["a", "b"])
+        $0.types[.endpoint]?.subscription == Subscription(wildcard: false, names: ["a", "b"])
       }
       // Only what changed went over the wire: cluster b, its endpoints, route r; nothing
       // of LDS.
       let pushes = await harness.pushes(on: stream).dropFirst(pushedBefore)
       #expect(pushes.allSatisfy { $0.resources <= 1 }, "\(pushes)")
-      #expect(!pushes.contains { $0.type == "LDS" }, "\(pushes)")
-      #expect(pushes.contains { $0.type == "CDS" && $0.resources == 1 }, "\(pushes)")
+      #expect(!pushes.contains { $0.type == .listener }, "\(pushes)")
+      #expect(pushes.contains { $0.type == .cluster && $0.resources == 1 }, "\(pushes)")
 
       // Cluster a removed: its load assignment goes with it, and EDS unsubscribes it. The
       // server's removal of the load assignment follows; it changes only the EDS version.
@@ -127,9 +129,9 @@ struct DeltaADSClientIntegrationTests {
         })
       _ = try await harness.synced(at: removed)
       _ = try await harness.status {
-        $0.types["EDS"]?.subscription == Subscription(wildcard: false, names: ["b"])
+        $0.types[.endpoint]?.subscription == Subscription(wildcard: false, names: ["b"])
       }
-      #expect(await harness.client.deltaMachine.resourceVersions[.cluster]?.keys.sorted() == ["b"])
+      #expect(await harness.client.heldVersions[.cluster]?.keys.sorted() == ["b"])
       #expect(await harness.client.stats[.cluster].rejected == 0)
       return server
     }
@@ -150,13 +152,13 @@ struct DeltaADSClientIntegrationTests {
 
       await harness.cache.setSnapshot(Fixtures.mesh(clusters: ["a", "bad"]))
       #expect(await events.next { $0 == .validated(.cluster, rejection: message) } != nil)
-      let status = try await harness.status { $0.types["CDS"]?.state == "NACK" }
-      #expect(status.variant == "delta")
-      #expect(status.types["CDS"]?.lastNack?.message == message)
-      #expect(status.types["CDS"]?.ackedVersion == good.versions[.cluster])
+      let status = try await harness.status { $0.types[.cluster]?.state == .nack }
+      #expect(status.variant == .delta)
+      #expect(status.types[.cluster]?.lastNack?.message == message)
+      #expect(status.types[.cluster]?.ackedVersion == good.versions[.cluster])
       #expect(
         await harness.ledger.pushRecords(node: "delta-nack").contains {
-          $0.type == "CDS" && $0.state == .nack && $0.message == message
+          $0.type == .cluster && $0.state == .nack && $0.message == message
         })
       #expect(await harness.client.config.clusters.keys.sorted() == ["a"])
       #expect(await harness.client.config.versions[.cluster] == good.versions[.cluster])
@@ -193,13 +195,13 @@ struct DeltaADSClientIntegrationTests {
       let resumed = try await harness.status { status in
         status.streamID != firstStream
           && [ResourceType.cluster, .endpoint, .listener, .route].allSatisfy {
-            status.types[$0.rawValue]?.state == "SYNCED"
-              && status.types[$0.rawValue]?.ackedVersion == config.versions[$0]
+            status.types[$0]?.state == .synced
+              && status.types[$0]?.ackedVersion == config.versions[$0]
           }
       }
-      #expect(resumed.variant == "delta")
-      #expect(resumed.types["RDS"]?.subscription == Subscription(wildcard: false, names: ["r"]))
-      #expect(resumed.types["EDS"]?.subscription == Subscription(wildcard: false, names: ["a"]))
+      #expect(resumed.variant == .delta)
+      #expect(resumed.types[.route]?.subscription == Subscription(wildcard: false, names: ["r"]))
+      #expect(resumed.types[.endpoint]?.subscription == Subscription(wildcard: false, names: ["a"]))
       #expect(await harness.pushes(on: resumed.streamID) == [])
       #expect(await consumer.applied.count == appliedBefore)
 
@@ -218,13 +220,13 @@ struct DeltaADSClientIntegrationTests {
       let third = try await harness.status { status in
         status.streamID > resumed.streamID
           && [ResourceType.cluster, .endpoint, .listener, .route].allSatisfy {
-            status.types[$0.rawValue]?.state == "SYNCED"
-              && status.types[$0.rawValue]?.ackedVersion == moved.versions[$0]
+            status.types[$0]?.state == .synced
+              && status.types[$0]?.ackedVersion == moved.versions[$0]
           }
       }
       let pushes = await harness.pushes(on: third.streamID)
       // Cluster b, its load assignment, route r: one resource each; LDS unchanged.
-      #expect(pushes.map(\.type).sorted() == ["CDS", "EDS", "RDS"], "\(pushes)")
+      #expect(pushes.map(\.type).sorted() == [.cluster, .endpoint, .route], "\(pushes)")
       #expect(pushes.allSatisfy { $0.resources == 1 }, "\(pushes)")
       let stats = await harness.client.stats
       #expect(stats.connects == 3)
@@ -232,5 +234,14 @@ struct DeltaADSClientIntegrationTests {
       #expect(await consumer.applied.allSatisfy { !$0.clusters.isEmpty })
       return again
     }
+  }
+}
+
+extension ADSClient {
+  /// What the delta machine says the client holds, per type and name (empty for a state of
+  /// the world client).
+  var heldVersions: [ResourceType: [String: String]] {
+    guard case .delta(let machine) = machine else { return [:] }
+    return machine.resourceVersions
   }
 }

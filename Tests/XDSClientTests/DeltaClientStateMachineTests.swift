@@ -5,6 +5,8 @@ import Testing
 import XDS
 
 @testable import XDSClient
+import XDSCore
+import XDSCache
 
 typealias DeltaMachine = DeltaClientStateMachine
 

@@ -1,6 +1,8 @@
 import EnvoyAPI
 import SwiftProtobuf
 import XDS
+import XDSCore
+import XDSCache
 
 /// Delta responses for the client's tests.
 extension Fixtures {

@@ -1,6 +1,8 @@
 import EnvoyAPI
 import SwiftProtobuf
 import XDS
+import XDSCore
+import XDSCache
 
 /// Small Envoy resources for the client's tests (the same shapes as the server's tests).
 enum Fixtures {

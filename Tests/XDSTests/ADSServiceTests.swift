@@ -4,6 +4,8 @@ import GRPCInProcessTransport
 import Testing
 
 @testable import XDS
+import XDSCore
+import XDSCache
 
 /// The ADS service end to end over gRPC's in-process transport: driver, cache and ledger.
 @Suite("ADS service over gRPC")
@@ -38,9 +40,9 @@ struct ADSServiceTests {
           var status = try #require(await ledger.clients(ofNode: "node-a").first)
           #expect(status.nodeCluster == "mesh")
           #expect(status.userAgent == "envoy/1.36.0")
-          #expect(status.streamKind == "ADS")
-          #expect(status.types["CDS"]?.state == "SYNCED")
-          #expect(status.types["EDS"]?.state == "STALE")
+          #expect(status.streamKind == .ads)
+          #expect(status.types[.cluster]?.state == .synced)
+          #expect(status.types[.endpoint]?.state == .stale)
 
           // A change is pushed; the client NACKs it.
           await cache.setSnapshot(Fixtures.mesh(clusters: ["a", "b"]))
@@ -56,12 +58,12 @@ struct ADSServiceTests {
           send.yield(Fixtures.request(.listener, node: ""))
           _ = try #require(try await responses.next())
           status = try #require(await ledger.clients(ofNode: "node-a").first)
-          #expect(status.types["CDS"]?.state == "NACK")
-          #expect(status.types["CDS"]?.lastNack?.message == "cluster b: unsupported")
-          #expect(status.types["CDS"]?.lastNack?.version == pushed.versionInfo)
-          #expect(status.types["CDS"]?.ackedVersion == clusters.versionInfo)
-          #expect(status.types["EDS"]?.state == "SYNCED")
-          #expect(status.types["LDS"]?.state == "STALE")
+          #expect(status.types[.cluster]?.state == .nack)
+          #expect(status.types[.cluster]?.lastNack?.message == "cluster b: unsupported")
+          #expect(status.types[.cluster]?.lastNack?.version == pushed.versionInfo)
+          #expect(status.types[.cluster]?.ackedVersion == clusters.versionInfo)
+          #expect(status.types[.endpoint]?.state == .synced)
+          #expect(status.types[.listener]?.state == .stale)
           send.finish()
           while try await responses.next() != nil {}
         }

@@ -4,6 +4,8 @@ import GRPCInProcessTransport
 import Testing
 
 @testable import XDS
+import XDSCore
+import XDSCache
 
 /// Incremental ADS and a per-type delta service end to end over gRPC's in-process transport.
 @Suite("Delta xDS services over gRPC")
@@ -40,14 +42,14 @@ struct DeltaADSServiceTests {
           #expect(endpoints.removedResources == ["b"])
           // The ledger is read only for what was handled before the last response was built.
           var status = try #require(await ledger.clients(ofNode: "node-a").first)
-          #expect(status.variant == "delta")
-          #expect(status.streamKind == "ADS")
+          #expect(status.variant == .delta)
+          #expect(status.streamKind == .ads)
           #expect(status.nodeCluster == "mesh")
           #expect(status.userAgent == "envoy/1.36.0")
-          #expect(status.types["CDS"]?.state == "SYNCED")
-          #expect(status.types["CDS"]?.subscription == Subscription(wildcard: true))
+          #expect(status.types[.cluster]?.state == .synced)
+          #expect(status.types[.cluster]?.subscription == Subscription(wildcard: true))
           #expect(
-            status.types["EDS"]?.subscription == Subscription(wildcard: false, names: ["a", "b"]))
+            status.types[.endpoint]?.subscription == Subscription(wildcard: false, names: ["a", "b"]))
           send.yield(Fixtures.delta(.endpoint, nonce: endpoints.nonce, node: ""))
 
           // Cluster b appears: only b is pushed, then its load assignment; the client NACKs b.
@@ -66,15 +68,15 @@ struct DeltaADSServiceTests {
           let listeners = try #require(try await responses.next())
           #expect(listeners.resources.map(\.name) == ["l"])
           status = try #require(await ledger.clients(ofNode: "node-a").first)
-          #expect(status.types["CDS"]?.state == "NACK")
-          #expect(status.types["CDS"]?.lastNack?.message == "cluster b: unsupported")
-          #expect(status.types["CDS"]?.lastNack?.version == pushed.systemVersionInfo)
-          #expect(status.types["CDS"]?.ackedVersion == clusters.systemVersionInfo)
-          #expect(status.types["EDS"]?.state == "SYNCED")
-          #expect(status.types["EDS"]?.sentVersion == assignment.systemVersionInfo)
+          #expect(status.types[.cluster]?.state == .nack)
+          #expect(status.types[.cluster]?.lastNack?.message == "cluster b: unsupported")
+          #expect(status.types[.cluster]?.lastNack?.version == pushed.systemVersionInfo)
+          #expect(status.types[.cluster]?.ackedVersion == clusters.systemVersionInfo)
+          #expect(status.types[.endpoint]?.state == .synced)
+          #expect(status.types[.endpoint]?.sentVersion == assignment.systemVersionInfo)
           let pushes = await ledger.pushRecords(node: "node-a")
-          #expect(pushes.filter { $0.type == "CDS" }.map(\.state) == [.ack, .nack])
-          #expect(pushes.filter { $0.type == "EDS" }.map(\.state) == [.ack, .ack])
+          #expect(pushes.filter { $0.type == .cluster }.map(\.state) == [.ack, .nack])
+          #expect(pushes.filter { $0.type == .endpoint }.map(\.state) == [.ack, .ack])
           send.finish()
           while try await responses.next() != nil {}
         }
@@ -117,8 +119,8 @@ struct DeltaADSServiceTests {
           #expect(removal.resources.isEmpty)
           #expect(removal.removedResources == ["b"])
           let status = try #require(await ledger.clients(ofNode: "node-b").first)
-          #expect(status.streamKind == "CDS")
-          #expect(status.variant == "delta")
+          #expect(status.streamKind == .cds)
+          #expect(status.variant == .delta)
           send.finish()
           while try await responses.next() != nil {}
         }

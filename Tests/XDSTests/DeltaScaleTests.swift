@@ -2,6 +2,8 @@ import EnvoyAPI
 import Testing
 
 @testable import XDS
+import XDSCore
+import XDSCache
 
 /// What a one-service change costs at 1,000 services, delta against state of the world.
 @Suite("Delta push size at scale")

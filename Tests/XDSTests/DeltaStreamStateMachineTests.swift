@@ -2,6 +2,8 @@ import EnvoyAPI
 import Testing
 
 @testable import XDS
+import XDSCore
+import XDSCache
 
 @Suite("Delta stream state machine")
 struct DeltaStreamStateMachineTests {

@@ -1,6 +1,8 @@
 import EnvoyAPI
 
 @testable import XDS
+import XDSCore
+import XDSCache
 
 extension Fixtures {
   /// A delta request of `type`.

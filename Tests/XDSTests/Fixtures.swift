@@ -2,6 +2,8 @@ import EnvoyAPI
 import SwiftProtobuf
 
 @testable import XDS
+import XDSCore
+import XDSCache
 
 /// Small Envoy resources for tests.
 enum Fixtures {

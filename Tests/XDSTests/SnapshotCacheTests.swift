@@ -1,6 +1,8 @@
 import Testing
 
 @testable import XDS
+import XDSCore
+import XDSCache
 
 @Suite("Snapshot cache")
 struct SnapshotCacheTests {
@@ -14,9 +16,11 @@ struct SnapshotCacheTests {
   }
 
   @Test func duplicateNamesAreRejected() {
-    #expect(throws: XDSError.duplicateResource(type: .cluster, name: "a")) {
+    let error = #expect(throws: XDSError.self) {
       try Snapshot(resources: [Fixtures.cluster("a"), Fixtures.cluster("a", timeoutSeconds: 3)])
     }
+    #expect(error?.code == .duplicateResource)
+    #expect(error?.message.contains("'a'") == true)
   }
 
   @Test func watchesWakeOnlyForSubscribedChanges() async throws {

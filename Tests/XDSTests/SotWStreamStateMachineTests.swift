@@ -2,6 +2,8 @@ import EnvoyAPI
 import Testing
 
 @testable import XDS
+import XDSCore
+import XDSCache
 
 @Suite("State-of-the-world stream state machine")
 struct SotWStreamStateMachineTests {

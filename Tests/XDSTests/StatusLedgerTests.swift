@@ -1,11 +1,13 @@
 import Testing
 
 @testable import XDS
+import XDSCore
+import XDSCache
 
 @Suite("Status ledger: the push history ring and ACK/NACK resolution")
 struct StatusLedgerTests {
   static func openStream(_ ledger: StatusLedger, node: String) async -> UInt64 {
-    await ledger.open(nodeID: node, nodeCluster: "c", userAgent: "test", streamKind: "ADS", variant: "sotw", peer: "-")
+    await ledger.open(nodeID: node, nodeCluster: "c", userAgent: "test", streamKind: .ads, variant: .sotw, peer: "-")
   }
 
   @Test func keepsTheNewestPushesOldestFirst() async {
@@ -32,7 +34,7 @@ struct StatusLedgerTests {
     let records = await ledger.pushRecords()
     #expect(records.map(\.state) == [.pending, .nack, .pending, .ack])
     #expect(records[1].message == "bad route")
-    let status = await ledger.all().first { $0.streamID == a }?.types["RDS"]
+    let status = await ledger.all().first { $0.streamID == a }?.types[.route]
     #expect(status?.sentVersion == "r2")
     #expect(status?.ackedVersion == "r2")
     // A push that has left the ring is not resolved (and nothing crashes).

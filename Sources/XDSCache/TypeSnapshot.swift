@@ -1,3 +1,5 @@
+import XDSCore
+
 /// The resources of one type in a snapshot, by name.
 public struct TypeSnapshot: Sendable, Equatable {
   /// Resources by name.

@@ -1,9 +1,9 @@
-import EnvoyAPI
-
 /// The xDS resource types Shadowplane serves, in the order ADS pushes them.
 ///
 /// The raw value is the short name used in the admin API and logs (`CDS`, `EDS`, ...).
-public enum ResourceType: String, CaseIterable, Sendable, Codable, Hashable, Comparable {
+public enum ResourceType: String, CaseIterable, Sendable, Codable, CodingKeyRepresentable, Hashable,
+  Comparable
+{
   case cluster = "CDS"
   case endpoint = "EDS"
   case listener = "LDS"
@@ -40,7 +40,28 @@ public enum ResourceType: String, CaseIterable, Sendable, Codable, Hashable, Com
   /// resources are only ever named by the client.
   public var isFullState: Bool { self == .listener || self == .cluster }
 
+  /// Push order.
   public static func < (lhs: ResourceType, rhs: ResourceType) -> Bool {
-    pushOrder.firstIndex(of: lhs)! < pushOrder.firstIndex(of: rhs)!
+    lhs.pushRank < rhs.pushRank
+  }
+
+  /// The position in ``pushOrder``.
+  private var pushRank: Int {
+    switch self {
+    case .cluster: 0
+    case .endpoint: 1
+    case .listener: 2
+    case .route: 3
+    case .runtime: 4
+    }
+  }
+
+  /// The type a request's `type_url` asks for on a stream serving `servedTypes`, or nil
+  /// when the stream does not serve it. A per-type stream may leave the URL empty; ADS
+  /// may not (xDS protocol, "Aggregated Discovery Service").
+  package static func requested(_ typeURL: String, servedTypes: Set<ResourceType>) -> ResourceType? {
+    if typeURL.isEmpty, servedTypes.count == 1 { return servedTypes.first }
+    guard let type = ResourceType(typeURL: typeURL), servedTypes.contains(type) else { return nil }
+    return type
   }
 }

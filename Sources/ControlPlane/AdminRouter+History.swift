@@ -1,6 +1,9 @@
+import AdminAPI
 import Foundation
 import Hummingbird
 import XDS
+import XDSCache
+import XDSCore
 
 /// Push history and diffs:
 ///
@@ -9,27 +12,7 @@ import XDS
 ///   whether it was ACKed, NACKed or is pending), newest last.
 /// - `GET /api/v1/diff?from=A&to=B`: the resources that differ between two retained
 ///   revisions, with their JSON before and after.
-extension AdminAPI {
-  struct HistoryEntry: Encodable {
-    var id: Int
-    var time: Date
-    var configRevision: Int64
-    var changes: [ConfigHistory.Change]
-    var nodes: [NodePush]
-  }
-
-  struct NodePush: Encodable {
-    var node: String
-    var type: String
-    var version: String
-    var state: String
-    var message: String?
-    var resources: Int
-    var bytes: Int
-    var variant: String
-    var sentAt: Date
-  }
-
+extension AdminRouter {
   func addHistoryRoutes(to router: Router<BasicRequestContext>) {
     router.get("/api/v1/history") { request, _ in
       let node = request.uri.queryParameters["node"].map(String.init)
@@ -40,11 +23,9 @@ extension AdminAPI {
       let result = entries.map { entry in
         HistoryEntry(
           id: entry.id, time: entry.time, configRevision: entry.revision, changes: entry.changes,
-          nodes: (byRevision[entry.revision] ?? []).map {
-            NodePush(node: $0.node, type: $0.type, version: $0.version, state: $0.state.rawValue, message: $0.message, resources: $0.resources, bytes: $0.bytes, variant: $0.variant, sentAt: $0.sentAt)
-          })
+          nodes: (byRevision[entry.revision] ?? []).map(NodePush.init))
       }.filter { node == nil || !$0.nodes.isEmpty || !$0.changes.isEmpty }
-      return try json(["entries": result])
+      return try json(HistoryPage(entries: result))
     }
     router.get("/api/v1/diff") { request, _ in
       guard let from = request.uri.queryParameters["from"].flatMap({ Int64($0) }),
@@ -71,11 +52,11 @@ extension AdminAPI {
         let old = a[name]
         let new = b[name]
         guard old?.version != new?.version else { continue }
-        let action = old == nil ? "added" : new == nil ? "removed" : "changed"
+        let action: ChangeAction = old == nil ? .added : new == nil ? .removed : .changed
         let oldJSON = try old.map { try $0.any.jsonString() } ?? "null"
         let newJSON = try new.map { try $0.any.jsonString() } ?? "null"
         items.append(
-          "{\"type\":\"\(type.rawValue)\",\"name\":\(quoted(name)),\"action\":\"\(action)\",\"before\":\(oldJSON),\"after\":\(newJSON)}")
+          "{\"type\":\"\(type.rawValue)\",\"name\":\(quoted(name)),\"action\":\"\(action.rawValue)\",\"before\":\(oldJSON),\"after\":\(newJSON)}")
       }
     }
     return "{\"from\":\(from),\"to\":\(to),\"resources\":[" + items.joined(separator: ",") + "]}"

@@ -1,3 +1,4 @@
+import AdminAPI
 import ConfigStore
 import Foundation
 import Hummingbird
@@ -12,7 +13,7 @@ import MeshConfig
 /// - `GET /api/v1/config[?kind=K][&format=yaml|json]`, `GET /api/v1/config/KIND/NAMESPACE/NAME`.
 ///
 /// Errors and warnings carry `source`, `resource`, `field` and `message`.
-extension AdminAPI {
+extension AdminRouter {
   func addConfigRoutes(to router: Router<BasicRequestContext>) {
     router.post("/api/v1/config/apply") { request, _ in
       guard let store else { return noStore() }
@@ -23,7 +24,7 @@ extension AdminAPI {
         result = try await store.apply(resources)
       } catch {
         logger.warning("apply rejected", metadata: ["errors": "\(error.description)"])
-        return try json(["errors": error.errors.map { $0.from("request") }], status: .badRequest)
+        return try json(ErrorResponse(errors: error.errors.map { $0.from("request") }), status: .badRequest)
       }
       logger.info("applied", metadata: ["revision": "\(result.revision)", "changes": "\(result.changes.map { "\($0.resource) \($0.action.rawValue)" })"])
       return try json(result)
@@ -36,7 +37,7 @@ extension AdminAPI {
         let resources = try MeshConfigDecoder.decode(text, source: "request")
         result = try await store.delete(resources.map(\.key))
       } catch {
-        return try json(["errors": error.errors], status: .badRequest)
+        return try json(ErrorResponse(errors: error.errors), status: .badRequest)
       }
       return try json(result)
     }
@@ -47,7 +48,7 @@ extension AdminAPI {
       do throws(ConfigErrors) {
         result = try await store.delete([key])
       } catch {
-        return try json(["errors": error.errors], status: .notFound)
+        return try json(ErrorResponse(errors: error.errors), status: .notFound)
       }
       return try json(result)
     }

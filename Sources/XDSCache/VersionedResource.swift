@@ -1,6 +1,7 @@
 import EnvoyAPI
 import Foundation
 import SwiftProtobuf
+import XDSCore
 
 /// One xDS resource, packed and versioned by its content.
 ///
@@ -83,8 +84,15 @@ public struct VersionedResource: Sendable, Equatable {
     } catch let error as XDSError {
       throw error
     } catch {
-      throw XDSError.malformedResource(type: type, detail: "\(error)")
+      throw XDSError.malformedResource(type: type, detail: "does not decode", cause: error)
     }
     guard !name.isEmpty else { throw XDSError.unnamedResource(type) }
+  }
+}
+
+extension Subscription {
+  /// Whether `resource` is sent to this subscription.
+  public func includes(_ resource: VersionedResource) -> Bool {
+    names.contains(resource.name) || (wildcard && resource.visibleToWildcard)
   }
 }

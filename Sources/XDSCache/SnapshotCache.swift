@@ -1,3 +1,5 @@
+import XDSCore
+
 /// Holds the current ``Snapshot`` of every node group and wakes the streams whose
 /// subscribed resources changed.
 ///

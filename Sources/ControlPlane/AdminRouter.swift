@@ -1,9 +1,12 @@
+import AdminAPI
 import Foundation
 import Hummingbird
 import Logging
 import ConfigStore
 import Prometheus
 import XDS
+import XDSCache
+import XDSCore
 
 /// The control plane's admin HTTP API (JSON).
 ///
@@ -13,7 +16,7 @@ import XDS
 /// - `GET /api/v1/nodes/NODE/config`: the resources served to NODE, as a resource document.
 /// - `GET /api/v1/resources`, `PUT /api/v1/resources`: the served Envoy resources (static
 ///   mode), as a resource document; a rejected PUT changes nothing.
-struct AdminAPI: Sendable {
+struct AdminRouter: Sendable {
   let cache: SnapshotCache
   let ledger: StatusLedger
   let registry: PrometheusCollectorRegistry
@@ -85,17 +88,14 @@ struct AdminAPI: Sendable {
   }
 
   func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
-    let encoder = JSONEncoder()
-    encoder.dateEncodingStrategy = .iso8601
-    encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-    let data = try encoder.encode(value)
+    let data = try AdminJSON.encoder().encode(value)
     return Response(
       status: status, headers: [.contentType: "application/json"],
       body: .init(byteBuffer: ByteBuffer(bytes: data)))
   }
 
   func error(_ status: HTTPResponse.Status, _ message: String) -> Response {
-    let data = (try? JSONEncoder().encode(["error": message])) ?? Data()
+    let data = (try? JSONEncoder().encode(ErrorResponse(message: message))) ?? Data()
     return Response(
       status: status, headers: [.contentType: "application/json"],
       body: .init(byteBuffer: ByteBuffer(bytes: data)))

@@ -1,3 +1,4 @@
+import AdminAPI
 import ConfigStore
 import Foundation
 import Hummingbird
@@ -8,17 +9,11 @@ import MeshConfig
 /// - `GET /api/v1/runtime`: `{"layer": "shadowplane", "values": {KEY: VALUE}}`.
 /// - `PUT /api/v1/runtime/KEY` with the value as the body (`90`, `12.5`, `125000/MILLION`).
 /// - `DELETE /api/v1/runtime/KEY`.
-extension AdminAPI {
-  struct RuntimeView: Encodable {
-    var layer = "shadowplane"
-    var revision: Int64?
-    var values: [String: String]
-  }
-
+extension AdminRouter {
   func addRuntimeRoutes(to router: Router<BasicRequestContext>) {
     router.get("/api/v1/runtime") { _, _ in
       guard let store else { return noStore() }
-      return try json(RuntimeView(values: await store.runtime()))
+      return try json(RuntimeOverrides(values: await store.runtime()))
     }
     router.put("/api/v1/runtime/:key") { request, context in
       guard let store else { return noStore() }
@@ -38,8 +33,8 @@ extension AdminAPI {
     do throws(ConfigErrors) {
       revision = try await store.setRuntime(key, value)
     } catch {
-      return try json(["errors": error.errors.map { $0.from("request") }], status: .badRequest)
+      return try json(ErrorResponse(errors: error.errors.map { $0.from("request") }), status: .badRequest)
     }
-    return try json(RuntimeView(revision: revision, values: await store.runtime()))
+    return try json(RuntimeOverrides(revision: revision, values: await store.runtime()))
   }
 }

@@ -3,14 +3,14 @@ import Foundation
 
 /// Content-derived version strings: the same bytes give the same version on every run and
 /// every replica, so a reconnecting client that already has a version gets nothing redundant.
-enum ContentHash {
+package enum ContentHash {
   /// The first 16 hex digits (64 bits) of the SHA-256 of `data`.
-  static func version(of data: Data) -> String {
+  package static func version(of data: Data) -> String {
     hex(SHA256.hash(data: data))
   }
 
   /// The version of a set of resources: a hash over their sorted `name`/`version` pairs.
-  static func version(ofNamed pairs: [(name: String, version: String)]) -> String {
+  package static func version(ofNamed pairs: [(name: String, version: String)]) -> String {
     var text: [UInt8] = []
     text.reserveCapacity(pairs.reduce(0) { $0 + $1.name.utf8.count + $1.version.utf8.count + 2 })
     for pair in pairs.sorted(by: { $0.name < $1.name }) {

@@ -1,3 +1,5 @@
+import XDSCore
+
 /// A consistent set of resources of every type, as served to one group of nodes.
 ///
 /// Built whole by the translator (or a fixture) and swapped into the ``SnapshotCache``

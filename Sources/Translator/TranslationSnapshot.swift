@@ -1,5 +1,5 @@
-import Translator
-import XDS
+import XDSCache
+import XDSCore
 
 /// The translator's output as a cache snapshot: every resource packed and hashed;
 /// api_listeners served only to the clients that name them.
