@@ -78,7 +78,10 @@ package struct DeltaStreamStateMachine: Sendable {
   static let maxOutstanding = 32
 
   /// Per-type state.
-  package struct TypeState: Sendable, Equatable {
+  package struct TypeState: StreamTypeState {
+    /// A type just requested: nothing subscribed, sent or held yet.
+    package init() {}
+
     /// What the client subscribes to: the wildcard and the names it subscribed.
     package var subscription = Subscription(wildcard: false)
     /// Versions the client holds: reported on its first request, then ACKed.
@@ -159,35 +162,21 @@ package struct DeltaStreamStateMachine: Sendable {
     }
   }
 
-  /// The types this stream serves: all of them on ADS, one on a per-type stream.
-  package let servedTypes: Set<ResourceType>
-  /// Per type requested on the stream, its state; a type never requested has none.
-  package private(set) var types: [ResourceType: TypeState] = [:]
-  /// The snapshot last served to the node; nil until there is one.
-  package private(set) var snapshot: Snapshot?
-  private var nonceCounter: UInt64 = 0
+  /// The types served, the state of each type requested, the snapshot, the nonces.
+  package private(set) var stream: StreamState<TypeState>
 
   /// A stream serving `servedTypes`, starting from `snapshot` if already known.
   package init(servedTypes: Set<ResourceType>, snapshot: Snapshot? = nil) {
-    self.servedTypes = servedTypes
-    self.snapshot = snapshot
+    stream = StreamState(servedTypes: servedTypes, snapshot: snapshot)
   }
-
-  /// What the stream is subscribed to, per type, for the cache's watch.
-  package var interest: [ResourceType: Subscription] {
-    types.mapValues(\.subscription)
-  }
-
-  private var isAggregated: Bool { servedTypes.count > 1 }
 
   /// Handles a request, with `current` the snapshot now served to the node.
   package mutating func receive(_ request: DeltaDiscoveryRequest, current: Snapshot?) -> [Action] {
-    if let current { snapshot = current }
-    guard let type = ResourceType.requested(request.typeURL, servedTypes: servedTypes) else {
+    guard let type = stream.intake(typeURL: request.typeURL, current: current) else {
       return [.unknownType(request.typeURL)]
     }
-    let isFirst = types[type] == nil
-    var state = types[type] ?? TypeState()
+    let isFirst = stream.types[type] == nil
+    var state = stream.types[type] ?? TypeState()
     var actions: [Action] = []
 
     // ACK or NACK. Every delta response is answered on its own, so any outstanding nonce
@@ -245,12 +234,12 @@ package struct DeltaStreamStateMachine: Sendable {
       }
     }
     state.prune()
-    types[type] = state
+    stream.types[type] = state
     guard isFirst || !state.answered || state.subscription != previous || !demand.isEmpty else {
       return actions
     }
-    guard snapshot != nil else {
-      types[type]!.deferred.formUnion(demand)
+    guard stream.snapshot != nil else {
+      stream.types[type]!.deferred.formUnion(demand)
       return actions
     }
     let (updates, removed) = changes(type, demand: demand)
@@ -261,8 +250,8 @@ package struct DeltaStreamStateMachine: Sendable {
         return actions + send(type, updates: [], removed: [])
       }
       let version = ContentHash.version(ofNamed: state.expected.map { ($0.key, $0.value) })
-      types[type]!.answered = true
-      types[type]!.sentVersion = version
+      stream.types[type]!.answered = true
+      stream.types[type]!.sentVersion = version
       return actions + [.upToDate(type: type, version: version)]
     }
     return actions + send(type, updates: updates, removed: removed)
@@ -271,18 +260,18 @@ package struct DeltaStreamStateMachine: Sendable {
   /// Handles a new snapshot for the node: pushes, in ADS order, each subscribed type's
   /// changed resources, then the removals.
   package mutating func snapshotChanged(_ new: Snapshot) -> [Action] {
-    snapshot = new
+    stream.snapshot = new
     var actions: [Action] = []
     var removals: [(ResourceType, [String])] = []
     var clustersSent: Set<String> = []
     for type in ResourceType.pushOrder {
       // Only types the client asked for; a type it never requested is not pushed.
-      guard let state = types[type] else { continue }
+      guard let state = stream.types[type] else { continue }
       var demand = Demand()
       if type == .endpoint { demand.forced = clustersSent }
       let (updates, removed) = changes(type, demand: demand)
       if type == .cluster { clustersSent = Set(updates.map(\.name)) }
-      if isAggregated {
+      if stream.isAggregated {
         if !updates.isEmpty || (!state.answered && removed.isEmpty) {
           actions += send(type, updates: updates, removed: [])
         }
@@ -303,11 +292,11 @@ package struct DeltaStreamStateMachine: Sendable {
   private mutating func changes(
     _ type: ResourceType, demand: Demand
   ) -> (updates: [VersionedResource], removed: [String]) {
-    guard let snapshot, var state = types[type] else { return ([], []) }
+    guard let snapshot = stream.snapshot, var state = stream.types[type] else { return ([], []) }
     var demand = demand
     demand.formUnion(state.deferred)
     state.deferred = Demand()
-    types[type] = state
+    stream.types[type] = state
     let expected = state.expected
     var updates: [VersionedResource] = []
     var covered = Set<String>()
@@ -334,10 +323,9 @@ package struct DeltaStreamStateMachine: Sendable {
   private mutating func send(
     _ type: ResourceType, updates: [VersionedResource], removed: [String]
   ) -> [Action] {
-    nonceCounter += 1
-    var state = types[type] ?? TypeState()
+    var state = stream.types[type] ?? TypeState()
     var sent = Outstanding(
-      nonce: String(nonceCounter), version: "",
+      nonce: stream.nextNonce(), version: "",
       updated: Dictionary(
         updates.map { ($0.name, $0.version) }, uniquingKeysWith: { _, new in new }),
       removed: Set(removed))
@@ -356,7 +344,7 @@ package struct DeltaStreamStateMachine: Sendable {
     }
     state.answered = true
     state.sentVersion = sent.version
-    types[type] = state
+    stream.types[type] = state
 
     var response = DeltaDiscoveryResponse()
     response.typeURL = type.typeURL

@@ -40,7 +40,10 @@ package struct SotWStreamStateMachine: Sendable {
   package typealias DiscoveryResponse = Envoy_Service_Discovery_V3_DiscoveryResponse
 
   /// Per-type state.
-  package struct TypeState: Sendable, Equatable {
+  package struct TypeState: StreamTypeState {
+    /// A type just requested: nothing subscribed, sent or held yet.
+    package init() {}
+
     package var subscription = Subscription(wildcard: false)
     package var everNamed = false
     /// The version and nonce of the last response sent; nil before the first.
@@ -57,31 +60,20 @@ package struct SotWStreamStateMachine: Sendable {
     package var ackedNames: Set<String> = []
   }
 
-  /// The types this stream serves: all of them on ADS, one on a per-type stream.
-  package let servedTypes: Set<ResourceType>
-  package private(set) var types: [ResourceType: TypeState] = [:]
-  package private(set) var snapshot: Snapshot?
-  private var nonceCounter: UInt64 = 0
+  /// The types served, the state of each type requested, the snapshot, the nonces.
+  package private(set) var stream: StreamState<TypeState>
 
+  /// A stream serving `servedTypes`, starting from `snapshot` if already known.
   package init(servedTypes: Set<ResourceType>, snapshot: Snapshot? = nil) {
-    self.servedTypes = servedTypes
-    self.snapshot = snapshot
+    stream = StreamState(servedTypes: servedTypes, snapshot: snapshot)
   }
-
-  /// What the stream is subscribed to, per type, for the cache's watch.
-  package var interest: [ResourceType: Subscription] {
-    types.mapValues(\.subscription)
-  }
-
-  private var isAggregated: Bool { servedTypes.count > 1 }
 
   /// Handles a request, with `current` the snapshot now served to the node.
   package mutating func receive(_ request: DiscoveryRequest, current: Snapshot?) -> [Action] {
-    if let current { snapshot = current }
-    guard let type = ResourceType.requested(request.typeURL, servedTypes: servedTypes) else {
+    guard let type = stream.intake(typeURL: request.typeURL, current: current) else {
       return [.unknownType(request.typeURL)]
     }
-    var state = types[type] ?? TypeState()
+    var state = stream.types[type] ?? TypeState()
     var actions: [Action] = []
     let previous = state.subscription
     state.subscription = Subscription.stateOfTheWorld(
@@ -109,7 +101,7 @@ package struct SotWStreamStateMachine: Sendable {
         state.ackedNames = state.sentNames
         actions.append(.ack(type: type, version: sentVersion, nonce: sentNonce))
       }
-      types[type] = state
+      stream.types[type] = state
       if !newNames.isEmpty || becameWildcard || state.subscription != previous {
         actions += respond(type, force: !newNames.isEmpty || becameWildcard)
       }
@@ -117,8 +109,8 @@ package struct SotWStreamStateMachine: Sendable {
     }
 
     // The first request of this type on the stream (or one before any response).
-    types[type] = state
-    guard let snapshot else { return actions }
+    stream.types[type] = state
+    guard let snapshot = stream.snapshot else { return actions }
     let (selection, version) = snapshot[type].selection(for: state.subscription)
     if !request.versionInfo.isEmpty, request.versionInfo == version {
       state.sentVersion = version
@@ -127,7 +119,7 @@ package struct SotWStreamStateMachine: Sendable {
       state.sentNames = Set(selection.map(\.name))
       state.ackedFrom = state.sentFrom
       state.ackedNames = state.sentNames
-      types[type] = state
+      stream.types[type] = state
       return [.upToDate(type: type, version: version)]
     }
     return actions + respond(type, force: true)
@@ -136,17 +128,17 @@ package struct SotWStreamStateMachine: Sendable {
   /// Handles a new snapshot for the node: pushes, in ADS order, each subscribed type whose
   /// selection changed.
   package mutating func snapshotChanged(_ new: Snapshot) -> [Action] {
-    snapshot = new
+    stream.snapshot = new
     var actions: [Action] = []
     var breaks: [ResourceType] = []
     var clustersPushed = false
     for type in ResourceType.pushOrder {
       // Only types the client asked for; a type it never requested is not pushed.
-      guard let state = types[type] else { continue }
+      guard let state = stream.types[type] else { continue }
       let (selection, version) = new[type].selection(for: state.subscription)
       let forceEndpoints = type == .endpoint && clustersPushed && !selection.isEmpty
       guard version != state.sentVersion || forceEndpoints else { continue }
-      if isAggregated, type.isFullState, let old = state.ackedFrom {
+      if stream.isAggregated, type.isFullState, let old = state.ackedFrom {
         let kept = Set(selection.map(\.name))
         let removed = state.ackedNames.subtracting(kept).compactMap { old.resources[$0] }
         if !removed.isEmpty {
@@ -162,7 +154,7 @@ package struct SotWStreamStateMachine: Sendable {
       if type == .cluster { clustersPushed = true }
     }
     for type in breaks {
-      let (selection, version) = new[type].selection(for: types[type]!.subscription)
+      let (selection, version) = new[type].selection(for: stream.types[type]!.subscription)
       actions += send(type, selection: selection, version: version, from: new[type])
     }
     return actions
@@ -171,7 +163,7 @@ package struct SotWStreamStateMachine: Sendable {
   /// Responds to a request of `type` from the current snapshot, if there is anything new
   /// (or if `force`: the client asked for names it has not been answered about).
   private mutating func respond(_ type: ResourceType, force: Bool) -> [Action] {
-    guard let snapshot, let state = types[type] else { return [] }
+    guard let snapshot = stream.snapshot, let state = stream.types[type] else { return [] }
     let (selection, version) = snapshot[type].selection(for: state.subscription)
     guard force || version != state.sentVersion else { return [] }
     return send(type, selection: selection, version: version, from: snapshot[type])
@@ -180,20 +172,19 @@ package struct SotWStreamStateMachine: Sendable {
   private mutating func send(
     _ type: ResourceType, selection: [VersionedResource], version: String? = nil, from source: TypeSnapshot?
   ) -> [Action] {
-    nonceCounter += 1
     var response = DiscoveryResponse()
     response.typeURL = type.typeURL
     response.versionInfo = version ?? TypeSnapshot.version(of: selection)
-    response.nonce = String(nonceCounter)
+    response.nonce = stream.nextNonce()
     response.resources = selection.map(\.any)
-    var state = types[type] ?? TypeState()
+    var state = stream.types[type] ?? TypeState()
     state.sentVersion = response.versionInfo
     state.sentNonce = response.nonce
     state.sentNames = Set(selection.map(\.name))
     // An intermediate (make) response keeps the resources it sent from the old snapshot;
     // remembering the previous source is enough, since the break follows in this push.
     if let source { state.sentFrom = source }
-    types[type] = state
+    stream.types[type] = state
     return [.send(response, type: type, names: selection.map(\.name))]
   }
 }
