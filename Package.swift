@@ -48,7 +48,7 @@ let package = Package(
     .testTarget(
       name: "XDSClientTests",
       dependencies: [
-        "XDSClient", "XDS", "XDSCore", "XDSCache", "EnvoyAPI",
+        "XDSClient", "XDS", "XDSCore", "XDSCache", "EnvoyAPI", "TestSupport",
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
         .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
@@ -186,6 +186,14 @@ let package = Package(
       ],
       swiftSettings: strict
     ),
+    .target(
+      name: "TestSupport",
+      dependencies: [
+        "EnvoyAPI", "XDSCore", "XDSCache", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ],
+      path: "Tests/TestSupport",
+      swiftSettings: strict
+    ),
     .testTarget(
       name: "MeshConfigTests",
       dependencies: ["MeshConfig"],
@@ -213,7 +221,7 @@ let package = Package(
     .testTarget(
       name: "XDSTests",
       dependencies: [
-        "XDS", "XDSCore", "XDSCache", "EnvoyAPI",
+        "XDS", "XDSCore", "XDSCache", "EnvoyAPI", "TestSupport",
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
       ],
