@@ -195,6 +195,18 @@ let package = Package(
       swiftSettings: strict
     ),
     .testTarget(
+      name: "ControlPlaneTests",
+      dependencies: [
+        "ControlPlane", "AdminAPI", "ConfigStore", "MeshConfig", "XDS", "XDSCore", "XDSCache",
+        "TestSupport",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "HummingbirdTesting", package: "hummingbird"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
+      ],
+      swiftSettings: strict
+    ),
+    .testTarget(
       name: "MeshConfigTests",
       dependencies: ["MeshConfig"],
       swiftSettings: strict

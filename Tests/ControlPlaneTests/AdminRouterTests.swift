@@ -1,0 +1,242 @@
+import AdminAPI
+import ConfigStore
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import MeshConfig
+import Prometheus
+import TestSupport
+import Testing
+import XDSCache
+import XDSCore
+
+@testable import ControlPlane
+@testable import XDS
+
+/// The control plane's admin API through Hummingbird's router test client: every answer is
+/// decoded with the shared AdminAPI types, as the CLI decodes them.
+@Suite("Control plane admin API")
+struct AdminRouterTests {
+  /// A router over a fresh store in a temporary directory, an empty ledger and a cache.
+  struct Fixture {
+    let directory: URL
+    let store: FileConfigStore
+    let cache = SnapshotCache()
+    let ledger = StatusLedger()
+    let history = ConfigHistory(retention: 10)
+    let router: AdminRouter
+
+    init(store withStore: Bool = true) throws {
+      directory = FileManager.default.temporaryDirectory
+        .appendingPathComponent("adminrouter-\(UUID().uuidString)")
+      store = try FileConfigStore(directory: directory.path)
+      router = AdminRouter(
+        cache: cache, ledger: ledger, registry: PrometheusCollectorRegistry(),
+        logger: Logger(label: "test.admin"), store: withStore ? store : nil, history: history)
+    }
+
+    /// Runs `body` with a test client of the router.
+    func test(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+      defer { try? FileManager.default.removeItem(at: directory) }
+      try await Application(router: router.router()).test(.router, body)
+    }
+  }
+
+  static let serviceEntry = """
+    apiVersion: networking.istio.io/v1
+    kind: ServiceEntry
+    metadata: {name: httpbin}
+    spec:
+      hosts: [httpbin]
+      ports: [{number: 8000, name: http, protocol: HTTP}]
+      resolution: STATIC
+      endpoints: [{address: 127.0.0.1, ports: {http: 8001}, labels: {version: v1}}]
+    """
+
+  static func decode<T: Decodable>(_ type: T.Type, _ buffer: ByteBuffer) throws -> T {
+    try AdminJSON.decoder().decode(T.self, from: Data(buffer: buffer))
+  }
+
+  @Test func healthzAnswersWhileServing() async throws {
+    try await Fixture().test { client in
+      try await client.execute(uri: "/healthz", method: .get) { response in
+        #expect(response.status == .ok)
+        #expect(String(buffer: response.body) == "ok\n")
+      }
+    }
+  }
+
+  @Test func applyCreatesThenReportsUnchangedAndListsTheResource() async throws {
+    try await Fixture().test { client in
+      try await client.execute(
+        uri: "/api/v1/config/apply", method: .post, body: ByteBuffer(string: Self.serviceEntry)
+      ) { response in
+        #expect(response.status == .ok)
+        let result = try Self.decode(ApplyResult.self, response.body)
+        #expect(result.changes == [.init(resource: "ServiceEntry default/httpbin", action: .created)])
+        #expect(result.revision == 2)  // an empty store is at revision 1
+      }
+      try await client.execute(
+        uri: "/api/v1/config/apply", method: .post, body: ByteBuffer(string: Self.serviceEntry)
+      ) { response in
+        let result = try Self.decode(ApplyResult.self, response.body)
+        #expect(result.changes.map(\.action) == [.unchanged])
+      }
+      try await client.execute(uri: "/api/v1/config?kind=se&format=yaml", method: .get) { response in
+        #expect(response.status == .ok)
+        #expect(response.headers[.contentType] == "application/yaml")
+        #expect(String(buffer: response.body).contains("name: httpbin"))
+      }
+      try await client.execute(uri: "/api/v1/config/serviceentry/default/httpbin", method: .get) {
+        response in
+        #expect(response.status == .ok)
+        #expect(String(buffer: response.body).contains("\"httpbin\""))
+      }
+    }
+  }
+
+  @Test func anInvalidApplyIsRefusedNamingTheField() async throws {
+    let bad = Self.serviceEntry.replacingOccurrences(of: "number: 8000", with: "number: 70000")
+    try await Fixture().test { client in
+      try await client.execute(uri: "/api/v1/config/apply", method: .post, body: ByteBuffer(string: bad)) {
+        response in
+        #expect(response.status == .badRequest)
+        let refusal = try Self.decode(ErrorResponse.self, response.body)
+        let error = try #require(refusal.errors?.first)
+        #expect(error.source == "request")
+        #expect(error.resource == "ServiceEntry default/httpbin")
+        #expect(error.field == "spec.ports[0].number")
+      }
+      try await client.execute(uri: "/api/v1/config", method: .get) { response in
+        #expect(String(buffer: response.body).contains("\"items\":[]"))
+      }
+    }
+  }
+
+  @Test func deleteRemovesAndAMissingResourceIs404() async throws {
+    try await Fixture().test { client in
+      _ = try await client.execute(
+        uri: "/api/v1/config/apply", method: .post, body: ByteBuffer(string: Self.serviceEntry))
+      try await client.execute(uri: "/api/v1/config/se/default/httpbin", method: .delete) { response in
+        #expect(response.status == .ok)
+        let decoded = try Self.decode(ApplyResult.self, response.body)
+        #expect(decoded.changes.map(\.action) == [.deleted])
+      }
+      try await client.execute(uri: "/api/v1/config/se/default/httpbin", method: .delete) { response in
+        #expect(response.status == .notFound)
+        let decoded = try Self.decode(ErrorResponse.self, response.body)
+        #expect(decoded.errors?.isEmpty == false)
+      }
+      try await client.execute(uri: "/api/v1/config/gateway/default/x", method: .delete) { response in
+        #expect(response.status == .badRequest)
+        let decoded = try Self.decode(ErrorResponse.self, response.body)
+        #expect(decoded.error?.contains("unknown kind") == true)
+      }
+    }
+  }
+
+  @Test func runtimeOverridesAreSetReadAndRemoved() async throws {
+    try await Fixture().test { client in
+      try await client.execute(
+        uri: "/api/v1/runtime/mirror.default.httpbin.http0.0", method: .put,
+        body: ByteBuffer(string: "12.5")
+      ) { response in
+        #expect(response.status == .ok)
+        let overrides = try Self.decode(RuntimeOverrides.self, response.body)
+        #expect(overrides.values == ["mirror.default.httpbin.http0.0": "12.5"])
+        #expect(overrides.layer == RuntimeOverrides.layerName)
+        #expect(overrides.revision != nil)
+      }
+      try await client.execute(
+        uri: "/api/v1/runtime/mirror.default.httpbin.http0.0", method: .put, body: ByteBuffer(string: "150")
+      ) { response in
+        #expect(response.status == .badRequest)
+        let decoded = try Self.decode(ErrorResponse.self, response.body)
+        #expect(decoded.errors?.first?.message.contains("150") == true)
+      }
+      try await client.execute(uri: "/api/v1/runtime/mirror.default.httpbin.http0.0", method: .delete) {
+        response in
+        let decoded = try Self.decode(RuntimeOverrides.self, response.body)
+        #expect(decoded.values == [:])
+      }
+    }
+  }
+
+  @Test func statusListsConnectedClientsWithTheirTypes() async throws {
+    let fixture = try Fixture()
+    let stream = await fixture.ledger.open(
+      nodeID: "proxy-1", nodeCluster: "mesh", userAgent: "envoy/1.40.0", streamKind: .ads,
+      variant: .delta, peer: "ipv4:127.0.0.1:5000")
+    await fixture.ledger.recordPush(
+      stream, type: .cluster, version: "v1", revision: 1, resources: 2, bytes: 100
+    ) { $0.sentVersion = "v1" }
+    try await fixture.test { client in
+      try await client.execute(uri: "/api/v1/status", method: .get) { response in
+        let clients = try Self.decode([ClientStatus].self, response.body)
+        #expect(clients.map(\.nodeID) == ["proxy-1"])
+        #expect(clients.first?.variant == .delta)
+        #expect(clients.first?.streamKind == .ads)
+        #expect(clients.first?.types[.cluster]?.state == .stale)
+        // The JSON keys the types by their short names, as before.
+        #expect(String(buffer: response.body).contains("\"CDS\""))
+      }
+      try await client.execute(uri: "/api/v1/status/nobody", method: .get) { response in
+        let clients = try Self.decode([ClientStatus].self, response.body)
+        #expect(clients.isEmpty)
+      }
+    }
+  }
+
+  @Test func historyAndDiffDescribeRecordedRevisions() async throws {
+    let fixture = try Fixture(store: false)
+    let first = try Snapshot(resources: [try VersionedResource(EnvoyFixtures.cluster("a"))], revision: 1)
+    let second = try Snapshot(
+      resources: [try VersionedResource(EnvoyFixtures.cluster("a", serviceName: "x"))], revision: 2)
+    await fixture.history.record(first)
+    await fixture.history.record(second)
+    try await fixture.test { client in
+      try await client.execute(uri: "/api/v1/history", method: .get) { response in
+        let page = try Self.decode(HistoryPage.self, response.body)
+        #expect(page.entries.map(\.configRevision) == [1, 2])
+        #expect(page.entries.last?.changes == [.init(type: .cluster, name: "a", action: .changed)])
+      }
+      try await client.execute(uri: "/api/v1/diff?from=1&to=2", method: .get) { response in
+        let diff = try Self.decode(RevisionDiff<OpaqueJSON>.self, response.body)
+        #expect(diff.resources.map(\.name) == ["a"])
+        #expect(diff.resources.first?.action == .changed)
+        #expect(diff.resources.first?.before != nil)
+      }
+      try await client.execute(uri: "/api/v1/diff?from=1&to=9", method: .get) { response in
+        #expect(response.status == .notFound)
+      }
+    }
+  }
+
+  @Test func staticModeRefusesStoreWritesAndStoreModeRefusesResourceWrites() async throws {
+    try await Fixture(store: false).test { client in
+      try await client.execute(
+        uri: "/api/v1/config/apply", method: .post, body: ByteBuffer(string: Self.serviceEntry)
+      ) { response in
+        #expect(response.status == .conflict)
+      }
+    }
+    try await Fixture().test { client in
+      try await client.execute(
+        uri: "/api/v1/resources", method: .put, body: ByteBuffer(string: "{\"resources\":[]}")
+      ) { response in
+        #expect(response.status == .conflict)
+      }
+    }
+  }
+}
+
+/// Any JSON value, read and dropped: the diff's resources, whose content these tests do not
+/// inspect.
+struct OpaqueJSON: Codable, Equatable, Sendable {
+  init(from decoder: any Decoder) throws { _ = try decoder.singleValueContainer() }
+  func encode(to encoder: any Encoder) throws {
+    var container = encoder.singleValueContainer()
+    try container.encodeNil()
+  }
+}
