@@ -92,7 +92,7 @@ let package = Package(
     ),
     .target(
       name: "ConfigStore",
-      dependencies: ["MeshConfig", .product(name: "Logging", package: "swift-log")],
+      dependencies: ["MeshConfig", "XDSCore", .product(name: "Logging", package: "swift-log")],
       swiftSettings: strict
     ),
     .target(
@@ -204,6 +204,11 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Prometheus", package: "swift-prometheus"),
       ],
+      swiftSettings: strict
+    ),
+    .testTarget(
+      name: "XDSCoreTests",
+      dependencies: ["XDSCore", "EnvoyAPI", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
       swiftSettings: strict
     ),
     .testTarget(

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MeshConfig
+import XDSCore
 
 /// The embedded default store: a directory of YAML files, one resource each, written
 /// atomically and watched, so `shadowplane apply` and a text editor can both edit it.
@@ -41,11 +42,7 @@ public actor FileConfigStore: ConfigStore {
     }
     let revisionText = (try? String(contentsOfFile: self.directory + "/.revision", encoding: .utf8)) ?? "0"
     self.revision = Int64(revisionText.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
-    if let data = FileManager.default.contents(atPath: self.directory + "/.runtime.json"),
-      let values = try? JSONDecoder().decode([String: String].self, from: data)
-    {
-      runtimeValues = values
-    }
+    runtimeValues = Self.loadRuntime(self.directory + "/.runtime.json", logger: logger)
     let (files, resources, origin) = Self.scan(self.directory, previous: [:], logger: logger)
     self.files = files
     self.current = resources
@@ -67,8 +64,18 @@ public actor FileConfigStore: ConfigStore {
   public func runtime() -> [String: String] { runtimeValues }
 
   public func setRuntime(_ key: String, _ value: String?) throws(ConfigErrors) -> Int64 {
-    if let problem = RuntimeValue.problem(key: key, value: value) {
-      throw ConfigErrors([ConfigError(source: nil, resource: "runtime \(key)", field: value == nil ? "key" : "value", message: problem)])
+    do {
+      if let value {
+        _ = try RuntimeOverride(key: key, text: value)
+      } else {
+        try RuntimeOverride.checkKey(key)
+      }
+    } catch {
+      throw ConfigErrors([
+        ConfigError(
+          source: nil, resource: "runtime \(key.prefix(64))", field: error.field.rawValue,
+          message: error.message)
+      ])
     }
     guard runtimeValues[key] != value else { return revision }
     var next = runtimeValues
@@ -82,6 +89,33 @@ public actor FileConfigStore: ConfigStore {
     publish()
     logger.info("runtime override", metadata: ["key": "\(key)", "value": "\(value ?? "(removed)")", "revision": "\(revision)"])
     return revision
+  }
+
+  /// The overrides in `path` (`.runtime.json`, a JSON object of strings), each checked as
+  /// the admin API checks it: an unusable one (a hand edit, say) is logged and left out,
+  /// so it is never served to the proxies.
+  static func loadRuntime(_ path: String, logger: Logger) -> [String: String] {
+    guard let data = FileManager.default.contents(atPath: path) else { return [:] }
+    let values: [String: String]
+    do {
+      values = try JSONDecoder().decode([String: String].self, from: data)
+    } catch {
+      logger.error(
+        "runtime overrides file is not a JSON object of strings; serving no overrides",
+        metadata: ["file": "\(path)", "error": "\(error)"])
+      return [:]
+    }
+    var kept: [String: String] = [:]
+    for (key, text) in values {
+      do {
+        _ = try RuntimeOverride(key: key, text: text)
+        kept[key] = text
+      } catch {
+        logger.error(
+          "runtime override refused; it is not served", metadata: ["file": "\(path)", "error": "\(error)"])
+      }
+    }
+    return kept
   }
 
   public func watch() -> AsyncStream<MeshSnapshot> {

@@ -58,8 +58,19 @@ public enum ResourceDocument {
       case .cluster: return try VersionedResource(Envoy_Config_Cluster_V3_Cluster(jsonUTF8Data: json))
       case .endpoint:
         return try VersionedResource(Envoy_Config_Endpoint_V3_ClusterLoadAssignment(jsonUTF8Data: json))
-      case .runtime: return try VersionedResource(Envoy_Service_Runtime_V3_Runtime(jsonUTF8Data: json))
+      case .runtime:
+        let runtime = try Envoy_Service_Runtime_V3_Runtime(jsonUTF8Data: json)
+        // Every value must be usable by a proxy: one that is not would be NACKed (or,
+        // before, crash it), so the document is refused here, naming the key.
+        do {
+          _ = try RuntimeLayer(runtime)
+        } catch {
+          throw ResourceDocumentError(path: path + ".layer", message: error.description)
+        }
+        return try VersionedResource(runtime)
       }
+    } catch let error as ResourceDocumentError {
+      throw error
     } catch {
       throw ResourceDocumentError(path: path, message: "invalid \(type.messageName): \(error)")
     }
