@@ -54,9 +54,14 @@ public struct ConfigError: Error, Sendable, Equatable, Codable, CustomStringConv
 public struct ConfigErrors: Error, Sendable, CustomStringConvertible {
   /// The problems, first to last as they appear in the input.
   public var errors: [ConfigError]
+  /// The bound the input broke, when it was refused for its size rather than its content.
+  public var exceeded: DecodeLimit?
 
   /// Wraps a list of problems.
-  public init(_ errors: [ConfigError]) { self.errors = errors }
+  public init(_ errors: [ConfigError], exceeded: DecodeLimit? = nil) {
+    self.errors = errors
+    self.exceeded = exceeded
+  }
 
   /// One problem per line.
   public var description: String { errors.map(\.description).joined(separator: "\n") }

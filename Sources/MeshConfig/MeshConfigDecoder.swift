@@ -19,37 +19,119 @@ public enum MeshConfigDecoder {
   ///   - text: YAML or JSON.
   ///   - source: the file name (or `"<stdin>"`) to put in errors.
   /// - Throws: ``ConfigErrors`` with every error found in the input.
-  public static func decode(_ text: String, source: String? = nil) throws(ConfigErrors)
-    -> [MeshResource]
-  {
-    let report = DecodeReport(source: source)
+  public static func decode(
+    _ text: String, source: String? = nil, limits: DecodeLimits = DecodeLimits()
+  ) throws(ConfigErrors) -> [MeshResource] {
+    try decode(text, source: source, limits: limits, repairedUTF8: false)
+  }
+
+  /// Decodes every resource of `bytes`, which must be UTF-8: a value holding bytes that are
+  /// not is refused, its field named, rather than read with replacement characters.
+  public static func decode(
+    utf8 bytes: some Collection<UInt8>, source: String? = nil, limits: DecodeLimits = DecodeLimits()
+  ) throws(ConfigErrors) -> [MeshResource] {
+    if let text = String(validating: bytes, as: UTF8.self) {
+      return try decode(text, source: source, limits: limits, repairedUTF8: false)
+    }
+    return try decode(
+      String(decoding: bytes, as: UTF8.self), source: source, limits: limits, repairedUTF8: true)
+  }
+
+  private static func decode(
+    _ text: String, source: String?, limits: DecodeLimits, repairedUTF8: Bool
+  ) throws(ConfigErrors) -> [MeshResource] {
+    let report = DecodeReport(source: source, maxErrors: limits.maxErrors)
     var resources: [MeshResource] = []
-    for document in YAMLDocuments.parse(text) {
+    var budget = Budget(limits: limits)
+    for document in YAMLDocuments.parse(text, maxNodes: limits.maxNodes) {
       let label = "document[\(document.index)]"
       switch document.content {
       case .invalid(let message):
         report.add(ConfigError(resource: nil, field: label, message: message))
+      case .tooLarge:
+        report.exceeded = .yamlNodes
+        report.add(
+          ConfigError(
+            resource: nil, field: label,
+            message:
+              "YAML expands to more than \(limits.maxNodes) nodes (aliases count as what they name); "
+              + "nothing was applied (the control plane's --max-yaml-nodes)"))
       case .node(let node):
         let scope = DecodeScope(report: report, resource: nil)
         let cursor = NodeCursor(node: node, path: FieldPath(label), scope: scope)
-        decodeRoot(cursor, lineOffset: document.lineOffset, into: &resources)
+        if repairedUTF8 { reportInvalidUTF8(cursor) }
+        decodeRoot(cursor, lineOffset: document.lineOffset, budget: &budget, into: &resources)
       }
+      if report.exceeded != nil { break }
     }
-    let errors = report.errors.filter { $0.severity == .error }
-    guard errors.isEmpty else { throw ConfigErrors(errors) }
+    var errors = report.errors.filter { $0.severity == .error }
+    if report.dropped > 0 {
+      errors.append(
+        ConfigError(
+          source: source, resource: nil, field: "input",
+          message: "\(report.dropped) more problem(s) not shown"))
+    }
+    guard errors.isEmpty else { throw ConfigErrors(errors, exceeded: report.exceeded) }
     return resources
   }
 
+  /// How many more resources an input may hold.
+  private struct Budget {
+    let limits: DecodeLimits
+    var resources = 0
+
+    init(limits: DecodeLimits) { self.limits = limits }
+  }
+
+  /// Reports every scalar (key or value) that held bytes which are not UTF-8: decoding
+  /// replaced them with U+FFFD, which the input is then known not to have meant.
+  private static func reportInvalidUTF8(_ cursor: NodeCursor) {
+    switch cursor.node {
+    case .scalar(let scalar):
+      if scalar.string.unicodeScalars.contains("\u{FFFD}") {
+        cursor.fail("holds bytes that are not UTF-8; save the input as UTF-8")
+      }
+    case .mapping(let mapping):
+      for (key, value) in mapping {
+        let name = key.scalar?.string ?? "?"
+        let path = cursor.path.key(name)
+        if name.unicodeScalars.contains("\u{FFFD}") {
+          cursor.child(key, at: path).fail("key holds bytes that are not UTF-8; save the input as UTF-8")
+        }
+        reportInvalidUTF8(cursor.child(value, at: path))
+      }
+    case .sequence(let sequence):
+      for (index, item) in sequence.enumerated() {
+        reportInvalidUTF8(cursor.child(item, at: cursor.path.index(index)))
+      }
+    case .alias:
+      break
+    }
+  }
+
   /// A document's root: a resource, a `List` of them, or a list (JSON array) of them.
-  private static func decodeRoot(_ cursor: NodeCursor, lineOffset: Int, into resources: inout [MeshResource]) {
+  private static func decodeRoot(
+    _ cursor: NodeCursor, lineOffset: Int, budget: inout Budget, into resources: inout [MeshResource]
+  ) {
+    guard cursor.scope.report.exceeded == nil else { return }
     switch cursor.node {
     case .sequence(let sequence):
       for (index, item) in sequence.enumerated() {
-        decodeRoot(cursor.child(item, at: cursor.path.index(index)), lineOffset: lineOffset, into: &resources)
+        decodeRoot(
+          cursor.child(item, at: cursor.path.index(index)), lineOffset: lineOffset, budget: &budget,
+          into: &resources)
       }
     case .mapping(let mapping) where mapping["kind"]?.scalar?.string == "List":
-      decodeList(cursor, lineOffset: lineOffset, into: &resources)
+      decodeList(cursor, lineOffset: lineOffset, budget: &budget, into: &resources)
     case .mapping:
+      budget.resources += 1
+      guard budget.resources <= budget.limits.maxResources else {
+        cursor.scope.report.exceeded = .resources
+        cursor.fail(
+          "more than \(budget.limits.maxResources) resources in one input; split it "
+            + "(the control plane's --max-apply-documents)")
+        return
+      }
       guard let resource = MeshResource(decoding: cursor) else { return }
       for problem in MeshValidator.validate(resource) where problem.severity == .error {
         cursor.scope.report.add(problem)
@@ -64,7 +146,9 @@ public enum MeshConfigDecoder {
   }
 
   /// A Kubernetes `List` (`kubectl get -o yaml` output): its `items` are resources.
-  private static func decodeList(_ cursor: NodeCursor, lineOffset: Int, into resources: inout [MeshResource]) {
+  private static func decodeList(
+    _ cursor: NodeCursor, lineOffset: Int, budget: inout Budget, into resources: inout [MeshResource]
+  ) {
     guard let fields = cursor.object(["apiVersion", "kind", "metadata", "items"]) else { return }
     _ = fields.optional("apiVersion") { $0.string() }
     _ = fields.required("items") { items -> Void? in
@@ -73,7 +157,9 @@ public enum MeshConfigDecoder {
         return nil
       }
       for (index, item) in sequence.enumerated() {
-        decodeRoot(items.child(item, at: items.path.index(index)), lineOffset: lineOffset, into: &resources)
+        decodeRoot(
+          items.child(item, at: items.path.index(index)), lineOffset: lineOffset, budget: &budget,
+          into: &resources)
       }
       return ()
     }

@@ -7,12 +7,25 @@ import Yams
 final class DecodeReport {
   /// The file being decoded, stamped on every problem.
   let source: String?
+  /// How many problems are kept; the rest are only counted.
+  let maxErrors: Int
   private(set) var errors: [ConfigError] = []
+  /// Problems found beyond ``maxErrors``.
+  private(set) var dropped = 0
+  /// The bound the input broke, if any.
+  var exceeded: DecodeLimit?
 
-  init(source: String?) { self.source = source }
+  init(source: String?, maxErrors: Int = .max) {
+    self.source = source
+    self.maxErrors = max(maxErrors, 1)
+  }
 
   /// Records a problem, stamping it with this input's source.
   func add(_ error: ConfigError) {
+    guard errors.count < maxErrors || error.severity != .error else {
+      dropped += 1
+      return
+    }
     var error = error
     error.source = source
     errors.append(error)

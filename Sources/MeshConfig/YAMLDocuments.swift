@@ -7,6 +7,8 @@ struct YAMLDocument {
     case node(Node)
     /// A syntax error, described with its line and column in the whole input.
     case invalid(String)
+    /// More nodes, once aliases are expanded, than the input may hold: never composed.
+    case tooLarge
   }
 
   /// Position among the input's non-empty documents, from 0: errors call it `document[index]`.
@@ -24,10 +26,19 @@ struct YAMLDocument {
 /// shifted back to lines of the whole input. Documents holding nothing (or only `null`) are
 /// skipped and not counted.
 enum YAMLDocuments {
-  static func parse(_ text: String) -> [YAMLDocument] {
+  /// The documents of `text`; the parts are counted first (``YAMLExpansion``) and the
+  /// first whose expanded size would pass what is left of `maxNodes` ends the list as
+  /// `.tooLarge`, uncomposed.
+  static func parse(_ text: String, maxNodes: Int = .max) -> [YAMLDocument] {
     var documents: [YAMLDocument] = []
+    var nodesLeft = maxNodes
     for chunk in chunks(of: looksLikeJSON(text) ? detabbed(text) : text) {
       let lineOffset = chunk.firstLine - 1
+      guard let size = YAMLExpansion.nodeCount(of: chunk.text, limit: nodesLeft) else {
+        documents.append(YAMLDocument(index: documents.count, lineOffset: lineOffset, content: .tooLarge))
+        return documents
+      }
+      nodesLeft -= size
       var nodes: YamlSequence<Node>
       do {
         nodes = try Yams.compose_all(yaml: chunk.text)

@@ -31,6 +31,11 @@ enum MeshFixtures {
           version: v2
     """
 
+  /// The httpbin ServiceEntry under another name.
+  static func serviceEntryYAML(name: String) -> String {
+    httpbinServiceEntry.replacingOccurrences(of: "  name: httpbin", with: "  name: \(name)")
+  }
+
   static let httpbinDestinationRule = """
     apiVersion: networking.istio.io/v1
     kind: DestinationRule
