@@ -19,6 +19,8 @@ public actor FileConfigStore: ConfigStore {
   }
 
   public nonisolated let directory: String
+  /// Bounds on each file read (the same as on an apply through the admin API).
+  public nonisolated let limits: DecodeLimits
   private let logger: Logger
   private var files: [String: FileState] = [:]
   private var current: [ResourceKey: MeshResource] = [:]
@@ -30,8 +32,12 @@ public actor FileConfigStore: ConfigStore {
   private var nextWatcher = 0
 
   /// Opens (creating if needed) the store in `directory` and loads it.
-  public init(directory: String, logger: Logger = Logger(label: "shadowplane.store")) throws(ConfigErrors) {
+  public init(
+    directory: String, limits: DecodeLimits = DecodeLimits(),
+    logger: Logger = Logger(label: "shadowplane.store")
+  ) throws(ConfigErrors) {
     self.directory = (directory as NSString).standardizingPath
+    self.limits = limits
     self.logger = logger
     do {
       try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
@@ -43,7 +49,7 @@ public actor FileConfigStore: ConfigStore {
     let revisionText = (try? String(contentsOfFile: self.directory + "/.revision", encoding: .utf8)) ?? "0"
     self.revision = Int64(revisionText.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
     runtimeValues = Self.loadRuntime(self.directory + "/.runtime.json", logger: logger)
-    let (files, resources, origin) = Self.scan(self.directory, previous: [:], logger: logger)
+    let (files, resources, origin) = Self.scan(self.directory, previous: [:], limits: limits, logger: logger)
     self.files = files
     self.current = resources
     self.origin = origin
@@ -83,7 +89,11 @@ public actor FileConfigStore: ConfigStore {
     do {
       try AtomicFile.write(try JSONEncoder().encode(next), to: directory + "/.runtime.json")
     } catch {
-      throw ConfigErrors([ConfigError(source: directory, resource: nil, field: "store", message: "cannot write the runtime overrides: \(error)")])
+      throw ConfigErrors(
+        [
+          ConfigError(
+            source: directory, resource: nil, field: "store", message: "cannot write the runtime overrides: \(error)")
+        ], reason: .storage)
     }
     runtimeValues = next
     publish()
@@ -161,9 +171,10 @@ public actor FileConfigStore: ConfigStore {
   public func delete(_ keys: [ResourceKey]) throws(ConfigErrors) -> ApplyResult {
     let missing = keys.filter { current[$0] == nil }
     guard missing.isEmpty else {
-      throw ConfigErrors(missing.map {
-        ConfigError(source: nil, resource: $0.description, field: "metadata.name", message: "not found", severity: .error)
-      })
+      throw ConfigErrors(
+        missing.map {
+          ConfigError(source: nil, resource: $0.description, field: "metadata.name", message: "not found", severity: .error)
+        }, reason: .notFound)
     }
     var edits: [String: [MeshResource]] = [:]
     for key in Set(keys) {
@@ -178,7 +189,7 @@ public actor FileConfigStore: ConfigStore {
   /// resources changed. Returns whether they did.
   @discardableResult
   public func reload() -> Bool {
-    let (files, resources, origin) = Self.scan(directory, previous: self.files, logger: logger)
+    let (files, resources, origin) = Self.scan(directory, previous: self.files, limits: limits, logger: logger)
     self.files = files
     self.origin = origin
     guard resources != current else { return false }
@@ -222,7 +233,12 @@ public actor FileConfigStore: ConfigStore {
         if let previous { try? AtomicFile.write(previous.content, to: path) } else { try? AtomicFile.remove(path) }
         files[file] = previous
       }
-      throw ConfigErrors([ConfigError(source: directory, resource: nil, field: "store", message: "cannot write the store: \(error)", severity: .error)])
+      throw ConfigErrors(
+        [
+          ConfigError(
+            source: directory, resource: nil, field: "store", message: "cannot write the store: \(error)",
+            severity: .error)
+        ], reason: .storage)
     }
     let (resources, origin) = Self.assemble(files, logger: nil)
     current = resources
@@ -239,9 +255,25 @@ public actor FileConfigStore: ConfigStore {
 
   private func removeWatcher(_ id: Int) { watchers[id] = nil }
 
-  /// `KIND_NAMESPACE_NAME.yaml` (`_` cannot occur in DNS-1123 names, so names never collide).
+  /// The longest file name the store writes: file systems allow 255 bytes, and the atomic
+  /// write's temporary file adds a prefix and a suffix.
+  static let maxFileName = 200
+
+  /// `KIND_NAMESPACE_NAME.yaml` (`_` cannot occur in DNS-1123 names, so names never
+  /// collide). A name too long for the file system (a valid name has up to 253 characters)
+  /// keeps its start and gets a hash of the whole key instead of its end:
+  /// `KIND_NAMESPACE_START-HASH.yaml`.
   static func fileName(for key: ResourceKey) -> String {
-    "\(key.kind.rawValue.lowercased())_\(key.namespace)_\(key.name).yaml"
+    let full = "\(key.kind.rawValue.lowercased())_\(key.namespace)_\(key.name).yaml"
+    guard full.utf8.count > maxFileName else { return full }
+    let hash = String(fnv1a64(full), radix: 16)
+    let keep = maxFileName - ".yaml".utf8.count - 1 - hash.utf8.count
+    return String(full.utf8.prefix(keep))! + "-" + hash + ".yaml"
+  }
+
+  /// FNV-1a, 64 bits: a stable hash (Swift's `Hasher` is seeded per process).
+  private static func fnv1a64(_ text: String) -> UInt64 {
+    text.utf8.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x0000_0100_0000_01B3 }
   }
 
   private static func persist(revision: Int64, in directory: String) {
@@ -250,7 +282,9 @@ public actor FileConfigStore: ConfigStore {
 
   /// Reads every config file; a file whose bytes did not change keeps its parse, and a
   /// file that no longer decodes keeps its last good resources.
-  private static func scan(_ directory: String, previous: [String: FileState], logger: Logger)
+  private static func scan(
+    _ directory: String, previous: [String: FileState], limits: DecodeLimits, logger: Logger
+  )
     -> ([String: FileState], [ResourceKey: MeshResource], [ResourceKey: String])
   {
     let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
@@ -270,7 +304,7 @@ public actor FileConfigStore: ConfigStore {
         continue
       }
       do {
-        let resources = try MeshConfigDecoder.decode(String(decoding: data, as: UTF8.self), source: name)
+        let resources = try MeshConfigDecoder.decode(utf8: data, source: name, limits: limits)
         files[name] = FileState(content: data, resources: resources)
       } catch {
         logger.error(

@@ -3,6 +3,8 @@ import ConfigStore
 import Foundation
 import Hummingbird
 import MeshConfig
+import XDS
+import XDSCore
 
 /// The config store endpoints of the admin API (Istio-style resources):
 ///
@@ -14,32 +16,40 @@ import MeshConfig
 ///
 /// Errors and warnings carry `source`, `resource`, `field` and `message`.
 extension AdminRouter {
-  func addConfigRoutes(to router: Router<BasicRequestContext>) {
+  func addConfigRoutes(to router: Router<AdminRequestContext>) {
     router.post("/api/v1/config/apply") { request, _ in
       guard let store else { return noStore() }
-      let text = try await bodyText(request)
+      let body = try await body(of: request)
       let result: ApplyResult
       do throws(ConfigErrors) {
-        let resources = try MeshConfigDecoder.decode(text, source: "request")
+        let resources = try MeshConfigDecoder.decode(
+          utf8: body.readableBytesView, source: "request", limits: limits.decode)
         result = try await store.apply(resources)
       } catch {
-        logger.warning("apply rejected", metadata: ["errors": "\(error.description)"])
-        return try json(ErrorResponse(errors: error.errors.map { $0.from("request") }), status: .badRequest)
+        logger.warning(
+          "apply rejected", metadata: ["errors": "\(LogText(error.description, limit: 4096))"])
+        return try refused(error)
       }
-      logger.info("applied", metadata: ["revision": "\(result.revision)", "changes": "\(result.changes.map { "\($0.resource) \($0.action.rawValue)" })"])
-      return try json(result)
+      logger.info(
+        "applied",
+        metadata: [
+          "revision": "\(result.revision)",
+          "changes": "\(LogText(result.changes.map { "\($0.resource) \($0.action.rawValue)" }.description, limit: 4096))",
+        ])
+      return try json(result, revision: result.revision)
     }
     router.post("/api/v1/config/delete") { request, _ in
       guard let store else { return noStore() }
-      let text = try await bodyText(request)
+      let body = try await body(of: request)
       let result: ApplyResult
       do throws(ConfigErrors) {
-        let resources = try MeshConfigDecoder.decode(text, source: "request")
+        let resources = try MeshConfigDecoder.decode(
+          utf8: body.readableBytesView, source: "request", limits: limits.decode)
         result = try await store.delete(resources.map(\.key))
       } catch {
-        return try json(ErrorResponse(errors: error.errors), status: .badRequest)
+        return try refused(error)
       }
-      return try json(result)
+      return try json(result, revision: result.revision)
     }
     router.delete("/api/v1/config/:kind/:namespace/:name") { _, context in
       guard let store else { return noStore() }
@@ -48,9 +58,9 @@ extension AdminRouter {
       do throws(ConfigErrors) {
         result = try await store.delete([key])
       } catch {
-        return try json(ErrorResponse(errors: error.errors), status: .notFound)
+        return try refused(error, source: String?.none)
       }
-      return try json(result)
+      return try json(result, revision: result.revision)
     }
     router.get("/api/v1/config") { request, _ in
       guard let store else { return noStore() }
@@ -95,7 +105,7 @@ extension AdminRouter {
   }
 
   /// The key in the path, nil if the kind is unknown.
-  private func resourceKey(_ context: BasicRequestContext) -> ResourceKey? {
+  private func resourceKey(_ context: AdminRequestContext) -> ResourceKey? {
     guard let kind = ResourceKind(name: context.parameters.get("kind") ?? "") else { return nil }
     return ResourceKey(
       kind: kind, namespace: context.parameters.get("namespace") ?? "default",
@@ -108,11 +118,6 @@ extension AdminRouter {
 
   func noStore() -> Response {
     error(.conflict, "this control plane serves a static resource document (--resources); start it with --store DIR to edit configuration")
-  }
-
-  private func bodyText(_ request: Request) async throws -> String {
-    let body = try await request.body.collect(upTo: Self.maxBody)
-    return String(buffer: body)
   }
 }
 

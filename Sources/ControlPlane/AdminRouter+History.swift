@@ -13,7 +13,7 @@ import XDSCore
 /// - `GET /api/v1/diff?from=A&to=B`: the resources that differ between two retained
 ///   revisions, with their JSON before and after.
 extension AdminRouter {
-  func addHistoryRoutes(to router: Router<BasicRequestContext>) {
+  func addHistoryRoutes(to router: Router<AdminRequestContext>) {
     router.get("/api/v1/history") { request, _ in
       let node = request.uri.queryParameters["node"].map(String.init)
       let limit = request.uri.queryParameters["limit"].flatMap { Int($0) } ?? 50

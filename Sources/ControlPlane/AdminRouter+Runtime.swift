@@ -10,7 +10,7 @@ import MeshConfig
 /// - `PUT /api/v1/runtime/KEY` with the value as the body (`90`, `12.5`, `125000/MILLION`).
 /// - `DELETE /api/v1/runtime/KEY`.
 extension AdminRouter {
-  func addRuntimeRoutes(to router: Router<BasicRequestContext>) {
+  func addRuntimeRoutes(to router: Router<AdminRequestContext>) {
     router.get("/api/v1/runtime") { _, _ in
       guard let store else { return noStore() }
       return try json(RuntimeOverrides(values: await store.runtime()))
@@ -33,8 +33,8 @@ extension AdminRouter {
     do throws(ConfigErrors) {
       revision = try await store.setRuntime(key, value)
     } catch {
-      return try json(ErrorResponse(errors: error.errors.map { $0.from("request") }), status: .badRequest)
+      return try refused(error)
     }
-    return try json(RuntimeOverrides(revision: revision, values: await store.runtime()))
+    return try json(RuntimeOverrides(revision: revision, values: await store.runtime()), revision: revision)
   }
 }

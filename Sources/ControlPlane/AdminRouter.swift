@@ -3,7 +3,10 @@ import Foundation
 import Hummingbird
 import Logging
 import ConfigStore
+import MeshConfig
 import Prometheus
+import HTTPTypes
+import NIOCore
 import XDS
 import XDSCache
 import XDSCore
@@ -25,14 +28,20 @@ struct AdminRouter: Sendable {
   let store: (any ConfigStore)?
   /// Snapshots pushed, for `/api/v1/history` and `/api/v1/diff`.
   let history: ConfigHistory
+  /// Bounds on request bodies and on the configuration they hold.
+  let limits: ControlPlane.Limits
+  /// The admin API's bound host and the extra `Host` names it answers to.
+  let boundHost: String
+  let allowedHosts: [String]
   /// Revisions of static mode's `PUT /api/v1/resources` (the store numbers its own).
   let staticRevision = StaticRevision()
 
-  /// Upper bound on a request body.
-  static let maxBody = 64 << 20
-
-  func router() -> Router<BasicRequestContext> {
-    let router = Router()
+  func router() -> Router<AdminRequestContext> {
+    let router = Router(context: AdminRequestContext.self)
+    router.add(
+      middleware: AdminGuard(
+        allowedHosts: AdminGuard.allowedHosts(boundHost: boundHost, extra: allowedHosts),
+        logger: logger))
     router.get("/healthz") { _, _ in "ok\n" }
     router.get("/metrics") { _, _ in
       Response(
@@ -59,7 +68,7 @@ struct AdminRouter: Sendable {
       if store != nil {
         return self.error(.conflict, "resources come from the config store (--store); use /api/v1/config/apply")
       }
-      let body = try await request.body.collect(upTo: Self.maxBody)
+      let body = try await self.body(of: request)
       let resources: [VersionedResource]
       let snapshot: Snapshot
       do {
@@ -72,7 +81,7 @@ struct AdminRouter: Sendable {
       await cache.setSnapshot(snapshot)
       await history.record(snapshot)
       logger.info("resources replaced", metadata: ["resources": "\(resources.count)"])
-      return try json(["resources": resources.count])
+      return try json(["resources": resources.count], revision: snapshot.revision)
     }
     addConfigRoutes(to: router)
     addHistoryRoutes(to: router)
@@ -87,11 +96,45 @@ struct AdminRouter: Sendable {
       body: .init(byteBuffer: ByteBuffer(bytes: data)))
   }
 
-  func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+  /// `value` as the admin API's JSON; a write's answer carries the revision it produced.
+  func json(
+    _ value: some Encodable, status: HTTPResponse.Status = .ok, revision: Int64? = nil
+  ) throws -> Response {
     let data = try AdminJSON.encoder().encode(value)
-    return Response(
-      status: status, headers: [.contentType: "application/json"],
-      body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    var headers: HTTPFields = [.contentType: "application/json"]
+    if let revision { headers[.shadowplaneRevision] = String(revision) }
+    return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+  }
+
+  /// A request's body, at most `--max-admin-body-bytes` (413 beyond, counted).
+  func body(of request: Request) async throws -> ByteBuffer {
+    do {
+      return try await request.body.collect(upTo: limits.maxAdminBodyBytes)
+    } catch is NIOTooManyBytesError {
+      LimitRefusal.adminBodyBytes.count()
+      throw HTTPError(
+        .contentTooLarge,
+        message: "request body larger than \(limits.maxAdminBodyBytes) bytes (the control plane's --max-admin-body-bytes)")
+    }
+  }
+
+  /// The answer to a refused configuration change: 400 for invalid input (and, counted,
+  /// for one over a size bound), 404 for a missing resource, 500 when the store failed.
+  func refused(_ errors: ConfigErrors, source: String? = "request") throws -> Response {
+    let status: HTTPResponse.Status
+    switch errors.reason {
+    case .invalid: status = .badRequest
+    case .notFound: status = .notFound
+    case .storage: status = .internalServerError
+    case .exceeded(let limit):
+      status = .badRequest
+      switch limit {
+      case .yamlNodes: LimitRefusal.yamlNodes.count()
+      case .resources: LimitRefusal.applyDocuments.count()
+      }
+    }
+    let problems = source.map { source in errors.errors.map { $0.from(source) } } ?? errors.errors
+    return try json(ErrorResponse(errors: problems), status: status)
   }
 
   func error(_ status: HTTPResponse.Status, _ message: String) -> Response {

@@ -27,6 +27,31 @@ public struct ControlPlane: Sendable {
     case resources(file: String)
   }
 
+  /// Bounds that keep a hostile or careless client, operator or file from costing
+  /// unbounded time or memory. Every one has a flag and a metric
+  /// (`shadowplane_limit_refusals_total{limit}`); the README's "Limits and timeouts" lists them.
+  public struct Limits: Sendable {
+    /// Bounds on one configuration input (apply, delete, a store file).
+    public var decode = DecodeLimits()
+    /// The largest admin request body, in bytes. Default 64 MiB.
+    public var maxAdminBodyBytes = 64 << 20
+    /// Bounds on each xDS stream (node size, NACK messages kept).
+    public var stream = XDSServer.Limits()
+    /// The largest xDS request message, in bytes: a larger one ends its stream
+    /// (RESOURCE_EXHAUSTED) before it is decoded. Default 4 MiB, gRPC's own default (Envoy's
+    /// requests are small; a NACK's `error_detail` is the only large part).
+    public var maxXDSRequestBytes = 4 << 20
+    /// Streams per HTTP/2 connection to the xDS port, advertised as
+    /// SETTINGS_MAX_CONCURRENT_STREAMS. Default 100 (Envoy's and gRPC's usual value).
+    public var maxConcurrentStreams = 100
+    /// On shutdown: how long open xDS streams keep being served before they are ended, so
+    /// that clients move to another control plane. Default 5 s.
+    public var drainPeriod: Duration = .seconds(5)
+
+    /// The defaults.
+    public init() {}
+  }
+
   /// Where and what to serve.
   public struct Configuration: Sendable {
     /// The xDS gRPC server's address (port 0: an ephemeral port).
@@ -37,6 +62,11 @@ public struct ControlPlane: Sendable {
     public var source: Source
     /// How many pushed snapshots `history` and `diff` keep. Default 100.
     public var historyRetention = 100
+    /// Bounds on inputs and streams.
+    public var limits = Limits()
+    /// Host names the admin API answers to besides loopback names and its bound address
+    /// (`--admin-allowed-hosts`); see ``AdminGuard``.
+    public var allowedAdminHosts: [String] = []
 
     /// Serves `source` on the two addresses, with the default history retention.
     public init(xdsAddress: HostPort, adminAddress: HostPort, source: Source) {
@@ -72,6 +102,8 @@ public struct ControlPlane: Sendable {
   /// store's directory. Run them in one `ServiceGroup`; its graceful shutdown stops them.
   public func makeServices() async throws(ControlPlaneError) -> [any Service] {
     let history = ConfigHistory(retention: configuration.historyRetention)
+    LimitRefusal.registerAll()
+    warnIfExposed()
     var services: [any Service] = []
     var store: FileConfigStore?
     switch configuration.source {
@@ -83,12 +115,19 @@ public struct ControlPlane: Sendable {
     case .resources(let file):
       try await loadResources(file, history: history)
     }
-    let xds = XDSServer(cache: cache, ledger: ledger, logger: Logger(label: "shadowplane.xds"))
+    let xds = XDSServer(
+      cache: cache, ledger: ledger, limits: configuration.limits.stream,
+      logger: Logger(label: "shadowplane.xds"))
     let grpc = GRPCServerService(
-      address: configuration.xdsAddress, services: xds.services, logger: logger)
+      address: configuration.xdsAddress, services: xds.services,
+      maxConcurrentStreams: configuration.limits.maxConcurrentStreams,
+      maxRequestBytes: configuration.limits.maxXDSRequestBytes,
+      drainPeriod: configuration.limits.drainPeriod,
+      endStreams: { [cache] in await cache.endAllWatches() }, logger: logger)
     let admin = AdminRouter(
       cache: cache, ledger: ledger, registry: registry, logger: logger, store: store,
-      history: history)
+      history: history, limits: configuration.limits, boundHost: configuration.adminAddress.host,
+      allowedHosts: configuration.allowedAdminHosts)
     let logger = self.logger
     let app = Application(
       router: admin.router(),
@@ -104,13 +143,26 @@ public struct ControlPlane: Sendable {
     return [grpc, app] + services
   }
 
+  /// Warns, at every start, about an address other machines can reach: neither the admin
+  /// API nor xDS has authentication or TLS yet.
+  private func warnIfExposed() {
+    for (name, address) in [("admin", configuration.adminAddress), ("xDS", configuration.xdsAddress)]
+    where !address.isLoopback {
+      logger.warning(
+        "\(name) listening on a non-loopback address without authentication or TLS: anyone who can reach \(address) can read and change the mesh",
+        metadata: ["address": "\(address)"])
+    }
+  }
+
   /// Opens the store and translates its first revision into the cache.
   private func openStore(_ directory: String, history: ConfigHistory) async throws(ControlPlaneError)
     -> FileConfigStore
   {
     let opened: FileConfigStore
     do {
-      opened = try FileConfigStore(directory: directory, logger: Logger(label: "shadowplane.store"))
+      opened = try FileConfigStore(
+        directory: directory, limits: configuration.limits.decode,
+        logger: Logger(label: "shadowplane.store"))
     } catch {
       throw ControlPlaneError(
         code: .storeUnavailable, message: "cannot open the store '\(directory)'", cause: error)

@@ -52,15 +52,39 @@ public struct ConfigError: Error, Sendable, Equatable, Codable, CustomStringConv
 
 /// Every problem that made an input unacceptable, in document order.
 public struct ConfigErrors: Error, Sendable, CustomStringConvertible {
+  /// Why an input or a change was refused, beyond the problems themselves: what an API
+  /// answers with (400, 404, 413, 500) depends on it.
+  public enum Reason: Sendable, Equatable {
+    /// The input is not valid configuration (the default).
+    case invalid
+    /// A resource the change names does not exist.
+    case notFound
+    /// The input broke a size bound.
+    case exceeded(DecodeLimit)
+    /// The store could not be read or written; the problems say why.
+    case storage
+  }
+
   /// The problems, first to last as they appear in the input.
   public var errors: [ConfigError]
-  /// The bound the input broke, when it was refused for its size rather than its content.
-  public var exceeded: DecodeLimit?
+  /// Why the input or change was refused.
+  public var reason: Reason
 
   /// Wraps a list of problems.
-  public init(_ errors: [ConfigError], exceeded: DecodeLimit? = nil) {
+  public init(_ errors: [ConfigError], reason: Reason = .invalid) {
     self.errors = errors
-    self.exceeded = exceeded
+    self.reason = reason
+  }
+
+  /// Wraps a list of problems of an input that broke `exceeded`, if set.
+  public init(_ errors: [ConfigError], exceeded: DecodeLimit?) {
+    self.init(errors, reason: exceeded.map { .exceeded($0) } ?? .invalid)
+  }
+
+  /// The bound the input broke, when it was refused for its size rather than its content.
+  public var exceeded: DecodeLimit? {
+    if case .exceeded(let limit) = reason { return limit }
+    return nil
   }
 
   /// One problem per line.

@@ -128,8 +128,8 @@ public enum MeshConfigDecoder {
       guard budget.resources <= budget.limits.maxResources else {
         cursor.scope.report.exceeded = .resources
         cursor.fail(
-          "more than \(budget.limits.maxResources) resources in one input; split it "
-            + "(the control plane's --max-apply-documents)")
+          "resource \(budget.resources) of one input: at most \(budget.limits.maxResources) are "
+            + "accepted at once; split it (the control plane's --max-apply-documents)")
         return
       }
       guard let resource = MeshResource(decoding: cursor) else { return }

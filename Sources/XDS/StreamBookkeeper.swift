@@ -19,6 +19,8 @@ struct StreamBookkeeper: Sendable {
   let pushStart: ContinuousClock.Instant?
   /// The configuration revision of the machine's snapshot.
   let revision: Int64
+  /// The longest NACK message kept; the rest is cut (`--max-error-detail-bytes`).
+  let maxErrorDetailBytes: Int
 
   /// A response was written: `version` and `nonce` as sent, `resources` it carried;
   /// `detail` adds variant-specific log metadata.
@@ -34,7 +36,7 @@ struct StreamBookkeeper: Sendable {
     logger.debug(
       "xDS response sent",
       metadata: [
-        "node": "\(nodeID)", "type": "\(type.rawValue)", "version": "\(version)",
+        "node": "\(LogText(nodeID))", "type": "\(type.rawValue)", "version": "\(version)",
         "nonce": "\(nonce)", "resources": "\(resources)",
       ].merging(detail) { _, new in new })
     let now = Date()
@@ -74,11 +76,12 @@ struct StreamBookkeeper: Sendable {
     detail: Logger.Metadata = [:]
   ) async {
     metrics.nacks(type).increment()
+    let message = kept(message)
     logger.warning(
       "xDS NACK",
       metadata: [
-        "node": "\(nodeID)", "type": "\(type.rawValue)", "version": "\(version)",
-        "message": "\(message)",
+        "node": "\(LogText(nodeID))", "type": "\(type.rawValue)", "version": "\(version)",
+        "message": "\(LogText(message, limit: maxErrorDetailBytes + 64))",
       ].merging(detail) { _, new in new })
     let now = Date()
     await ledger.resolvePush(streamID, type: type, version: version, nack: message) {
@@ -86,17 +89,30 @@ struct StreamBookkeeper: Sendable {
     }
   }
 
+  /// A NACK message as it is kept: at most `maxErrorDetailBytes` (on a character
+  /// boundary), with how long it was when cut (counted).
+  private func kept(_ message: String) -> String {
+    let size = message.utf8.count
+    guard size > maxErrorDetailBytes else { return message }
+    LimitRefusal.errorDetailBytes.count()
+    var end = message.utf8.index(message.utf8.startIndex, offsetBy: maxErrorDetailBytes)
+    while end.samePosition(in: message.unicodeScalars) == nil {
+      end = message.utf8.index(before: end)
+    }
+    return String(message[..<end]) + "… (truncated, \(size) bytes)"
+  }
+
   /// An ACK or NACK answered a nonce that is no longer the latest: ignored.
   func staleNonce(_ type: ResourceType, nonce: String) {
     logger.debug(
       "xDS request with stale nonce: ACK/NACK ignored",
-      metadata: ["node": "\(nodeID)", "type": "\(type.rawValue)", "nonce": "\(nonce)"])
+      metadata: ["node": "\(LogText(nodeID))", "type": "\(type.rawValue)", "nonce": "\(LogText(nonce))"])
   }
 
   /// A request named a type the stream does not serve.
   func unknownType(_ typeURL: String) {
     logger.notice(
       "xDS request for a type this stream does not serve",
-      metadata: ["node": "\(nodeID)", "type": "\(typeURL)"])
+      metadata: ["node": "\(LogText(nodeID))", "type": "\(LogText(typeURL))"])
   }
 }

@@ -9,13 +9,38 @@ import XDSCore
 /// Register ``services`` with a `GRPCServer`; every service shares the same
 /// ``SnapshotCache`` and ``StatusLedger``.
 public struct XDSServer: Sendable {
+  /// Bounds on what one stream's client may send.
+  public struct Limits: Sendable, Equatable {
+    /// The longest `node.id` and `node.cluster`, in bytes: a stream naming a longer one is
+    /// refused (INVALID_ARGUMENT). Default 1,024 (`--max-node-id-bytes`).
+    public var maxNodeIDBytes = 1024
+    /// The largest serialized `node` (metadata, locality, extensions), in bytes. Default
+    /// 64 KiB (`--max-node-metadata-bytes`).
+    public var maxNodeBytes = 64 << 10
+    /// The longest NACK message kept (ledger, history, log), in bytes; the rest is cut.
+    /// Default 4,096 (`--max-error-detail-bytes`).
+    public var maxErrorDetailBytes = 4096
+
+    /// The defaults.
+    public init() {}
+  }
+
+  /// The snapshots served.
   public let cache: SnapshotCache
+  /// Every connected client and what it was sent.
   public let ledger: StatusLedger
+  /// Bounds on each stream's client.
+  public let limits: Limits
   let logger: Logger
 
-  public init(cache: SnapshotCache, ledger: StatusLedger, logger: Logger = Logger(label: "shadowplane.xds")) {
+  /// Services over `cache`, recording into `ledger`.
+  public init(
+    cache: SnapshotCache, ledger: StatusLedger, limits: Limits = Limits(),
+    logger: Logger = Logger(label: "shadowplane.xds")
+  ) {
     self.cache = cache
     self.ledger = ledger
+    self.limits = limits
     self.logger = logger
   }
 
@@ -53,7 +78,7 @@ public struct XDSServer: Sendable {
     perform: @escaping @Sendable ([Machine.Action], StreamBookkeeper, RPCWriter<Response>) async throws -> Void
   ) -> StreamingServerResponse<Response> {
     let driver = XDSStreamDriver<Machine, Response>(
-      cache: cache, ledger: ledger, logger: logger, kind: kind, perform: perform)
+      cache: cache, ledger: ledger, logger: logger, limits: limits, kind: kind, perform: perform)
     return StreamingServerResponse { writer in
       try await driver.run(
         requests: request.messages, writer: writer, metadata: request.metadata,

@@ -2,6 +2,7 @@ import EnvoyAPI
 import Foundation
 import GRPCCore
 import Logging
+import SwiftProtobuf
 import XDSCache
 import XDSCore
 
@@ -10,10 +11,16 @@ import XDSCore
 /// ledger's subscriptions and the cache's watch in step with it, and hands each event's
 /// actions to the variant's `perform` (``SotWStream``, ``DeltaStream``), which writes the
 /// responses and records them with a ``StreamBookkeeper``.
+///
+/// Requests are read with back-pressure: the next one is read only once the previous one
+/// has been handled, so a client that writes faster than the stream answers (or never
+/// reads) is held back by HTTP/2 flow control instead of queueing in the server's memory.
+/// Snapshot changes queue at most one (the newest).
 struct XDSStreamDriver<Machine: XDSStreamMachine, Response: Sendable> {
   let cache: SnapshotCache
   let ledger: StatusLedger
   let logger: Logger
+  let limits: XDSServer.Limits
   let metrics = XDSMetrics()
   /// ADS or one type's stream.
   let kind: StreamKind
@@ -31,10 +38,16 @@ struct XDSStreamDriver<Machine: XDSStreamMachine, Response: Sendable> {
     metadata: Metadata, peer: String
   ) async throws {
     let (inputs, input) = AsyncStream.makeStream(of: Input.self)
+    // One permit per request handled: the reader waits for it before reading the next.
+    let (handled, handledSignal) = AsyncStream.makeStream(of: Void.self)
     try await withThrowingTaskGroup(of: Void.self) { group in
       group.addTask {
+        var permits = handled.makeAsyncIterator()
         do {
-          for try await request in requests { input.yield(.request(request)) }
+          for try await request in requests {
+            input.yield(.request(request))
+            guard await permits.next() != nil else { return }
+          }
           input.yield(.ended(nil))
         } catch {
           input.yield(.ended(error))
@@ -45,21 +58,29 @@ struct XDSStreamDriver<Machine: XDSStreamMachine, Response: Sendable> {
       var watch: SnapshotCache.WatchID?
       var nodeID = ""
       var interest: [ResourceType: Subscription] = [:]
-      defer { group.cancelAll() }
+      defer {
+        handledSignal.finish()
+        group.cancelAll()
+      }
       do {
         loop: for await next in inputs {
           let actions: [Machine.Action]
           var pushStart: ContinuousClock.Instant?
           switch next {
           case .request(let request):
+            defer { handledSignal.yield() }
             if streamID == nil {
               let node = Machine.node(of: request)
+              try check(node, peer: peer)
               nodeID = node.id
               streamID = await open(node, metadata: metadata, peer: peer)
               let registered = await cache.watch(nodeID: nodeID)
               watch = registered.id
               group.addTask {
                 for await snapshot in registered.updates { input.yield(.snapshot(snapshot)) }
+                // The cache ended the watch: the control plane is going away (after this
+                // stream's own close the input is no longer read).
+                input.yield(.ended(Self.shuttingDown))
               }
             }
             actions = machine.receive(request, current: await cache.snapshot(forNode: nodeID))
@@ -83,7 +104,8 @@ struct XDSStreamDriver<Machine: XDSStreamMachine, Response: Sendable> {
             let bookkeeper = StreamBookkeeper(
               ledger: ledger, logger: logger, metrics: metrics, variant: Machine.variant,
               streamID: streamID, nodeID: nodeID, pushStart: pushStart,
-              revision: machine.snapshot?.revision ?? 0)
+              revision: machine.snapshot?.revision ?? 0,
+              maxErrorDetailBytes: limits.maxErrorDetailBytes)
             try await perform(actions, bookkeeper, writer)
           }
         }
@@ -95,6 +117,36 @@ struct XDSStreamDriver<Machine: XDSStreamMachine, Response: Sendable> {
     }
   }
 
+  /// How a stream ends when the control plane shuts down: UNAVAILABLE, which every xDS
+  /// client takes as "reconnect" (to another replica, or to this one restarted).
+  static var shuttingDown: RPCError {
+    RPCError(code: .unavailable, message: "the control plane is shutting down; reconnect")
+  }
+
+  /// Refuses a stream whose node is larger than the limits allow (INVALID_ARGUMENT naming
+  /// the field), before anything about it is logged, kept or watched.
+  private func check(_ node: Envoy_Config_Core_V3_Node, peer: String) throws(RPCError) {
+    let refusal: (field: String, size: Int, limit: Int, LimitRefusal)?
+    if node.id.utf8.count > limits.maxNodeIDBytes {
+      refusal = ("node.id", node.id.utf8.count, limits.maxNodeIDBytes, .nodeIDBytes)
+    } else if node.cluster.utf8.count > limits.maxNodeIDBytes {
+      refusal = ("node.cluster", node.cluster.utf8.count, limits.maxNodeIDBytes, .nodeIDBytes)
+    } else if let size = try? node.serializedBytes() as [UInt8], size.count > limits.maxNodeBytes {
+      refusal = ("node", size.count, limits.maxNodeBytes, .nodeBytes)
+    } else {
+      refusal = nil
+    }
+    guard let (field, size, limit, counter) = refusal else { return }
+    counter.count()
+    let message =
+      "\(field) is \(size) bytes, more than the control plane accepts (\(limit); "
+      + (counter == .nodeIDBytes ? "--max-node-id-bytes" : "--max-node-metadata-bytes") + ")"
+    logger.warning(
+      "xDS stream refused",
+      metadata: ["node": "\(LogText(node.id))", "peer": "\(peer)", "reason": "\(message)"])
+    throw RPCError(code: .invalidArgument, message: message)
+  }
+
   private func open(_ node: Envoy_Config_Core_V3_Node, metadata: Metadata, peer: String) async
     -> UInt64
   {
@@ -103,6 +155,7 @@ struct XDSStreamDriver<Machine: XDSStreamMachine, Response: Sendable> {
     if userAgent.isEmpty {
       userAgent = metadata["user-agent"].first(where: { _ in true }).map { "\($0)" } ?? ""
     }
+    userAgent = String(userAgent.prefix(limits.maxNodeIDBytes))
     let id = await ledger.open(
       nodeID: node.id, nodeCluster: node.cluster, userAgent: userAgent, streamKind: kind,
       variant: Machine.variant, peer: peer)
@@ -110,7 +163,7 @@ struct XDSStreamDriver<Machine: XDSStreamMachine, Response: Sendable> {
     logger.info(
       "xDS stream opened",
       metadata: [
-        "node": "\(node.id)", "cluster": "\(node.cluster)", "kind": "\(kind.rawValue)",
+        "node": "\(LogText(node.id))", "cluster": "\(LogText(node.cluster))", "kind": "\(kind.rawValue)",
         "variant": "\(Machine.variant)", "peer": "\(peer)", "stream": "\(id)",
       ])
     return id
@@ -124,10 +177,10 @@ struct XDSStreamDriver<Machine: XDSStreamMachine, Response: Sendable> {
     await ledger.close(streamID)
     metrics.streams(kind: kind, variant: Machine.variant).decrement()
     var meta: Logger.Metadata = [
-      "node": "\(nodeID)", "kind": "\(kind.rawValue)", "variant": "\(Machine.variant)",
+      "node": "\(LogText(nodeID))", "kind": "\(kind.rawValue)", "variant": "\(Machine.variant)",
       "stream": "\(streamID)",
     ]
-    if let error { meta["error"] = "\(error)" }
+    if let error { meta["error"] = "\(LogText("\(error)", limit: 1024))" }
     logger.info("xDS stream closed", metadata: meta)
   }
 }

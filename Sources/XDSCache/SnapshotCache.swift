@@ -84,6 +84,13 @@ public actor SnapshotCache {
     watches.removeValue(forKey: id)?.continuation.finish()
   }
 
+  /// Ends every watch (their streams finish): the xDS streams holding them end too, telling
+  /// their clients to reconnect (the control plane is shutting down).
+  public func endAllWatches() {
+    for watch in watches.values { watch.continuation.finish() }
+    watches.removeAll()
+  }
+
   /// The number of registered watches.
   public var watchCount: Int { watches.count }
 

@@ -19,6 +19,14 @@ public struct HostPort: Sendable, Equatable, CustomStringConvertible {
   }
 
   public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+
+  /// Whether the host is a loopback address or `localhost` (reachable from this machine
+  /// only): `127.0.0.0/8`, `::1`, `localhost`.
+  public var isLoopback: Bool {
+    let lowered = host.lowercased()
+    return lowered == "localhost" || lowered == "::1" || lowered == "0:0:0:0:0:0:0:1"
+      || lowered.hasPrefix("127.")
+  }
 }
 
 /// An address that is not `HOST:PORT`.

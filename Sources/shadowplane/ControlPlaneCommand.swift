@@ -30,6 +30,8 @@ struct ControlPlaneCommand: AsyncParsableCommand {
   @Option(help: "How many pushed snapshots history and diff keep.")
   var historySize: Int = 100
 
+  @OptionGroup(title: "Limits and timeouts") var limits: ControlPlaneLimitOptions
+
   @OptionGroup var logging: LoggingOptions
 
   func validate() throws {
@@ -54,6 +56,8 @@ struct ControlPlaneCommand: AsyncParsableCommand {
     var configuration = ControlPlane.Configuration(
       xdsAddress: xdsAddress, adminAddress: adminAddress, source: source)
     configuration.historyRetention = historySize
+    configuration.limits = limits.limits
+    configuration.allowedAdminHosts = limits.allowedHosts
     let logger = Logger(label: "shadowplane.control-plane")
     let services: [any Service]
     do {

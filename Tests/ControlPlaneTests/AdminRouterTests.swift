@@ -1,6 +1,7 @@
 import AdminAPI
 import ConfigStore
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
@@ -27,19 +28,26 @@ struct AdminRouterTests {
     let history = ConfigHistory(retention: 10)
     let router: AdminRouter
 
-    init(store withStore: Bool = true) throws {
+    /// - Parameter boundHost: the admin address's host; the wildcard (the default here)
+    ///   accepts any `Host`, as the router test client sends none.
+    init(store withStore: Bool = true, boundHost: String = "0.0.0.0", limits: ControlPlane.Limits = .init())
+      throws
+    {
       directory = FileManager.default.temporaryDirectory
         .appendingPathComponent("adminrouter-\(UUID().uuidString)")
       store = try FileConfigStore(directory: directory.path)
       router = AdminRouter(
         cache: cache, ledger: ledger, registry: PrometheusCollectorRegistry(),
-        logger: Logger(label: "test.admin"), store: withStore ? store : nil, history: history)
+        logger: Logger(label: "test.admin"), store: withStore ? store : nil, history: history,
+        limits: limits, boundHost: boundHost, allowedHosts: [])
     }
 
-    /// Runs `body` with a test client of the router.
+    /// Runs `body` with a test client of the router. Hummingbird's router test client
+    /// always says `Host: localhost`; a request's `x-test-authority` header replaces it.
     func test(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
       defer { try? FileManager.default.removeItem(at: directory) }
-      try await Application(router: router.router()).test(.router, body)
+      let responder = AuthorityRewriting(inner: router.router().buildResponder())
+      try await Application(responder: responder).test(.router, body)
     }
   }
 
@@ -229,7 +237,73 @@ struct AdminRouterTests {
       }
     }
   }
+
+  @Test func aForeignHostIsRefusedOnALoopbackBind() async throws {
+    try await Fixture(boundHost: "127.0.0.1").test { client in
+      try await client.execute(uri: "/healthz", method: .get, headers: [.testAuthority: "evil.example"]) { response in
+        #expect(response.status == .forbidden)
+        let refusal = try Self.decode(ErrorResponse.self, response.body)
+        #expect(refusal.error?.contains("unexpected Host header 'evil.example'") == true)
+      }
+      try await client.execute(uri: "/healthz", method: .get, headers: [.testAuthority: "127.0.0.1:18001"]) { response in
+        #expect(response.status == .ok)
+      }
+      try await client.execute(uri: "/healthz", method: .get, headers: [.testAuthority: "localhost"]) { response in
+        #expect(response.status == .ok)
+      }
+    }
+  }
+
+  @Test func crossOriginWritesAreRefusedAndSameOriginOnesPass() async throws {
+    try await Fixture().test { client in
+      try await client.execute(
+        uri: "/api/v1/config/apply", method: .post,
+        headers: [.testAuthority: "127.0.0.1:18001", .origin: "http://evil.example"],
+        body: ByteBuffer(string: Self.serviceEntry)
+      ) { response in
+        #expect(response.status == .forbidden)
+      }
+      try await client.execute(uri: "/api/v1/config", method: .get) { response in
+        #expect(String(buffer: response.body).contains("\"items\":[]"), "nothing was applied")
+      }
+      try await client.execute(
+        uri: "/api/v1/config/apply", method: .post,
+        headers: [.testAuthority: "127.0.0.1:18001", .origin: "http://127.0.0.1:18001"],
+        body: ByteBuffer(string: Self.serviceEntry)
+      ) { response in
+        #expect(response.status == .ok)
+        #expect(response.headers[.init("x-shadowplane-revision")!] == "2")
+      }
+      // Reads need no same origin: a page can read nothing across origins anyway (CORS).
+      try await client.execute(
+        uri: "/api/v1/config", method: .get, headers: [.origin: "http://evil.example"]
+      ) { response in
+        #expect(response.status == .ok)
+      }
+    }
+  }
+
+  @Test func bodiesOverTheLimitAre413AndInputsOverTheNodeLimit400() async throws {
+    var limits = ControlPlane.Limits()
+    limits.maxAdminBodyBytes = 1000
+    limits.decode.maxNodes = 30
+    try await Fixture(limits: limits).test { client in
+      try await client.execute(
+        uri: "/api/v1/config/apply", method: .post, body: ByteBuffer(string: String(repeating: "#", count: 2000))
+      ) { response in
+        #expect(response.status == .contentTooLarge)
+      }
+      try await client.execute(
+        uri: "/api/v1/config/apply", method: .post, body: ByteBuffer(string: Self.serviceEntry)
+      ) { response in
+        #expect(response.status == .badRequest)
+        let refusal = try Self.decode(ErrorResponse.self, response.body)
+        #expect(refusal.errors?.first?.message.contains("more than 30 nodes") == true)
+      }
+    }
+  }
 }
+
 
 /// Any JSON value, read and dropped: the diff's resources, whose content these tests do not
 /// inspect.
@@ -239,4 +313,22 @@ struct OpaqueJSON: Codable, Equatable, Sendable {
     var container = encoder.singleValueContainer()
     try container.encodeNil()
   }
+}
+
+/// Sets a request's authority from its `x-test-authority` header, then answers with `inner`.
+struct AuthorityRewriting<Inner: HTTPResponder>: HTTPResponder where Inner.Context == AdminRequestContext {
+  let inner: Inner
+
+  func respond(to request: Request, context: AdminRequestContext) async throws -> Response {
+    guard let authority = request.headers[.testAuthority] else {
+      return try await inner.respond(to: request, context: context)
+    }
+    var head = request.head
+    head.authority = authority
+    return try await inner.respond(to: Request(head: head, body: request.body), context: context)
+  }
+}
+
+extension HTTPField.Name {
+  static let testAuthority = HTTPField.Name("x-test-authority")!
 }
