@@ -177,6 +177,8 @@ class ControlPlane:
         self.admin_port: int | None = None
         self._log: collections.deque[str] = collections.deque(maxlen=2000)
         self._log_lock = threading.Lock()
+        # Every byte the process wrote (stdout and stderr), even of lines cut or dropped.
+        self.log_bytes = 0
         self._cond = threading.Condition(self._log_lock)
         self._readers: list[threading.Thread] = []
         self.exit_code: int | None = None
@@ -225,10 +227,18 @@ class ControlPlane:
                 f"{self.log_tail()}")
         return self
 
+    # A log line longer than this is kept cut (a process logging huge lines must not
+    # exhaust the test's memory); ``log_bytes`` still counts all of it.
+    MAX_KEPT_LINE = 64 * 1024
+
     def _drain(self, stream, tag: str) -> None:
         for raw in iter(stream.readline, b""):
+            size = len(raw)
+            if size > self.MAX_KEPT_LINE:
+                raw = raw[:self.MAX_KEPT_LINE] + f"... (cut, {size} bytes)".encode()
             line = raw.decode("utf-8", "replace").rstrip("\n")
             with self._cond:
+                self.log_bytes += size
                 self._log.append(line if tag == "stderr" else f"[stdout] {line}")
                 if tag == "stderr":
                     m = XDS_LINE.search(line)
@@ -275,6 +285,11 @@ class ControlPlane:
             tail = list(self._log)[-lines:]
         return (f"----- {self.name} log (last {len(tail)} lines) -----\n" + "\n".join(tail)
                 + f"\n----- end of {self.name} log -----")
+
+    def log_lines(self) -> list[str]:
+        """The log lines kept so far (the last 2,000; stdout lines tagged ``[stdout]``)."""
+        with self._log_lock:
+            return list(self._log)
 
     def assert_running(self) -> None:
         if self.proc is None or self.proc.poll() is not None:

@@ -6,6 +6,8 @@ import Testing
 import XDS
 
 @testable import Translator
+import XDSCore
+import XDSCache
 
 /// The seed scenario (`manifests/httpbin`) translated to Envoy resources, compared with the
 /// committed canonical proto3 JSON in `Golden/`. Regenerate after an intended change with

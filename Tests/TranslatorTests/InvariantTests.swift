@@ -3,6 +3,8 @@ import MeshConfig
 import Testing
 
 @testable import Translator
+import XDSCore
+import XDSCache
 
 /// Properties every translation must have, checked over generated meshes (seeded, so a
 /// failure reproduces), including destinations that name missing hosts and subsets.
