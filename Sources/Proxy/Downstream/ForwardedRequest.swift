@@ -81,7 +81,10 @@ final class ForwardedRequest: UpstreamResponder {
     upstreamHead = upstream
     retriesLeft = (route.retryPolicy ?? virtualHost.retryPolicy)?.numRetries ?? 0
     if let timeout = route.timeout {
-      timer = loop.eventLoop.scheduleTask(in: timeout.timeAmount) { [self] in timedOut() }
+      // Loop-confined like the request itself: the isolated view takes a non-Sendable task.
+      timer = loop.eventLoop.assumeIsolated().scheduleTask(in: timeout.timeAmount) { [self] in
+        timedOut()
+      }
     }
     // Envoy mirrors only a request that gets an upstream: the shadows leave once the first
     // attempt has a host. Envoy's choice of policies: the route's, else the virtual host's,
@@ -196,26 +199,22 @@ final class ForwardedRequest: UpstreamResponder {
     cluster.stats.requestsActive.wrappingIncrement(ordering: .relaxed)
     endpoint.active.wrappingIncrement(ordering: .relaxed)
     upstreamStart = .now()
-    let pool = loop.pool(for: endpoint)
-    if let connection = pool.takeIdle() {
-      self.connection = connection
-      connection.send(head: upstreamHead, body: body, responder: self)
-      return
-    }
-    pool.connect(connectTimeout: cluster.connectTimeout, stats: cluster.stats).hop(to: loop.eventLoop).whenComplete { [self] result in
-      switch result {
-      case .success(let connection):
-        guard !finished else {
-          pool.release(connection)
-          return
-        }
-        self.connection = connection
-        connection.send(head: upstreamHead, body: body, responder: self)
-      case .failure:
-        attemptEnded()
-        retryOrFail(flags: "UF", message: "upstream connect error or disconnect/reset before headers. reset reason: connection failure")
-      }
-    }
+    loop.pool(for: endpoint).send(
+      head: upstreamHead, body: body, responder: self, connectTimeout: cluster.connectTimeout,
+      stats: cluster.stats)
+  }
+
+  var awaitsConnection: Bool { !finished }
+
+  func upstreamAttached(_ connection: UpstreamConnection) {
+    self.connection = connection
+  }
+
+  func upstreamConnectFailed(_ error: any Error) {
+    attemptEnded()
+    retryOrFail(
+      flags: "UF",
+      message: "upstream connect error or disconnect/reset before headers. reset reason: connection failure")
   }
 
   private func attemptEnded() {
@@ -313,8 +312,7 @@ final class ForwardedRequest: UpstreamResponder {
     guard !finished else { return }
     cluster?.stats.requestTimeouts.wrappingIncrement(ordering: .relaxed)
     if let connection {
-      connection.handler.responder = nil
-      connection.channel.close(promise: nil)
+      connection.abandon()
       self.connection = nil
       attemptEnded()
     }
@@ -332,8 +330,7 @@ final class ForwardedRequest: UpstreamResponder {
     finished = true
     timer?.cancel()
     if let connection {
-      connection.handler.responder = nil
-      connection.channel.close(promise: nil)
+      connection.abandon()
       attemptEnded()
     }
   }
@@ -362,7 +359,9 @@ final class ForwardedRequest: UpstreamResponder {
     if keepAlive {
       context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
     } else {
-      context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil))).whenComplete { [context] _ in context.close(promise: nil) }
+      // Closed once the end is written; the context is loop-confined, as is this callback.
+      context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil))).assumeIsolated()
+        .whenComplete { [context] _ in context.close(promise: nil) }
     }
     if loop.accessLog.enabled {
       var entry = logEntry(authority: authority)

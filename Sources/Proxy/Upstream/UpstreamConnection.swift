@@ -19,4 +19,11 @@ struct UpstreamConnection {
     }
     channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
   }
+
+  /// Gives up on the exchange in flight: the responder hears nothing more, and the
+  /// connection closes (a half-read response cannot be followed by another request).
+  func abandon() {
+    handler.responder = nil
+    channel.close(promise: nil)
+  }
 }
