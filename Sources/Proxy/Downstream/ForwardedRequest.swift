@@ -36,6 +36,9 @@ final class ForwardedRequest: UpstreamResponder {
   private var bytesSent = 0
   private var flags = ""
   private var upstreamStart: NIODeadline?
+  /// Whether an attempt is counted in `upstream_rq_active` and its host's active count
+  /// (so that ending it twice, or ending one still connecting, counts once).
+  private var attemptInFlight = false
 
   init(handler: DownstreamHandler, context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer?, remoteAddress: String) {
     self.handler = handler
@@ -198,6 +201,7 @@ final class ForwardedRequest: UpstreamResponder {
     cluster.stats.requestsTotal.wrappingIncrement(ordering: .relaxed)
     cluster.stats.requestsActive.wrappingIncrement(ordering: .relaxed)
     endpoint.active.wrappingIncrement(ordering: .relaxed)
+    attemptInFlight = true
     upstreamStart = .now()
     loop.pool(for: endpoint).send(
       head: upstreamHead, body: body, responder: self, connectTimeout: cluster.connectTimeout,
@@ -218,6 +222,8 @@ final class ForwardedRequest: UpstreamResponder {
   }
 
   private func attemptEnded() {
+    guard attemptInFlight else { return }
+    attemptInFlight = false
     cluster?.stats.requestsActive.wrappingDecrement(ordering: .relaxed)
     endpoint?.active.wrappingDecrement(ordering: .relaxed)
   }
@@ -311,11 +317,10 @@ final class ForwardedRequest: UpstreamResponder {
   private func timedOut() {
     guard !finished else { return }
     cluster?.stats.requestTimeouts.wrappingIncrement(ordering: .relaxed)
-    if let connection {
-      connection.abandon()
-      self.connection = nil
-      attemptEnded()
-    }
+    // An attempt still connecting ends here too: its connection, if it comes, goes idle.
+    connection?.abandon()
+    connection = nil
+    attemptEnded()
     if headSent {
       flags = "UT"
       finish(keepAlive: false)
@@ -329,10 +334,8 @@ final class ForwardedRequest: UpstreamResponder {
     guard !finished else { return }
     finished = true
     timer?.cancel()
-    if let connection {
-      connection.abandon()
-      attemptEnded()
-    }
+    connection?.abandon()
+    attemptEnded()
   }
 
   /// Answers from the proxy itself (no route, no upstream, timeout, ...).
