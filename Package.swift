@@ -207,7 +207,13 @@ let package = Package(
     ),
     .testTarget(
       name: "ProxyTests",
-      dependencies: ["Proxy", "EnvoyAPI", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+      dependencies: [
+        "Proxy", "EnvoyAPI", "XDSClient", "XDSCore",
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOEmbedded", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
+      ],
       swiftSettings: strict
     ),
     .testTarget(

@@ -10,7 +10,8 @@ final class ForwardedRequest: UpstreamResponder {
   private let context: ChannelHandlerContext
   private let loop: LoopContext
   private let config: ProxyConfig
-  private let head: HTTPRequestHead
+  /// The request as the client sent it.
+  let head: HTTPRequestHead
   private let body: ByteBuffer?
   private let remoteAddress: String
   private let started = Date()
