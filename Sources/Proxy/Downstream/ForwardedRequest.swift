@@ -160,6 +160,8 @@ final class ForwardedRequest: UpstreamResponder {
     }
   }
 
+  /// Applies a route's header additions in order: append, overwrite, or add only when
+  /// absent, as each mutation's append action says.
   static func apply(_ mutations: [HeaderMutation], to headers: inout HTTPHeaders) {
     for mutation in mutations {
       if mutation.onlyIfAbsent {
@@ -215,6 +217,8 @@ final class ForwardedRequest: UpstreamResponder {
     self.connection = connection
   }
 
+  /// A failed connect ends the attempt; a route retrying on connect failure tries another
+  /// host, else the client gets 503 (UF).
   func upstreamConnectFailed(_ error: any Error) {
     attemptEnded()
     retryOrFail(
@@ -244,6 +248,9 @@ final class ForwardedRequest: UpstreamResponder {
     }
   }
 
+  /// A status the retry policy retries (while retries are left) is read and discarded;
+  /// anything else goes to the client with hop-by-hop headers removed, the route's
+  /// response headers applied and `x-envoy-upstream-service-time` added (Envoy).
   func upstreamHead(_ response: HTTPResponseHead) {
     guard !finished else { return }
     let code = Int(response.status.code)
@@ -283,6 +290,8 @@ final class ForwardedRequest: UpstreamResponder {
     if headSent, !finished { context.flush() }
   }
 
+  /// Ends the attempt and returns its connection to the pool; a discarded (retried)
+  /// response starts the next attempt, any other ends the request.
   func upstreamEnd() {
     guard !finished else { return }
     attemptEnded()
@@ -300,6 +309,9 @@ final class ForwardedRequest: UpstreamResponder {
   /// The client asked to keep the connection and its listener still exists.
   private var keepAlive: Bool { head.isKeepAlive && handler.mayKeepAlive }
 
+  /// A reset before the response ended: retried once on a fresh connection when a reused
+  /// one failed before any byte of an idempotent request's response, else by the retry
+  /// policy, else 503 (UC), or the connection closes if the client already has the head.
   func upstreamFailed(_ error: any Error) {
     guard !finished else { return }
     attemptEnded()

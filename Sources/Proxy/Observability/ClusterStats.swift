@@ -24,6 +24,7 @@ final class ClusterStats: Sendable {
 
   init(name: String) { self.name = name }
 
+  /// Counts a response under its class (`upstream_rq_2xx`...; anything else as 5xx).
   func record(status: Int) {
     switch status {
     case 200..<300: requests2xx.wrappingIncrement(ordering: .relaxed)

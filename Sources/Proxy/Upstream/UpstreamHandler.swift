@@ -29,6 +29,7 @@ final class UpstreamHandler: ChannelInboundHandler {
     context.fireChannelReadComplete()
   }
 
+  /// A connection that closes mid-response fails its exchange (the responder may retry).
   func channelInactive(context: ChannelHandlerContext) {
     reusable = false
     if let responder {
