@@ -233,7 +233,17 @@ let package = Package(
     ),
     .testTarget(
       name: "ProxyTests",
-      dependencies: ["Proxy", "EnvoyAPI", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+      dependencies: [
+        "Proxy", "EnvoyAPI", "XDSClient", "XDSCore",
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOEmbedded", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "HummingbirdTesting", package: "hummingbird"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
       swiftSettings: strict
     ),
     .testTarget(

@@ -67,7 +67,7 @@ public struct ProxyServer: Service {
     clientConfiguration.runtimeLayers = configuration.runtimeLayers
     clientConfiguration.mode = configuration.xdsMode
     let client = ADSClient(configuration: clientConfiguration, consumer: controller, logger: logger)
-    let admin = ProxyAdmin(controller: controller, client: client, stats: stats)
+    let admin = ProxyAdmin(controller: controller, stats: stats, clientStats: { await client.stats })
     let logger = self.logger
     let app = Application(
       router: admin.router(),

@@ -3,7 +3,7 @@ import Foundation
 import MeshConfig
 import SwiftProtobuf
 import Testing
-import XDS
+import XDSCore
 
 @testable import Translator
 import XDSCore

@@ -9,6 +9,10 @@ import NIOHTTP1
 /// system calls on every request of every keep-alive connection. This handler keeps
 /// reading, queues a pipelined request that arrives while one is in flight, and stops
 /// reading only while such a request waits (so a client cannot queue without bound).
+///
+/// Draining, when the listener goes away, arrives as NIO's `ChannelShouldQuiesceEvent`
+/// (as `HTTPServerPipelineHandler` takes it): an idle connection closes at once, a busy one
+/// after the response in flight, which then says `connection: close`.
 final class DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
   typealias InboundIn = HTTPServerRequestPart
   typealias OutboundIn = HTTPServerResponsePart
@@ -21,10 +25,15 @@ final class DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
     var tooLarge: Bool
   }
 
+  /// Sets a complete request going. The proxy routes it and forwards it upstream
+  /// (``ForwardedRequest/start()``); tests substitute one that holds requests in flight and
+  /// answers them when they choose.
+  typealias Forward = (ForwardedRequest) -> Void
+
   /// The listener that accepted the connection (its route table is looked up per request).
   let listener: String
   let loop: LoopContext
-  private var context: ChannelHandlerContext?
+  private let forward: Forward
   private var draining = false
   private var head: HTTPRequestHead?
   private var body: ByteBuffer?
@@ -35,23 +44,29 @@ final class DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
   private var readHeld = false
   private var remoteAddress = "-"
 
-  init(listener: String, loop: LoopContext) {
+  init(listener: String, loop: LoopContext, forward: @escaping Forward = { $0.start() }) {
     self.listener = listener
     self.loop = loop
+    self.forward = forward
   }
 
-  func handlerAdded(context: ChannelHandlerContext) {
-    self.context = context
-  }
-
-  /// The listener went away: close now if idle, else after the request in flight.
-  func drain() {
-    draining = true
-    if current == nil, head == nil, pending.isEmpty { context?.close(promise: nil) }
-  }
-
-  /// Whether the connection may stay open after the current response.
+  /// Whether the connection may stay open after the current response: not while draining,
+  /// nor once its listener has left the configuration.
   var mayKeepAlive: Bool { !draining && loop.config.listeners[listener] != nil }
+
+  /// No request in flight, being received or waiting.
+  private var idle: Bool { current == nil && head == nil && pending.isEmpty }
+
+  /// Takes `ChannelShouldQuiesceEvent` (the listener went away): close now if idle, else
+  /// once the response in flight has ended. Other events pass on.
+  func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+    guard event is ChannelShouldQuiesceEvent else {
+      context.fireUserInboundEventTriggered(event)
+      return
+    }
+    draining = true
+    if idle { context.close(promise: nil) }
+  }
 
   func channelActive(context: ChannelHandlerContext) {
     remoteAddress = context.remoteAddress?.ipAddress ?? "-"
@@ -105,7 +120,7 @@ final class DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
       forwarded.respondLocally(
         status: .payloadTooLarge, message: "request body exceeds \(loop.limits.maxRequestBody) bytes", flags: "-")
     } else {
-      forwarded.start()
+      forward(forwarded)
     }
   }
 
@@ -126,7 +141,7 @@ final class DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
       readHeld = false
       context.read()
     }
-    if draining, current == nil, head == nil, pending.isEmpty { context.close(promise: nil) }
+    if draining, idle { context.close(promise: nil) }
   }
 
   func channelInactive(context: ChannelHandlerContext) {

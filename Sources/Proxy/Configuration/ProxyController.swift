@@ -34,6 +34,8 @@ actor ProxyController: XDSConfigConsumer {
   /// Stats of every cluster ever configured, by name.
   var allClusterStats: [String: ClusterStats] { clusterStats }
 
+  /// Compiles `candidate` and binds what its listeners add: nil to ACK (it is kept for
+  /// ``apply(_:)``), else the NACK message.
   func validate(_ candidate: XDSConfig, changed: ResourceType) async -> String? {
     let config: ProxyConfig
     do {
@@ -61,6 +63,8 @@ actor ProxyController: XDSConfigConsumer {
     return created
   }
 
+  /// Puts the configuration ``validate(_:changed:)`` accepted in force: new tables and
+  /// runtime on every loop, then listeners committed (removed ones drain).
   func apply(_ config: XDSConfig) async {
     guard let next = pending, next.source == config else { return }
     pending = nil

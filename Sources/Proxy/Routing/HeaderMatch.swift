@@ -45,6 +45,8 @@ struct HeaderMatch: Sendable {
     self.ignoreCase = ignoreCase
   }
 
+  /// Whether the request's headers (`lookup`, by lowercase name) satisfy this matcher,
+  /// inverted when `invert_match` is set.
   func matches(method: String, _ lookup: (String) -> [String]) -> Bool {
     var values = name == ":method" ? [method] : lookup(name)
     if values.isEmpty && missingAsEmpty { values = [""] }

@@ -17,6 +17,7 @@ struct CompiledRegex: @unchecked Sendable {
     self.pattern = pattern
   }
 
+  /// Whether the pattern matches all of `value` (anchored at compile time).
   func wholeMatch(_ value: String) -> Bool {
     expression.firstMatch(in: value, range: NSRange(value.startIndex..., in: value)) != nil
   }

@@ -40,6 +40,7 @@ public final class AccessLog: Sendable {
   /// Whether lines are written (false with `--no-access-log`): entries are only built then.
   var enabled: Bool { handle != nil }
 
+  /// One line's fields; durations are written in milliseconds, absent values as `-`.
   struct Entry {
     var start: Date
     var method: String
@@ -59,6 +60,7 @@ public final class AccessLog: Sendable {
 
   private static let format = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 
+  /// Writes `e` as one line in the format above.
   func log(_ e: Entry) {
     guard let handle else { return }
     func quoted(_ s: String?) -> String { "\"\(s ?? "-")\"" }

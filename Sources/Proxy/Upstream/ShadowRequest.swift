@@ -56,31 +56,24 @@ final class ShadowRequest: UpstreamResponder {
     cluster.stats.requestsTotal.wrappingIncrement(ordering: .relaxed)
     cluster.stats.requestsActive.wrappingIncrement(ordering: .relaxed)
     if let timeout {
-      timer = context.eventLoop.scheduleTask(in: timeout.timeAmount) { [self] in
+      // Loop-confined like the shadow itself: the isolated view takes a non-Sendable task.
+      timer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout.timeAmount) { [self] in
         cluster.stats.requestTimeouts.wrappingIncrement(ordering: .relaxed)
         fail(closing: true)
       }
     }
-    let pool = context.pool(for: endpoint)
-    if let connection = pool.takeIdle() {
-      self.connection = connection
-      connection.send(head: head, body: body, responder: self)
-      return
-    }
-    pool.connect(connectTimeout: cluster.connectTimeout, stats: cluster.stats).hop(to: context.eventLoop).whenComplete { [self] result in
-      switch result {
-      case .success(let connection):
-        guard !finished else {
-          pool.release(connection)
-          return
-        }
-        self.connection = connection
-        connection.send(head: head, body: body, responder: self)
-      case .failure:
-        fail(closing: false)
-      }
-    }
+    context.pool(for: endpoint).send(
+      head: head, body: body, responder: self, connectTimeout: cluster.connectTimeout,
+      stats: cluster.stats)
   }
+
+  var awaitsConnection: Bool { !finished }
+
+  func upstreamAttached(_ connection: UpstreamConnection) {
+    self.connection = connection
+  }
+
+  func upstreamConnectFailed(_ error: any Error) { fail(closing: false) }
 
   func upstreamHead(_ head: HTTPResponseHead) { status = Int(head.status.code) }
   func upstreamBody(_ body: ByteBuffer) { bytesReceived += body.readableBytes }
@@ -100,10 +93,7 @@ final class ShadowRequest: UpstreamResponder {
     cluster.stats.shadowsFailed.wrappingIncrement(ordering: .relaxed)
     if status == 0 { status = 503 }
     finish()
-    if closing, let connection {
-      connection.handler.responder = nil
-      connection.channel.close(promise: nil)
-    }
+    if closing, let connection { connection.abandon() }
   }
 
   private func finish() {

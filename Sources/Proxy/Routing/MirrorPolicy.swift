@@ -1,8 +1,4 @@
 import EnvoyAPI
-import Foundation
-import NIOCore
-import SwiftProtobuf
-import EnvoyAPI
 
 /// A compiled request mirror policy.
 struct MirrorPolicy: Sendable, Equatable {
@@ -47,41 +43,5 @@ struct MirrorPolicy: Sendable, Equatable {
       return authority[..<colon] + "-shadow" + authority[colon...]
     }
     return authority + "-shadow"
-  }
-}
-
-/// The retry policy of a route.
-struct RetryPolicy: Sendable, Equatable {
-  let on5xx: Bool
-  let onConnectFailure: Bool
-  let onRetriableStatusCodes: Set<UInt32>
-  let numRetries: Int
-  let perTryTimeout: Duration?
-
-  init(_ policy: Envoy_Config_Route_V3_RetryPolicy) {
-    let conditions = Set(policy.retryOn.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
-    on5xx = conditions.contains("5xx")
-    onConnectFailure = conditions.contains("connect-failure") || conditions.contains("5xx") || conditions.contains("reset")
-    onRetriableStatusCodes = conditions.contains("retriable-status-codes") ? Set(policy.retriableStatusCodes) : []
-    numRetries = policy.hasNumRetries ? Int(policy.numRetries.value) : 1
-    perTryTimeout = policy.hasPerTryTimeout ? policy.perTryTimeout.duration : nil
-  }
-
-  /// Whether a response status allows another try.
-  func retries(status: Int) -> Bool {
-    (on5xx && status >= 500) || onRetriableStatusCodes.contains(UInt32(status))
-  }
-}
-
-extension Google_Protobuf_Duration {
-  /// As a Swift duration.
-  var duration: Duration { .seconds(seconds) + .nanoseconds(Int64(nanos)) }
-}
-
-extension Duration {
-  /// As a NIO time amount (nanoseconds).
-  var timeAmount: TimeAmount {
-    let (seconds, attoseconds) = components
-    return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
   }
 }

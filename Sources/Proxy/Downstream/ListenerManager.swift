@@ -75,12 +75,10 @@ actor ListenerManager {
 
   private func close(_ listener: Bound) async {
     try? await listener.channel.close()
-    // Idle connections close now; busy ones after their request (the handler sees the
-    // listener gone from the configuration).
+    // Idle connections close now, busy ones after their response: DownstreamHandler takes
+    // NIO's quiesce event, so nothing here needs to know which handler drains.
     for connection in listener.connections.withLockedValue({ Array($0.values) }) {
-      connection.pipeline.handler(type: DownstreamHandler.self).whenSuccess { handler in
-        handler.drain()
-      }
+      connection.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
     }
   }
 

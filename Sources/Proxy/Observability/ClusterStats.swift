@@ -24,6 +24,7 @@ final class ClusterStats: Sendable {
 
   init(name: String) { self.name = name }
 
+  /// Counts a response under its class (`upstream_rq_2xx`...; anything else as 5xx).
   func record(status: Int) {
     switch status {
     case 200..<300: requests2xx.wrappingIncrement(ordering: .relaxed)
@@ -44,23 +45,6 @@ final class ClusterStats: Sendable {
       ("upstream_cx_connect_fail", connectFailures), ("upstream_cx_none_healthy", noHealthyHost),
       ("upstream_rq_shadow_sent", shadowsSent), ("upstream_rq_shadow_dropped", shadowsDropped),
       ("upstream_rq_shadow_failed", shadowsFailed),
-    ].map { ($0.0, $0.1.load(ordering: .relaxed)) }
-  }
-}
-
-/// Proxy-wide counters (`http.<listener>.*`, xDS updates).
-final class ProxyStats: Sendable {
-  let downstreamRequests = ManagedAtomic<Int>(0)
-  let noRoute = ManagedAtomic<Int>(0)
-  let noCluster = ManagedAtomic<Int>(0)
-  let xdsUpdatesAccepted = ManagedAtomic<Int>(0)
-  let xdsUpdatesRejected = ManagedAtomic<Int>(0)
-
-  var counters: [(String, Int)] {
-    [
-      ("http.downstream_rq_total", downstreamRequests), ("http.no_route", noRoute),
-      ("http.no_cluster", noCluster), ("control_plane.update_accepted", xdsUpdatesAccepted),
-      ("control_plane.update_rejected", xdsUpdatesRejected),
     ].map { ($0.0, $0.1.load(ordering: .relaxed)) }
   }
 }

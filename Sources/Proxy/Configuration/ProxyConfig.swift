@@ -2,15 +2,6 @@ import EnvoyAPI
 import SwiftProtobuf
 import XDSClient
 
-/// A listener as the proxy binds it.
-struct ListenerSpec: Sendable, Equatable {
-  let name: String
-  let host: String
-  let port: Int
-  /// The route table requests on this listener use (an RDS name, or the inline table's).
-  let routeTable: String
-}
-
 /// The compiled, immutable tables the data plane routes with. A configuration change builds
 /// a new one and swaps it in on every event loop; a request finishes on the one it started
 /// with.

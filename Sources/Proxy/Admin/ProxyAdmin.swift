@@ -9,10 +9,16 @@ import XDSClient
 /// The proxy's admin HTTP API, on Envoy's paths: `/ready`, `/config_dump`, `/stats`,
 /// `/stats/prometheus`, `/clusters`, `/runtime`, `POST /runtime_modify?KEY=VALUE`.
 struct ProxyAdmin: Sendable {
+  /// The configuration, runtime and cluster stats it reports.
   let controller: ProxyController
-  let client: ADSClient
+  /// Proxy-wide counters.
   let stats: ProxyStats
+  /// The xDS client's counters (`control_plane.connects`). A closure rather than the
+  /// ``ADSClient``, whose counters are all the admin reads: tests then build the admin
+  /// without a control plane.
+  let clientStats: @Sendable () async -> XDSClientStats
 
+  /// Envoy's admin routes over `controller`, `stats` and the xDS client's counters.
   func router() -> Router<BasicRequestContext> {
     let router = Router()
     router.get("/ready") { _, _ in
@@ -75,7 +81,7 @@ struct ProxyAdmin: Sendable {
     for (name, cluster) in await controller.allClusterStats {
       out += cluster.counters.map { ("cluster.\(name).\($0.0)", $0.1) }
     }
-    let client = await self.client.stats
+    let client = await clientStats()
     out.append(("control_plane.connected_state", await controller.connected ? 1 : 0))
     out.append(("control_plane.connects", client.connects))
     return out.sorted { $0.0 < $1.0 }

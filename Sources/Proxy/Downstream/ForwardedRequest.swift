@@ -10,7 +10,8 @@ final class ForwardedRequest: UpstreamResponder {
   private let context: ChannelHandlerContext
   private let loop: LoopContext
   private let config: ProxyConfig
-  private let head: HTTPRequestHead
+  /// The request as the client sent it.
+  let head: HTTPRequestHead
   private let body: ByteBuffer?
   private let remoteAddress: String
   private let started = Date()
@@ -36,6 +37,9 @@ final class ForwardedRequest: UpstreamResponder {
   private var bytesSent = 0
   private var flags = ""
   private var upstreamStart: NIODeadline?
+  /// Whether an attempt is counted in `upstream_rq_active` and its host's active count
+  /// (so that ending it twice, or ending one still connecting, counts once).
+  private var attemptInFlight = false
 
   init(handler: DownstreamHandler, context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer?, remoteAddress: String) {
     self.handler = handler
@@ -81,7 +85,10 @@ final class ForwardedRequest: UpstreamResponder {
     upstreamHead = upstream
     retriesLeft = (route.retryPolicy ?? virtualHost.retryPolicy)?.numRetries ?? 0
     if let timeout = route.timeout {
-      timer = loop.eventLoop.scheduleTask(in: timeout.timeAmount) { [self] in timedOut() }
+      // Loop-confined like the request itself: the isolated view takes a non-Sendable task.
+      timer = loop.eventLoop.assumeIsolated().scheduleTask(in: timeout.timeAmount) { [self] in
+        timedOut()
+      }
     }
     // Envoy mirrors only a request that gets an upstream: the shadows leave once the first
     // attempt has a host. Envoy's choice of policies: the route's, else the virtual host's,
@@ -153,6 +160,8 @@ final class ForwardedRequest: UpstreamResponder {
     }
   }
 
+  /// Applies a route's header additions in order: append, overwrite, or add only when
+  /// absent, as each mutation's append action says.
   static func apply(_ mutations: [HeaderMutation], to headers: inout HTTPHeaders) {
     for mutation in mutations {
       if mutation.onlyIfAbsent {
@@ -195,30 +204,31 @@ final class ForwardedRequest: UpstreamResponder {
     cluster.stats.requestsTotal.wrappingIncrement(ordering: .relaxed)
     cluster.stats.requestsActive.wrappingIncrement(ordering: .relaxed)
     endpoint.active.wrappingIncrement(ordering: .relaxed)
+    attemptInFlight = true
     upstreamStart = .now()
-    let pool = loop.pool(for: endpoint)
-    if let connection = pool.takeIdle() {
-      self.connection = connection
-      connection.send(head: upstreamHead, body: body, responder: self)
-      return
-    }
-    pool.connect(connectTimeout: cluster.connectTimeout, stats: cluster.stats).hop(to: loop.eventLoop).whenComplete { [self] result in
-      switch result {
-      case .success(let connection):
-        guard !finished else {
-          pool.release(connection)
-          return
-        }
-        self.connection = connection
-        connection.send(head: upstreamHead, body: body, responder: self)
-      case .failure:
-        attemptEnded()
-        retryOrFail(flags: "UF", message: "upstream connect error or disconnect/reset before headers. reset reason: connection failure")
-      }
-    }
+    loop.pool(for: endpoint).send(
+      head: upstreamHead, body: body, responder: self, connectTimeout: cluster.connectTimeout,
+      stats: cluster.stats)
+  }
+
+  var awaitsConnection: Bool { !finished }
+
+  func upstreamAttached(_ connection: UpstreamConnection) {
+    self.connection = connection
+  }
+
+  /// A failed connect ends the attempt; a route retrying on connect failure tries another
+  /// host, else the client gets 503 (UF).
+  func upstreamConnectFailed(_ error: any Error) {
+    attemptEnded()
+    retryOrFail(
+      flags: "UF",
+      message: "upstream connect error or disconnect/reset before headers. reset reason: connection failure")
   }
 
   private func attemptEnded() {
+    guard attemptInFlight else { return }
+    attemptInFlight = false
     cluster?.stats.requestsActive.wrappingDecrement(ordering: .relaxed)
     endpoint?.active.wrappingDecrement(ordering: .relaxed)
   }
@@ -238,6 +248,9 @@ final class ForwardedRequest: UpstreamResponder {
     }
   }
 
+  /// A status the retry policy retries (while retries are left) is read and discarded;
+  /// anything else goes to the client with hop-by-hop headers removed, the route's
+  /// response headers applied and `x-envoy-upstream-service-time` added (Envoy).
   func upstreamHead(_ response: HTTPResponseHead) {
     guard !finished else { return }
     let code = Int(response.status.code)
@@ -277,6 +290,8 @@ final class ForwardedRequest: UpstreamResponder {
     if headSent, !finished { context.flush() }
   }
 
+  /// Ends the attempt and returns its connection to the pool; a discarded (retried)
+  /// response starts the next attempt, any other ends the request.
   func upstreamEnd() {
     guard !finished else { return }
     attemptEnded()
@@ -294,6 +309,9 @@ final class ForwardedRequest: UpstreamResponder {
   /// The client asked to keep the connection and its listener still exists.
   private var keepAlive: Bool { head.isKeepAlive && handler.mayKeepAlive }
 
+  /// A reset before the response ended: retried once on a fresh connection when a reused
+  /// one failed before any byte of an idempotent request's response, else by the retry
+  /// policy, else 503 (UC), or the connection closes if the client already has the head.
   func upstreamFailed(_ error: any Error) {
     guard !finished else { return }
     attemptEnded()
@@ -312,12 +330,10 @@ final class ForwardedRequest: UpstreamResponder {
   private func timedOut() {
     guard !finished else { return }
     cluster?.stats.requestTimeouts.wrappingIncrement(ordering: .relaxed)
-    if let connection {
-      connection.handler.responder = nil
-      connection.channel.close(promise: nil)
-      self.connection = nil
-      attemptEnded()
-    }
+    // An attempt still connecting ends here too: its connection, if it comes, goes idle.
+    connection?.abandon()
+    connection = nil
+    attemptEnded()
     if headSent {
       flags = "UT"
       finish(keepAlive: false)
@@ -331,11 +347,8 @@ final class ForwardedRequest: UpstreamResponder {
     guard !finished else { return }
     finished = true
     timer?.cancel()
-    if let connection {
-      connection.handler.responder = nil
-      connection.channel.close(promise: nil)
-      attemptEnded()
-    }
+    connection?.abandon()
+    attemptEnded()
   }
 
   /// Answers from the proxy itself (no route, no upstream, timeout, ...).
@@ -362,7 +375,9 @@ final class ForwardedRequest: UpstreamResponder {
     if keepAlive {
       context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
     } else {
-      context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil))).whenComplete { [context] _ in context.close(promise: nil) }
+      // Closed once the end is written; the context is loop-confined, as is this callback.
+      context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil))).assumeIsolated()
+        .whenComplete { [context] _ in context.close(promise: nil) }
     }
     if loop.accessLog.enabled {
       var entry = logEntry(authority: authority)

@@ -1,0 +1,46 @@
+import NIOCore
+import NIOHTTP1
+
+/// Hands response parts to the current responder.
+final class UpstreamHandler: ChannelInboundHandler {
+  typealias InboundIn = HTTPClientResponsePart
+
+  /// Held strongly until the response ends or fails (shadows have no other owner).
+  var responder: (any UpstreamResponder)?
+  /// Whether the connection may carry another request after this response.
+  var reusable = true
+
+  func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    switch unwrapInboundIn(data) {
+    case .head(let head):
+      if !head.isKeepAlive { reusable = false }
+      responder?.upstreamHead(head)
+    case .body(let body):
+      responder?.upstreamBody(body)
+    case .end:
+      let responder = self.responder
+      self.responder = nil
+      responder?.upstreamEnd()
+    }
+  }
+
+  func channelReadComplete(context: ChannelHandlerContext) {
+    responder?.upstreamReadComplete()
+    context.fireChannelReadComplete()
+  }
+
+  /// A connection that closes mid-response fails its exchange (the responder may retry).
+  func channelInactive(context: ChannelHandlerContext) {
+    reusable = false
+    if let responder {
+      self.responder = nil
+      responder.upstreamFailed(ChannelError.eof)
+    }
+    context.fireChannelInactive()
+  }
+
+  func errorCaught(context: ChannelHandlerContext, error: any Error) {
+    reusable = false
+    context.close(promise: nil)
+  }
+}

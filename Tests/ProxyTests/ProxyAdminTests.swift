@@ -1,0 +1,189 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import NIOPosix
+import Testing
+import XDSClient
+import XDSCore
+
+@testable import Proxy
+
+/// The proxy's admin API through HummingbirdTesting's router client, over a real
+/// ProxyController (and ListenerManager: the listener binds 127.0.0.1:0) and a stand-in
+/// for the xDS client's counters, so no control plane is needed.
+@Suite("ProxyAdmin: Envoy's admin paths")
+struct ProxyAdminTests {
+  /// Runs `body` with an admin application over a fresh controller, then shuts down.
+  private func withAdmin(
+    _ body: @Sendable (any TestClientProtocol, ProxyController) async throws -> Void
+  ) async throws {
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    let stats = ProxyStats()
+    let accessLog = try AccessLog(.disabled)
+    let contexts = LoopContexts(group: group) { loop in
+      LoopContext(
+        eventLoop: loop, config: .empty, runtime: Runtime(), limits: ProxyLimits(),
+        accessLog: accessLog, stats: stats)
+    }
+    let listeners = ListenerManager(group: group, contexts: contexts)
+    let controller = ProxyController(
+      contexts: contexts, listeners: listeners, stats: stats,
+      runtimeLayers: [ProxyFixtures.runtimeLayer],
+      logger: Logger(label: "test.proxy") { _ in SwiftLogNoOpLogHandler() })
+    let admin = ProxyAdmin(controller: controller, stats: stats) {
+      var client = XDSClientStats()
+      client.connects = 3
+      return client
+    }
+    let app = Application(router: admin.router())
+    do {
+      try await app.test(.router) { client in try await body(client, controller) }
+    } catch {
+      await listeners.shutdown()
+      try await group.shutdownGracefully()
+      throw error
+    }
+    await listeners.shutdown()
+    try await group.shutdownGracefully()
+  }
+
+  /// Takes the fixtures' configuration as the xDS client would: validated (the listener
+  /// binds), then applied.
+  private static func applyConfig(_ controller: ProxyController) async throws {
+    let config = try ProxyFixtures.xdsConfig()
+    let rejection = await controller.validate(config, changed: .listener)
+    #expect(rejection == nil)
+    await controller.apply(config)
+  }
+
+  private static func json(_ response: TestResponse) throws -> [String: Any] {
+    let object = try JSONSerialization.jsonObject(with: Data(buffer: response.body))
+    return try #require(object as? [String: Any])
+  }
+
+  /// `/runtime`'s entries: key → (final value, layer).
+  private static func runtime(_ client: any TestClientProtocol) async throws -> [String: [String]] {
+    try await client.execute(uri: "/runtime", method: .get) { response in
+      #expect(response.status == .ok)
+      let entries = try #require(try json(response)["entries"] as? [String: [String: String]])
+      return entries.mapValues { [$0["final_value"] ?? "?", $0["layer"] ?? "?"] }
+    }
+  }
+
+  @Test func readyOnlyOnceAConfigurationWithAListenerIsInForce() async throws {
+    try await withAdmin { client, controller in
+      try await client.execute(uri: "/ready", method: .get) { response in
+        #expect(response.status == .serviceUnavailable)
+        #expect(String(buffer: response.body) == "PRE_INITIALIZING\n")
+      }
+      try await Self.applyConfig(controller)
+      try await client.execute(uri: "/ready", method: .get) { response in
+        #expect(response.status == .ok)
+        #expect(String(buffer: response.body) == "LIVE\n")
+      }
+    }
+  }
+
+  @Test func runtimeShowsRTDSValuesAndRuntimeModifyOverridesThem() async throws {
+    try await withAdmin { client, controller in
+      try await Self.applyConfig(controller)
+      #expect(try await Self.runtime(client) == ["mirror.web": ["25", "shadowplane"]])
+
+      try await client.execute(uri: "/runtime_modify", method: .post) { response in
+        #expect(response.status == .badRequest)
+        #expect(String(buffer: response.body).hasPrefix("usage: POST /runtime_modify?KEY=VALUE"))
+      }
+      try await client.execute(uri: "/runtime_modify?mirror.web=50&extra=on", method: .post) {
+        response in
+        #expect(response.status == .ok)
+        #expect(String(buffer: response.body) == "OK\n")
+      }
+      #expect(
+        try await Self.runtime(client) == [
+          "mirror.web": ["50", "admin"], "extra": ["on", "admin"],
+        ])
+
+      // An empty value removes the admin override; the RTDS value shows again.
+      try await client.execute(uri: "/runtime_modify?mirror.web=&extra=", method: .post) {
+        #expect($0.status == .ok)
+      }
+      #expect(try await Self.runtime(client) == ["mirror.web": ["25", "shadowplane"]])
+    }
+  }
+
+  @Test func statsListEveryCounterSortedWithTheXDSClientsConnects() async throws {
+    try await withAdmin { client, controller in
+      try await Self.applyConfig(controller)
+      try await client.execute(uri: "/stats", method: .get) { response in
+        #expect(response.status == .ok)
+        let lines = String(buffer: response.body).split(separator: "\n").map(String.init)
+        #expect(lines == lines.sorted())
+        for expected in [
+          "control_plane.connects: 3", "control_plane.connected_state: 0",
+          "control_plane.update_accepted: 1", "control_plane.update_rejected: 0",
+          "http.downstream_rq_total: 0", "cluster.web.upstream_rq_total: 0",
+          "cluster.web.upstream_rq_shadow_sent: 0",
+        ] {
+          #expect(lines.contains(expected), "\(expected)")
+        }
+      }
+      try await client.execute(uri: "/stats/prometheus", method: .get) { response in
+        #expect(response.status == .ok)
+        let text = String(buffer: response.body)
+        #expect(text.contains("envoy_cluster_upstream_rq_total{envoy_cluster_name=\"web\"} 0\n"))
+        #expect(text.contains("envoy_http_downstream_rq_total 0\n"))
+      }
+    }
+  }
+
+  @Test func clustersListEachEndpointWithEnvoysKeys() async throws {
+    try await withAdmin { client, controller in
+      try await Self.applyConfig(controller)
+      try await client.execute(uri: "/clusters", method: .get) { response in
+        #expect(response.status == .ok)
+        #expect(
+          String(buffer: response.body) == """
+            web::127.0.0.1:9::rq_active::0
+            web::127.0.0.1:9::weight::1
+            web::127.0.0.1:9::health_flags::healthy
+
+            """)
+      }
+    }
+  }
+
+  @Test func configDumpHasEnvoysShapeWithVersions() async throws {
+    try await withAdmin { client, controller in
+      try await Self.applyConfig(controller)
+      try await client.execute(uri: "/config_dump", method: .get) { response in
+        #expect(response.status == .ok)
+        #expect(response.headers[.contentType] == "application/json")
+        let configs = try #require(try Self.json(response)["configs"] as? [[String: Any]])
+        #expect(
+          configs.map { $0["@type"] as? String } == [
+            "type.googleapis.com/envoy.admin.v3.ListenersConfigDump",
+            "type.googleapis.com/envoy.admin.v3.ClustersConfigDump",
+            "type.googleapis.com/envoy.admin.v3.RoutesConfigDump",
+            "type.googleapis.com/envoy.admin.v3.EndpointsConfigDump",
+          ])
+        func entries(_ index: Int, _ key: String) throws -> [[String: Any]] {
+          try #require(configs[index][key] as? [[String: Any]])
+        }
+        let listener = try #require(try entries(0, "dynamic_listeners").first)
+        #expect(listener["name"] as? String == ProxyFixtures.listenerName)
+        #expect(listener["version_info"] as? String == "lds-1")
+        let listenerName = (listener["listener"] as? [String: Any])?["name"] as? String
+        #expect(listenerName == ProxyFixtures.listenerName)
+        let cluster = try #require(try entries(1, "dynamic_active_clusters").first)
+        #expect(cluster["version_info"] as? String == "cds-1")
+        #expect((cluster["cluster"] as? [String: Any])?["name"] as? String == "web")
+        let route = try #require(try entries(2, "dynamic_route_configs").first)
+        #expect(route["version_info"] as? String == "rds-1")
+        #expect((route["route_config"] as? [String: Any])?["name"] as? String == "web")
+        #expect(try entries(3, "dynamic_endpoint_configs").isEmpty)
+      }
+    }
+  }
+}
