@@ -4,6 +4,7 @@ import MeshConfig
 import SwiftProtobuf
 import Testing
 import XDS
+import XDSCore
 
 @testable import Translator
 
