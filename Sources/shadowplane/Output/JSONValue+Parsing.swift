@@ -67,56 +67,54 @@ private struct JSONReader {
   }
 
   mutating func object(depth: Int) throws(JSONParseError) -> JSONValue {
-    position += 1
     var members: [JSONValue.Member] = []
-    skipWhitespace()
-    if !atEnd, bytes[position] == UInt8(ascii: "}") {
-      position += 1
-      return .object(members)
-    }
-    while true {
-      skipWhitespace()
-      guard !atEnd, bytes[position] == UInt8(ascii: "\"") else {
-        throw failure("expected a member name")
+    try commaSeparated(closedBy: "}", container: "object") { reader throws(JSONParseError) in
+      guard !reader.atEnd, reader.bytes[reader.position] == UInt8(ascii: "\"") else {
+        throw reader.failure("expected a member name")
       }
-      let key = try string()
-      skipWhitespace()
-      guard !atEnd, bytes[position] == UInt8(ascii: ":") else { throw failure("expected ':'") }
-      position += 1
-      skipWhitespace()
-      members.append(JSONValue.Member(key: key, value: try value(depth: depth + 1)))
-      skipWhitespace()
-      guard !atEnd else { throw failure("unterminated object") }
-      if bytes[position] == UInt8(ascii: ",") {
-        position += 1
-        continue
+      let key = try reader.string()
+      reader.skipWhitespace()
+      guard !reader.atEnd, reader.bytes[reader.position] == UInt8(ascii: ":") else {
+        throw reader.failure("expected ':'")
       }
-      guard bytes[position] == UInt8(ascii: "}") else { throw failure("expected ',' or '}'") }
-      position += 1
-      return .object(members)
+      reader.position += 1
+      reader.skipWhitespace()
+      members.append(JSONValue.Member(key: key, value: try reader.value(depth: depth + 1)))
     }
+    return .object(members)
   }
 
   mutating func array(depth: Int) throws(JSONParseError) -> JSONValue {
-    position += 1
     var items: [JSONValue] = []
+    try commaSeparated(closedBy: "]", container: "array") { reader throws(JSONParseError) in
+      items.append(try reader.value(depth: depth + 1))
+    }
+    return .array(items)
+  }
+
+  /// Reads what follows an object's or array's opening byte: nothing, or `element`s
+  /// separated by commas, up to and including `close`. `element` starts at a non-blank byte.
+  mutating func commaSeparated(
+    closedBy close: Unicode.Scalar, container: String,
+    _ element: (inout JSONReader) throws(JSONParseError) -> Void
+  ) throws(JSONParseError) {
+    position += 1
     skipWhitespace()
-    if !atEnd, bytes[position] == UInt8(ascii: "]") {
+    if !atEnd, bytes[position] == UInt8(ascii: close) {
       position += 1
-      return .array(items)
+      return
     }
     while true {
       skipWhitespace()
-      items.append(try value(depth: depth + 1))
+      try element(&self)
       skipWhitespace()
-      guard !atEnd else { throw failure("unterminated array") }
-      if bytes[position] == UInt8(ascii: ",") {
-        position += 1
-        continue
+      guard !atEnd else { throw failure("unterminated \(container)") }
+      let byte = bytes[position]
+      guard byte == UInt8(ascii: ",") || byte == UInt8(ascii: close) else {
+        throw failure("expected ',' or '\(close)'")
       }
-      guard bytes[position] == UInt8(ascii: "]") else { throw failure("expected ',' or ']'") }
       position += 1
-      return .array(items)
+      if byte == UInt8(ascii: close) { return }
     }
   }
 

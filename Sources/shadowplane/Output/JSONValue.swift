@@ -1,7 +1,8 @@
 /// A JSON document as the admin API sent it: object keys keep their order and numbers keep
 /// their text, so that printing it back (`-o json`, `-o yaml`, `diff`) shows what the server
-/// said, not what a `Double` round trip makes of it.
-enum JSONValue: Sendable {
+/// said, not what a `Double` round trip makes of it. Equal values are equal as text too:
+/// same member order, same number literals.
+enum JSONValue: Sendable, Equatable {
   case null
   case bool(Bool)
   /// The number's literal text, e.g. `50.0` or `8000`.
@@ -12,7 +13,7 @@ enum JSONValue: Sendable {
   case object([Member])
 
   /// One member of an object.
-  struct Member: Sendable {
+  struct Member: Sendable, Equatable {
     var key: String
     var value: JSONValue
   }
