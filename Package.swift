@@ -179,7 +179,8 @@ let package = Package(
     .executableTarget(
       name: "shadowplane",
       dependencies: [
-        "ControlPlane", "Proxy", "CSignalMask", "MeshConfig", "XDSCore", "AdminAPI",
+        "ControlPlane", "Proxy", "CSignalMask", "MeshConfig", "XDSCore", "AdminAPI", "EnvoyAPI",
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),

@@ -1,34 +1,24 @@
+import AdminAPI
 import Foundation
+import MeshConfig
 
 #if canImport(FoundationNetworking)
   import FoundationNetworking
 #endif
 
-/// A client for the control plane's admin HTTP API (see `AdminAPI` in ControlPlane).
+/// A client for the control plane's admin HTTP API (`AdminRouter` in ControlPlane).
 ///
-/// Every failure comes back as a ``CommandFailure`` holding what to show the user: the
-/// server's own messages (`{"errors": [...]}` or `{"error": "..."}`) for a rejected request,
-/// or what went wrong reaching the server.
+/// Answers are decoded into the API's own Codable types (module `AdminAPI`) with the
+/// decoder the server's encoder is paired with. Every failure comes back as a
+/// ``CommandFailure`` holding what to show the user: the server's own messages (an
+/// `ErrorResponse`) for a refused request, or what went wrong reaching the server.
 struct AdminClient: Sendable {
-  /// The server's base URL, without a trailing slash.
-  let base: String
-
-  /// How long to wait for an answer; the admin API answers from memory, so a long wait means
-  /// something is wrong.
-  static let timeout: TimeInterval = 30
-
-  /// Accepts `http://host:port[/prefix]`, `https://...`, or a bare `host:port` (taken as http).
-  init(server: String) throws(CommandFailure) {
-    var text = server.trimmingCharacters(in: .whitespaces)
-    if !text.contains("://") { text = "http://" + text }
-    while text.hasSuffix("/") { text.removeLast() }
-    guard let url = URL(string: text), let scheme = url.scheme?.lowercased(),
-      scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty
-    else {
-      throw CommandFailure(
-        "invalid --server '\(server)': expected a URL like \(ServerOptions.defaultServer)")
-    }
-    base = text
+  /// The HTTP methods the admin API uses.
+  enum Method: String, Sendable {
+    case get = "GET"
+    case post = "POST"
+    case put = "PUT"
+    case delete = "DELETE"
   }
 
   /// An answer: its status and body.
@@ -39,14 +29,21 @@ struct AdminClient: Sendable {
     var isSuccess: Bool { (200..<300).contains(status) }
   }
 
+  /// The server's base URL.
+  let server: AdminServer
+
+  /// How long to wait for an answer; the admin API answers from memory, so a long wait means
+  /// something is wrong.
+  static let timeout: TimeInterval = 30
+
   /// Sends a request and returns the answer whatever its status.
   func send(
-    _ method: String, _ path: String, query: [(String, String)] = [], body: Data? = nil,
+    _ method: Method, _ path: String, query: [(String, String)] = [], body: Data? = nil,
     contentType: String = "application/yaml"
   ) async throws(CommandFailure) -> Response {
     let url = try url(path, query: query)
     var request = URLRequest(url: url, timeoutInterval: Self.timeout)
-    request.httpMethod = method
+    request.httpMethod = method.rawValue
     if let body {
       request.httpBody = body
       request.setValue(contentType, forHTTPHeaderField: "Content-Type")
@@ -58,59 +55,54 @@ struct AdminClient: Sendable {
       return Response(status: status, body: data)
     } catch {
       throw CommandFailure(
-        "cannot reach the control plane at \(base) (\(Self.describe(error))); "
-          + "is it running? Point --server or SHADOWPLANE_SERVER at its admin address")
+        "cannot reach the control plane at \(server) (\(Self.describe(error))); "
+          + "is it running? Point --server or \(ServerOptions.environmentVariable) at its admin address"
+      )
     }
   }
 
-  /// Sends a request and parses a successful JSON answer; any other status fails with the
-  /// server's message.
-  func json(
-    _ method: String, _ path: String, query: [(String, String)] = [], body: Data? = nil
-  ) async throws(CommandFailure) -> JSONValue {
+  /// Sends a request and returns the body of a successful answer; any other status fails
+  /// with the server's messages, each problem passed through `relabel` (e.g. to name the
+  /// file it came from).
+  func fetch(
+    _ method: Method = .get, _ path: String, query: [(String, String)] = [], body: Data? = nil,
+    relabel: (ConfigError) -> ConfigError = { $0 }
+  ) async throws(CommandFailure) -> Data {
     let response = try await send(method, path, query: query, body: body)
-    guard response.isSuccess else { throw failure(response, method: method, path: path) }
+    guard response.isSuccess else {
+      throw Self.failure(response, method: method, path: path, relabel: relabel)
+    }
+    return response.body
+  }
+
+  /// Sends a request and decodes the successful answer as `Answer`.
+  func request<Answer: Decodable>(
+    _ method: Method = .get, _ path: String, query: [(String, String)] = [], body: Data? = nil,
+    relabel: (ConfigError) -> ConfigError = { $0 }, as type: Answer.Type = Answer.self
+  ) async throws(CommandFailure) -> Answer {
+    let data = try await fetch(method, path, query: query, body: body, relabel: relabel)
+    return try Self.decode(type, from: data, what: "\(method.rawValue) \(path)")
+  }
+
+  /// `GET` returning text (YAML), ending with a newline unless empty.
+  func text(_ path: String, query: [(String, String)] = []) async throws(CommandFailure) -> String {
+    let text = String(decoding: try await fetch(.get, path, query: query), as: UTF8.self)
+    return text.isEmpty || text.hasSuffix("\n") ? text : text + "\n"
+  }
+
+  /// Decodes an admin API answer with `AdminJSON`'s decoder; any `JSONValue` in it keeps the
+  /// member order and number text of `body` (see `JSONValue+Codable.swift`). `what` names
+  /// the request in the failure.
+  static func decode<Answer: Decodable>(
+    _ type: Answer.Type, from body: Data, what: String
+  ) throws(CommandFailure) -> Answer {
+    let decoder = AdminJSON.decoder()
+    decoder.userInfo[JSONValue.documentKey] = try? JSONValue(parsing: body)
     do {
-      return try JSONValue(parsing: response.body)
+      return try decoder.decode(type, from: body)
     } catch {
-      throw CommandFailure("\(method) \(path): the control plane answered with \(error)")
+      throw CommandFailure("\(what): cannot read the control plane's answer (\(describe(error)))")
     }
-  }
-
-  /// `GET` returning JSON.
-  func get(_ path: String, query: [(String, String)] = []) async throws(CommandFailure) -> JSONValue
-  {
-    try await json("GET", path, query: query)
-  }
-
-  /// `GET` returning text (YAML).
-  func getText(_ path: String, query: [(String, String)] = []) async throws(CommandFailure)
-    -> String
-  {
-    let response = try await send("GET", path, query: query)
-    guard response.isSuccess else { throw failure(response, method: "GET", path: path) }
-    return String(decoding: response.body, as: UTF8.self)
-  }
-
-  /// The failure a non-2xx answer stands for: the server's messages when it sent some.
-  /// `relabel` adjusts each reported problem (e.g. to name the file it came from).
-  func failure(
-    _ response: Response, method: String, path: String,
-    relabel: (ConfigProblem) -> ConfigProblem = { $0 }
-  ) -> CommandFailure {
-    if let body = try? JSONValue(parsing: response.body) {
-      let problems = body["errors"].elements.map { relabel(ConfigProblem($0)).description }
-      if !problems.isEmpty { return CommandFailure(lines: problems) }
-      if let message = body["error"]?.string { return CommandFailure(message) }
-    }
-    let text = String(decoding: response.body, as: UTF8.self).trimmingCharacters(
-      in: .whitespacesAndNewlines)
-    if response.status == 404, text.isEmpty {
-      return CommandFailure(
-        "\(method) \(path): not found (404); this control plane may predate the endpoint")
-    }
-    let detail = text.isEmpty ? "" : ": " + String(text.prefix(500))
-    return CommandFailure("\(method) \(path): HTTP \(response.status)\(detail)")
   }
 
   /// Path segments are percent-encoded one by one (node ids and names may hold `|` or `:`).
@@ -120,8 +112,14 @@ struct AdminClient: Sendable {
     return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
   }
 
+  /// `/api/v1/config/KIND/NAMESPACE/NAME`: one resource of the config store.
+  static func configPath(_ key: ResourceKey) -> String {
+    "/api/v1/config/"
+      + [key.kind.rawValue, key.namespace, key.name].map(segment).joined(separator: "/")
+  }
+
   private func url(_ path: String, query: [(String, String)]) throws(CommandFailure) -> URL {
-    var text = base + path
+    var text = server.base + path
     if !query.isEmpty {
       var allowed = CharacterSet.urlQueryAllowed
       allowed.remove(charactersIn: "&=+?#")
@@ -137,44 +135,30 @@ struct AdminClient: Sendable {
     return url
   }
 
+  /// A transport or decoding error in a few words.
   private static func describe(_ error: any Error) -> String {
-    if let urlError = error as? URLError {
+    switch error {
+    case let urlError as URLError:
       switch urlError.code {
       case .cannotConnectToHost: return "connection refused"
       case .timedOut: return "timed out after \(Int(timeout))s"
       case .cannotFindHost: return "unknown host"
-      default: break
+      default: return urlError.localizedDescription
       }
+    case DecodingError.dataCorrupted(let context):
+      return "not the JSON expected: \(context.debugDescription)"
+    case DecodingError.keyNotFound(let key, let context):
+      return "\(path(context.codingPath + [key])) is missing"
+    case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
+      return "\(path(context.codingPath)): \(context.debugDescription)"
+    default:
+      return "\(error)"
     }
-    return error.localizedDescription
-  }
-}
-
-/// One error or warning as the admin API reports it: `source`, `resource`, `field` (a path
-/// like `spec.http[0].route`), `message` and `severity`.
-struct ConfigProblem: CustomStringConvertible {
-  var source: String?
-  var resource: String?
-  var field: String?
-  var message: String
-  var severity: String?
-
-  init(_ json: JSONValue) {
-    source = json["source"]?.string
-    resource = json["resource"]?.string
-    field = json["field"]?.string
-    message = json["message"]?.string ?? json.displayText
-    severity = json["severity"]?.string
   }
 
-  /// `source: resource: field: message`, leaving out the parts the server did not send.
-  var description: String {
-    ([source, resource, field].compactMap { $0 }.filter { !$0.isEmpty } + [message])
-      .joined(separator: ": ")
-  }
-
-  /// Without the source, as warnings are shown: `resource: field: message`.
-  var withoutSource: String {
-    ([resource, field].compactMap { $0 }.filter { !$0.isEmpty } + [message]).joined(separator: ": ")
+  /// `resources[0].before`.
+  private static func path(_ codingPath: [any CodingKey]) -> String {
+    codingPath.map { key in key.intValue.map { "[\($0)]" } ?? "." + key.stringValue }
+      .joined().drop { $0 == "." }.description
   }
 }

@@ -3,28 +3,32 @@ import Foundation
 
 /// `--server URL`, shared by every command that talks to the control plane's admin API.
 struct ServerOptions: ParsableArguments {
-  /// The control plane's default admin address (`control-plane --admin-address`).
-  static let defaultServer = "http://127.0.0.1:18001"
+  /// The environment variable that replaces the default when `--server` is not given.
+  static let environmentVariable = "SHADOWPLANE_SERVER"
 
   @Option(
     help: ArgumentHelp(
-      "The control plane's admin API (default: $SHADOWPLANE_SERVER, else \(ServerOptions.defaultServer)).",
+      "The control plane's admin API (default: $\(ServerOptions.environmentVariable), else \(AdminServer.default)).",
       valueName: "url"))
-  var server: String?
+  var server: AdminServer?
 
-  /// The address in effect: the option, the environment, or the default.
-  var resolvedServer: String {
+  /// The address in effect: the option, else the environment, else the default.
+  func resolvedServer(
+    environment: [String: String] = ProcessInfo.processInfo.environment
+  ) throws(CommandFailure) -> AdminServer {
     if let server { return server }
-    if let fromEnvironment = ProcessInfo.processInfo.environment["SHADOWPLANE_SERVER"],
-      !fromEnvironment.isEmpty
-    {
-      return fromEnvironment
+    guard let text = environment[Self.environmentVariable], !text.isEmpty else {
+      return .default
     }
-    return Self.defaultServer
+    guard let server = AdminServer(argument: text) else {
+      throw CommandFailure(
+        "invalid \(Self.environmentVariable) '\(text)': expected a URL like \(AdminServer.default)")
+    }
+    return server
   }
 
   /// A client for the address in effect.
   func client() throws(CommandFailure) -> AdminClient {
-    try AdminClient(server: resolvedServer)
+    AdminClient(server: try resolvedServer())
   }
 }

@@ -22,17 +22,3 @@ extension OneShotCommand {
     }
   }
 }
-
-/// Why a command failed, as the lines to print after `error: ` (the server's own messages
-/// where it sent some).
-struct CommandFailure: Error {
-  var lines: [String]
-
-  init(_ message: String) {
-    lines = [message]
-  }
-
-  init(lines: [String]) {
-    self.lines = lines.isEmpty ? ["failed"] : lines
-  }
-}

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+  import Glibc
 #endif
 
 /// SIGINT and SIGTERM are blocked in every thread from process start (see CSignalMask), so

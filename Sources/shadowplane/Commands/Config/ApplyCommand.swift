@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 
 /// `shadowplane apply -f FILE|DIR|-`: create or update Istio resources in the config store.
 struct ApplyCommand: OneShotCommand {
@@ -21,15 +20,7 @@ struct ApplyCommand: OneShotCommand {
 
   func execute() async throws {
     let client = try server.client()
-    let input = try ManifestInput.read(filename)
-    let path = "/api/v1/config/apply"
-    let response = try await client.send("POST", path, body: Data(input.text.utf8))
-    guard response.isSuccess else {
-      throw client.failure(response, method: "POST", path: path, relabel: input.relabel)
-    }
-    guard let answer = try? JSONValue(parsing: response.body) else {
-      throw CommandFailure("POST \(path): the control plane's answer is not JSON")
-    }
-    ResourceChangePrinter.print(answer)
+    try await ManifestInput.read(filename).submit(to: "/api/v1/config/apply", with: client)
+      .report()
   }
 }

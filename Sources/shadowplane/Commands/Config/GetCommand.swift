@@ -7,14 +7,15 @@ struct GetCommand: OneShotCommand {
     commandName: "get",
     abstract: "Show resources from the config store.",
     discussion: """
-      KIND is an Istio kind or short name: virtualservice (vs), destinationrule (dr), \
-      serviceentry (se), workloadentry (we). Without NAME, every resource of the kind is \
-      listed (in every namespace unless -n is given); with NAME, the namespace defaults to \
-      "default".
+      KIND is an Istio kind or short name: \(ResourceKind.acceptedNames). Without NAME, every \
+      resource of the kind is listed (in every namespace unless -n is given); with NAME, the \
+      namespace defaults to "default".
       """)
 
-  @Argument(help: "The kind of resource.")
-  var kind: String
+  @Argument(
+    help: "The kind of resource.", completion: .list(ResourceKind.allValueStrings),
+    transform: ResourceKind.parse)
+  var kind: ResourceKind
 
   @Argument(help: "A resource name (default: all of the kind).")
   var name: String?
@@ -22,72 +23,73 @@ struct GetCommand: OneShotCommand {
   @Option(name: [.customShort("n"), .long], help: "Only this namespace.")
   var namespace: String?
 
-  @Option(
-    name: [.customShort("o"), .customLong("output")], help: "Output format: table, json or yaml.")
-  var output: OutputFormat = .table
+  @OptionGroup var format: OutputOptions
 
   @OptionGroup var server: ServerOptions
 
-  func validate() throws {
-    _ = try ResourceKinds.parse(kind)
-  }
+  /// The list endpoint.
+  static let listPath = "/api/v1/config"
 
   func execute() async throws {
     let client = try server.client()
-    let resourceKind = try ResourceKinds.parse(kind)
     if let name {
-      let path =
-        "/api/v1/config/"
-        + [resourceKind.rawValue, namespace ?? "default", name].map(AdminClient.segment)
-        .joined(separator: "/")
-      switch output {
-      case .yaml:
-        Console.write(terminated(try await client.getText(path, query: [("format", "yaml")])))
-      case .json: Console.line(try await client.get(path, query: [("format", "json")]).prettyJSON)
-      case .table:
-        Console.write(
-          MeshTables.table(resourceKind, [try await client.get(path, query: [("format", "json")])]))
-      }
-      return
-    }
-    let listPath = "/api/v1/config"
-    if output == .yaml, namespace == nil {
-      Console.write(
-        terminated(
-          try await client.getText(
-            listPath, query: [("kind", resourceKind.rawValue), ("format", "yaml")])))
-      return
-    }
-    let list = try await client.get(
-      listPath, query: [("kind", resourceKind.rawValue), ("format", "json")])
-    let items = list["items"].elements.filter { item in
-      namespace.map { item[path: "metadata", "namespace"]?.string ?? "default" == $0 } ?? true
-    }
-    switch output {
-    case .json:
-      Console.line(JSONValue.object([.init(key: "items", value: .array(items))]).prettyJSON)
-    case .yaml:
-      // The server renders YAML; one resource at a time once filtered by namespace.
-      var documents: [String] = []
-      for item in items {
-        let key = [
-          resourceKind.rawValue, item[path: "metadata", "namespace"]?.string ?? "default",
-          item[path: "metadata", "name"]?.string ?? "",
-        ]
-        let path = "/api/v1/config/" + key.map(AdminClient.segment).joined(separator: "/")
-        documents.append(terminated(try await client.getText(path, query: [("format", "yaml")])))
-      }
-      Console.write(documents.joined(separator: "---\n"))
-    case .table:
-      guard !items.isEmpty else {
-        Console.error("No resources found" + (namespace.map { " in \($0) namespace." } ?? "."))
-        return
-      }
-      Console.write(MeshTables.table(resourceKind, items))
+      try await show(ResourceKey(kind: kind, namespace: namespace ?? "default", name: name), client)
+    } else {
+      try await list(client)
     }
   }
 
-  private func terminated(_ text: String) -> String {
-    text.isEmpty || text.hasSuffix("\n") ? text : text + "\n"
+  /// One resource, as the server renders it (YAML, JSON) or as a table row.
+  private func show(_ key: ResourceKey, _ client: AdminClient) async throws {
+    let path = AdminClient.configPath(key)
+    switch format.output {
+    case .yaml:
+      Console.write(try await client.text(path, query: [("format", "yaml")]))
+    case .json:
+      let resource = try await client.request(
+        .get, path, query: [("format", "json")], as: JSONValue.self)
+      Console.line(resource.prettyJSON)
+    case .table:
+      let resource = try await client.request(
+        .get, path, query: [("format", "json")], as: MeshResource.self)
+      Console.write(MeshTables.table(kind, [resource]))
+    }
+  }
+
+  /// Every resource of the kind, in one namespace or all.
+  private func list(_ client: AdminClient) async throws {
+    let query = [("kind", kind.rawValue)]
+    if format.output == .yaml, namespace == nil {
+      Console.write(try await client.text(Self.listPath, query: query + [("format", "yaml")]))
+      return
+    }
+    let what = "GET \(Self.listPath)"
+    let body = try await client.fetch(.get, Self.listPath, query: query + [("format", "json")])
+    let resources = try AdminClient.decode(ResourceList.self, from: body, what: what).items
+    let selected = resources.indices.filter { index in
+      namespace.map { resources[index].metadata.namespace == $0 } ?? true
+    }
+    switch format.output {
+    case .json:
+      // The server's JSON of each selected resource, as sent.
+      let items = try AdminClient.decode(JSONValue.self, from: body, what: what)["items"].elements
+      let list = JSONValue.object([.init(key: "items", value: .array(selected.map { items[$0] }))])
+      Console.line(list.prettyJSON)
+    case .yaml:
+      // The server renders YAML; one resource at a time once filtered by namespace.
+      var documents: [String] = []
+      for index in selected {
+        documents.append(
+          try await client.text(
+            AdminClient.configPath(resources[index].key), query: [("format", "yaml")]))
+      }
+      Console.write(documents.joined(separator: "---\n"))
+    case .table:
+      guard !selected.isEmpty else {
+        Console.error("No resources found" + (namespace.map { " in \($0) namespace." } ?? "."))
+        return
+      }
+      Console.write(MeshTables.table(kind, selected.map { resources[$0] }))
+    }
   }
 }

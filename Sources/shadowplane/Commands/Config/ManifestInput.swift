@@ -1,4 +1,5 @@
 import Foundation
+import MeshConfig
 
 /// The text given to `apply -f` or `delete -f`: a file, every manifest in a directory, or
 /// standard input (`-`), sent to the control plane as one multi-document request.
@@ -122,14 +123,22 @@ struct ManifestInput {
     return count + (hasContent ? 1 : 0)
   }
 
+  /// Sends the manifests to `path` (`/api/v1/config/apply` or `/api/v1/config/delete`), where
+  /// they are taken all or nothing; the problems the server finds are put back in the files
+  /// they came from (``relabel(_:)``).
+  func submit(to path: String, with client: AdminClient) async throws(CommandFailure)
+    -> ApplyResult
+  {
+    try await client.request(.post, path, body: Data(text.utf8), relabel: relabel)
+  }
+
   /// `problem` with its source (the server says `request`) replaced by the file it is in.
-  func relabel(_ problem: ConfigProblem) -> ConfigProblem {
+  func relabel(_ problem: ConfigError) -> ConfigError {
     guard problem.source == nil || problem.source == "request" else { return problem }
     var problem = problem
     problem.source = label
-    guard parts.count > 1, let field = problem.field, field.hasPrefix("document[") else {
-      return problem
-    }
+    let field = problem.field
+    guard parts.count > 1, field.hasPrefix("document[") else { return problem }
     let digits = field.dropFirst("document[".count).prefix { $0.isNumber }
     guard let index = Int(digits), field.dropFirst("document[".count + digits.count).hasPrefix("]"),
       let part = parts.first(where: {

@@ -1,113 +1,101 @@
 import MeshConfig
 
-/// The `get` tables, one layout per kind, from resources as the admin API returns them in JSON.
+/// The `get` tables, one layout per kind, from the stored resources.
 enum MeshTables {
-  static func table(_ kind: ResourceKind, _ resources: [JSONValue]) -> String {
-    var table: TableFormatter
-    switch kind {
-    case .virtualService: table = TableFormatter("NAMESPACE", "NAME", "HOSTS", "ROUTES", "MIRROR")
-    case .destinationRule: table = TableFormatter("NAMESPACE", "NAME", "HOST", "SUBSETS")
-    case .serviceEntry:
-      table = TableFormatter("NAMESPACE", "NAME", "HOSTS", "PORTS", "RESOLUTION", "ENDPOINTS")
-    case .workloadEntry: table = TableFormatter("NAMESPACE", "NAME", "ADDRESS", "LABELS")
-    }
-    for resource in resources {
-      let spec = resource["spec"] ?? .object([])
-      let identity = [
-        resource[path: "metadata", "namespace"]?.string ?? "default",
-        resource[path: "metadata", "name"]?.string ?? "",
-      ]
+  /// The table of `resources`, all of `kind`.
+  static func table(_ kind: ResourceKind, _ resources: [MeshResource]) -> String {
+    var table =
       switch kind {
-      case .virtualService:
-        table.append(identity + [strings(spec["hosts"]), routes(spec), mirrors(spec)])
-      case .destinationRule:
-        let subsets = spec["subsets"].elements.compactMap { $0["name"]?.string }
-        table.append(identity + [spec["host"]?.string ?? "", subsets.joined(separator: ",")])
+      case .virtualService: TableFormatter("NAMESPACE", "NAME", "HOSTS", "ROUTES", "MIRROR")
+      case .destinationRule: TableFormatter("NAMESPACE", "NAME", "HOST", "SUBSETS")
       case .serviceEntry:
-        let ports = spec["ports"].elements.map { port in
-          (port["number"]?.displayText ?? "?") + (port["protocol"]?.string.map { "/" + $0 } ?? "")
+        TableFormatter("NAMESPACE", "NAME", "HOSTS", "PORTS", "RESOLUTION", "ENDPOINTS")
+      case .workloadEntry: TableFormatter("NAMESPACE", "NAME", "ADDRESS", "LABELS")
+      }
+    for resource in resources {
+      let identity = [resource.metadata.namespace, resource.metadata.name]
+      switch resource.spec {
+      case .virtualService(let spec):
+        table.append(
+          identity + [spec.hosts.joined(separator: ","), routes(spec), mirrors(spec)])
+      case .destinationRule(let spec):
+        let subsets = (spec.subsets ?? []).map(\.name)
+        table.append(identity + [spec.host, subsets.joined(separator: ",")])
+      case .serviceEntry(let spec):
+        let ports = spec.ports.map { port in
+          "\(port.number)" + (port.protocol.map { "/" + $0 } ?? "")
         }
         table.append(
           identity + [
-            strings(spec["hosts"]), ports.joined(separator: ","),
-            spec["resolution"]?.string ?? "NONE",
-            endpoints(spec),
+            spec.hosts.joined(separator: ","), ports.joined(separator: ","),
+            (spec.resolution ?? .none).rawValue, endpoints(spec),
           ])
-      case .workloadEntry:
-        table.append(identity + [spec["address"]?.string ?? "", labels(spec["labels"])])
+      case .workloadEntry(let spec):
+        table.append(identity + [spec.address, labels(spec.labels ?? [:])])
       }
     }
     return table.render()
   }
 
-  private static func strings(_ list: JSONValue?) -> String {
-    list.elements.map(\.displayText).joined(separator: ",")
-  }
-
-  private static func labels(_ map: JSONValue?) -> String {
-    map.members.map { "\($0.key)=\($0.value.displayText)" }.sorted().joined(separator: ",")
+  /// `app=httpbin,version=v1`, sorted.
+  private static func labels(_ labels: [String: String]) -> String {
+    labels.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ",")
   }
 
   /// `httpbin/v1:8000`: host, subset, port, as Istio users write a destination.
-  private static func destination(_ value: JSONValue?) -> String {
-    var text = value?["host"]?.string ?? "?"
-    if let subset = value?["subset"]?.string { text += "/" + subset }
-    if let port = value?[path: "port", "number"] { text += ":" + port.displayText }
+  private static func destination(_ destination: Destination) -> String {
+    var text = destination.host
+    if let subset = destination.subset { text += "/" + subset }
+    if let port = destination.port { text += ":\(port.number)" }
     return text
   }
 
-  /// Each HTTP route's destinations with their weights, routes separated by `;`.
-  private static func routes(_ spec: JSONValue) -> String {
-    spec["http"].elements.map { http in
-      let destinations = http["route"].elements
+  /// Each HTTP route's destinations with their weights (100% for a lone destination without
+  /// one, as Istio reads it), routes separated by `;`.
+  private static func routes(_ spec: VirtualService) -> String {
+    (spec.http ?? []).map { http in
+      let destinations = http.route ?? []
       return destinations.map { route in
-        let weight = route["weight"]?.int ?? (destinations.count == 1 ? 100 : nil)
-        return destination(route["destination"]) + (weight.map { " \($0)%" } ?? "")
+        let weight = route.weight ?? (destinations.count == 1 ? 100 : nil)
+        return destination(route.destination) + (weight.map { " \($0)%" } ?? "")
       }.joined(separator: ", ")
     }.joined(separator: "; ")
   }
 
   /// Every mirror of every HTTP route: `httpbin/v2 50%` (100% when no percentage is set,
   /// as in Istio).
-  private static func mirrors(_ spec: JSONValue) -> String {
+  private static func mirrors(_ spec: VirtualService) -> String {
     var found: [String] = []
-    for http in spec["http"].elements {
-      if let mirror = http["mirror"] {
-        let percent =
-          http[path: "mirrorPercentage", "value"]?.double ?? http["mirrorPercent"]?.double ?? 100
-        found.append(destination(mirror) + " " + percentText(percent))
+    for http in spec.http ?? [] {
+      if let mirror = http.mirror {
+        let percent = http.mirrorPercentage?.value ?? http.mirrorPercent.map(Double.init) ?? 100
+        found.append(destination(mirror) + " " + percent.percentText)
       }
-      for mirror in http["mirrors"].elements {
+      for mirror in http.mirrors ?? [] {
         found.append(
-          destination(mirror["destination"]) + " "
-            + percentText(mirror[path: "percentage", "value"]?.double ?? 100))
+          destination(mirror.destination) + " " + (mirror.percentage?.value ?? 100).percentText)
       }
     }
     return found.joined(separator: ", ")
   }
 
-  /// `50%`, `12.5%`.
-  static func percentText(_ value: Double) -> String {
-    (value.rounded() == value && abs(value) < 1e15 ? String(Int(value)) : String(value)) + "%"
-  }
+  /// How many endpoints a row lists before `+ N more`.
+  static let shownEndpoints = 4
 
   /// `127.0.0.1:8001,127.0.0.1:8002`: each endpoint at the first service port (its own
   /// mapping for that port's name when it has one); long lists are cut.
-  private static func endpoints(_ spec: JSONValue) -> String {
-    let firstPort = spec["ports"].elements.first
-    let portName = firstPort?["name"]?.string
-    var addresses = spec["endpoints"].elements.map { endpoint -> String in
-      let address = endpoint["address"]?.string ?? "?"
-      let port = portName.flatMap { endpoint[path: "ports", $0] } ?? firstPort?["number"]
-      return port.map { address + ":" + $0.displayText } ?? address
+  private static func endpoints(_ spec: ServiceEntry) -> String {
+    let firstPort = spec.ports.first
+    var addresses = (spec.endpoints ?? []).map { endpoint -> String in
+      let port = firstPort.map { endpoint.ports?[$0.name] ?? $0.number }
+      return port.map { endpoint.address + ":\($0)" } ?? endpoint.address
     }
-    if let selector = spec[path: "workloadSelector", "labels"], addresses.isEmpty {
-      return "selector " + labels(selector)
+    if let selector = spec.workloadSelector, addresses.isEmpty {
+      return "selector " + labels(selector.labels)
     }
-    let shown = 4
-    if addresses.count > shown {
-      let more = addresses.count - shown
-      addresses = Array(addresses.prefix(shown)) + ["+ \(more) more"]
+    if addresses.count > shownEndpoints {
+      let more = addresses.count - shownEndpoints
+      addresses = Array(addresses.prefix(shownEndpoints)) + ["+ \(more) more"]
     }
     return addresses.joined(separator: ",")
   }

@@ -1,3 +1,4 @@
+import AdminAPI
 import ArgumentParser
 
 /// `shadowplane diff REV_A REV_B`: how the Envoy resources of two config revisions differ.
@@ -11,45 +12,36 @@ struct DiffCommand: OneShotCommand {
       """)
 
   @Argument(help: "The older revision.")
-  var from: Int
+  var from: Int64
 
   @Argument(help: "The newer revision.")
-  var to: Int
+  var to: Int64
 
   @OptionGroup var server: ServerOptions
 
   func execute() async throws {
-    let client = try server.client()
-    let answer = try await client.get(
-      "/api/v1/diff", query: [("from", String(from)), ("to", String(to))])
-    let resources = answer["resources"].elements
-    guard !resources.isEmpty else {
+    let diff = try await server.client().request(
+      .get, "/api/v1/diff", query: [("from", String(from)), ("to", String(to))],
+      as: RevisionDiff<JSONValue>.self)
+    guard !diff.resources.isEmpty else {
       Console.line("No differences between revision \(from) and revision \(to).")
       return
     }
-    Console.write(resources.map { render($0) }.joined())
+    Console.write(diff.resources.map { Self.render($0, from: diff.from, to: diff.to) }.joined())
   }
 
-  func render(_ resource: JSONValue) -> String {
-    let type = resource["type"]?.displayText ?? "?"
-    let name = resource["name"]?.displayText ?? "?"
-    let before = Self.lines(resource["before"])
-    let after = Self.lines(resource["after"])
+  /// One resource: `---`/`+++` lines naming it in each revision, then the hunks of its
+  /// pretty-printed JSON (the resource JSON as the server sent it, member order kept).
+  static func render(_ resource: ResourceDiff<JSONValue>, from: Int64, to: Int64) -> String {
+    let name = "\(resource.type.rawValue) \(resource.name)"
+    let before = resource.before?.prettyJSONLines ?? []
+    let after = resource.after?.prettyJSONLines ?? []
     var out = [
-      "--- \(type) \(name) (rev \(from)\(before.isEmpty ? ", absent" : ""))",
-      "+++ \(type) \(name) (rev \(to)\(after.isEmpty ? ", absent" : ""))",
+      "--- \(name) (rev \(from)\(before.isEmpty ? ", absent" : ""))",
+      "+++ \(name) (rev \(to)\(after.isEmpty ? ", absent" : ""))",
     ]
     let hunks = LineDiff.unified(before, after)
-    out +=
-      hunks.isEmpty
-      ? ["(no change in the JSON; action \(resource["action"]?.displayText ?? "?"))"] : hunks
+    out += hunks.isEmpty ? ["(no change in the JSON; action \(resource.action.rawValue))"] : hunks
     return out.joined(separator: "\n") + "\n"
-  }
-
-  /// The pretty-printed JSON of a resource; no lines when it is absent (null).
-  private static func lines(_ value: JSONValue?) -> [String] {
-    guard let value else { return [] }
-    if case .null = value { return [] }
-    return value.prettyJSONLines
   }
 }

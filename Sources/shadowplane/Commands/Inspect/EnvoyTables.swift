@@ -1,81 +1,84 @@
+import EnvoyAPI
+import SwiftProtobuf
 import XDSCore
 
-/// The `proxy-config` tables, from Envoy resources in proto3 JSON (where a field at its
-/// default value is absent: an absent `lbPolicy` is `ROUND_ROBIN`, an absent `type` is
-/// `STATIC`, as in Envoy's protos).
+/// The `proxy-config` tables, from the generated Envoy messages. Where the tables show a
+/// message's JSON form (a duration, a runtime value), they take it from SwiftProtobuf's
+/// proto3 JSON encoding, so they read as `-o json` does.
 enum EnvoyTables {
-  static let hcmType =
-    "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
-  static let tcpProxyType =
-    "type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy"
-
-  /// The table for `type`; `clusters` supplies inline load assignments to the endpoint table.
-  static func table(_ type: ResourceType, _ resources: [JSONValue], clusters: [JSONValue]) -> String
-  {
+  /// The table of the resources of `type`; the endpoint table also lists the load
+  /// assignments inline in clusters.
+  static func table(_ type: ResourceType, _ resources: EnvoyResources) -> String {
     switch type {
-    case .listener: listeners(resources)
-    case .route: routes(resources)
-    case .cluster: clusterTable(resources)
-    case .endpoint: endpoints(resources, inlineFrom: clusters)
-    case .runtime: runtime(resources)
+    case .listener: listeners(resources.listeners)
+    case .route: routes(resources.routes)
+    case .cluster: clusters(resources.clusters)
+    case .endpoint: endpoints(resources.endpoints, inlineFrom: resources.clusters)
+    case .runtime: runtime(resources.runtimes)
     }
   }
 
   // MARK: Listeners
 
-  static func listeners(_ resources: [JSONValue]) -> String {
+  static func listeners(_ listeners: [Envoy_Config_Listener_V3_Listener]) -> String {
     var table = TableFormatter("NAME", "ADDRESS", "PORT", "ROUTE")
-    for listener in resources {
-      let socket = listener[path: "address", "socketAddress"]
-      var targets: [String] = []
-      for chain in listener["filterChains"].elements {
-        for filter in chain["filters"].elements {
-          if let target = filter["typedConfig"].flatMap(target) { targets.append(target) }
-        }
+    for listener in listeners {
+      var targets = listener.filterChains.flatMap(\.filters).compactMap { filter in
+        if case .typedConfig(let config)? = filter.configType { target(config) } else { nil }
       }
-      if let api = listener[path: "apiListener", "apiListener"], let target = target(api) {
+      if listener.hasApiListener, listener.apiListener.hasApiListener,
+        let target = target(listener.apiListener.apiListener)
+      {
         targets.append(target)
       }
-      table.append(
-        listener["name"]?.string ?? "",
-        socket?["address"]?.string ?? (listener["apiListener"] != nil ? "(api listener)" : ""),
-        socket?["portValue"]?.displayText ?? "",
-        targets.joined(separator: ","))
+      var address = listener.hasApiListener ? "(api listener)" : ""
+      var port = ""
+      if case .socketAddress(let socket)? = listener.address.address {
+        if !socket.address.isEmpty { address = socket.address }
+        if case .portValue(let value)? = socket.portSpecifier { port = String(value) }
+      }
+      table.append(listener.name, address, port, targets.joined(separator: ","))
     }
     return table.render()
   }
 
+  /// The type URL of a TCP proxy filter: not in Shadowplane's Envoy protos, so its config
+  /// is read from its JSON.
+  static let tcpProxyType =
+    "type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy"
+
   /// What a network filter hands traffic to: the RDS route name, an inline route
   /// configuration, or a TCP proxy's cluster.
-  private static func target(_ config: JSONValue) -> String? {
-    switch config["@type"]?.string {
-    case hcmType:
-      if let name = config[path: "rds", "routeConfigName"]?.string { return name }
-      if let inline = config["routeConfig"] {
-        return "inline " + (inline["name"]?.string ?? "route")
+  private static func target(_ config: Google_Protobuf_Any) -> String? {
+    typealias HCM = Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager
+    if config.isA(HCM.self), let manager = try? HCM(unpackingAny: config) {
+      switch manager.routeSpecifier {
+      case .rds(let rds) where !rds.routeConfigName.isEmpty: return rds.routeConfigName
+      case .routeConfig(let inline):
+        return "inline " + (inline.name.isEmpty ? "route" : inline.name)
+      default: return nil
       }
-      return nil
-    case tcpProxyType:
-      return config["cluster"]?.string.map { "cluster " + $0 }
-    default:
-      return nil
     }
+    if config.typeURL == tcpProxyType, let text = try? config.jsonString(),
+      let cluster = (try? JSONValue(parsing: Array(text.utf8)))?["cluster"]?.string
+    {
+      return "cluster " + cluster
+    }
+    return nil
   }
 
   // MARK: Routes
 
-  static func routes(_ resources: [JSONValue]) -> String {
+  static func routes(_ configurations: [Envoy_Config_Route_V3_RouteConfiguration]) -> String {
     var table = TableFormatter("NAME", "VIRTUAL HOST", "DOMAINS", "MATCH", "CLUSTER", "MIRROR")
-    for configuration in resources {
-      let name = configuration["name"]?.string ?? ""
-      for host in configuration["virtualHosts"].elements {
-        let vhost = host["name"]?.string ?? ""
-        let domains = host["domains"].elements.map(\.displayText).joined(separator: ",")
-        let routes = host["routes"].elements
-        if routes.isEmpty { table.append(name, vhost, domains) }
-        for route in routes {
+    for configuration in configurations {
+      for host in configuration.virtualHosts {
+        let domains = host.domains.joined(separator: ",")
+        if host.routes.isEmpty { table.append(configuration.name, host.name, domains) }
+        for route in host.routes {
           table.append(
-            name, vhost, domains, match(route["match"]), destination(route), mirrors(route))
+            configuration.name, host.name, domains, route.hasMatch ? match(route.match) : "",
+            destination(route), mirrors(route))
         }
       }
     }
@@ -84,88 +87,80 @@ enum EnvoyTables {
 
   /// `/*` for a prefix `/`, the path for an exact path, the regex for a regex; header
   /// conditions follow in brackets (`!name` for an inverted one).
-  private static func match(_ match: JSONValue?) -> String {
-    guard let match else { return "" }
-    var text: String
-    if let prefix = match["prefix"]?.string {
-      text = prefix + "*"
-    } else if let path = match["path"]?.string {
-      text = path
-    } else if let regex = match[path: "safeRegex", "regex"]?.string {
-      text = "regex " + regex
-    } else if let prefix = match["pathSeparatedPrefix"]?.string {
-      text = prefix + "/*"
-    } else if match["connectMatcher"] != nil {
-      text = "CONNECT"
-    } else {
-      text = "*"
-    }
-    let headers = match["headers"].elements.map { header in
-      (header["invertMatch"]?.bool == true ? "!" : "") + (header["name"]?.string ?? "?")
+  private static func match(_ match: Envoy_Config_Route_V3_RouteMatch) -> String {
+    var text =
+      switch match.pathSpecifier {
+      case .prefix(let prefix): prefix + "*"
+      case .path(let path): path
+      case .safeRegex(let regex): "regex " + regex.regex
+      case .pathSeparatedPrefix(let prefix): prefix + "/*"
+      case nil: "*"
+      }
+    let headers = match.headers.map { header in
+      (header.invertMatch ? "!" : "") + (header.name.isEmpty ? "?" : header.name)
     }
     if !headers.isEmpty { text += " [headers: " + headers.joined(separator: ", ") + "]" }
     return text
   }
 
   /// The cluster, weighted clusters with their shares, or what the route does instead.
-  private static func destination(_ route: JSONValue) -> String {
-    if let action = route["route"] {
-      if let cluster = action["cluster"]?.string { return cluster }
-      if let weighted = action["weightedClusters"] {
-        let clusters = weighted["clusters"].elements
-        let total =
-          weighted["totalWeight"]?.double ?? clusters.reduce(0) { $0 + ($1["weight"]?.double ?? 0) }
-        return clusters.map { cluster in
-          let weight = cluster["weight"]?.double ?? 0
-          let share =
-            total > 0 ? MeshTables.percentText((weight * 1000 / total).rounded() / 10) : "?"
-          return (cluster["name"]?.string ?? "?") + " " + share
+  private static func destination(_ route: Envoy_Config_Route_V3_Route) -> String {
+    switch route.action {
+    case .route(let action):
+      switch action.clusterSpecifier {
+      case .cluster(let cluster): return cluster
+      case .clusterHeader(let header): return "cluster from header " + header
+      case .weightedClusters(let weighted):
+        let weights = weighted.clusters.map { $0.hasWeight ? Double($0.weight.value) : 0 }
+        let total = weights.reduce(0, +)
+        return zip(weighted.clusters, weights).map { cluster, weight in
+          let share = total > 0 ? ((weight * 1000 / total).rounded() / 10).percentText : "?"
+          return (cluster.name.isEmpty ? "?" : cluster.name) + " " + share
         }.joined(separator: ", ")
+      case nil: return ""
       }
-      if let header = action["clusterHeader"]?.string { return "cluster from header " + header }
-      return ""
+    case .directResponse(let response):
+      return "direct response " + (response.status == 0 ? "" : String(response.status))
+    case .redirect: return "redirect"
+    case nil: return ""
     }
-    if let direct = route["directResponse"] {
-      return "direct response " + (direct["status"]?.displayText ?? "")
-    }
-    if route["redirect"] != nil { return "redirect" }
-    return ""
   }
 
   /// `outbound|8000|v2|httpbin 50%`: each mirror policy with its runtime fraction's default.
-  private static func mirrors(_ route: JSONValue) -> String {
-    route[path: "route", "requestMirrorPolicies"].elements.map { policy in
+  private static func mirrors(_ route: Envoy_Config_Route_V3_Route) -> String {
+    guard case .route(let action)? = route.action else { return "" }
+    return action.requestMirrorPolicies.map { policy in
       let cluster =
-        policy["cluster"]?.string ?? policy["clusterHeader"].map { "header " + $0.displayText }
-        ?? "?"
-      return cluster + " " + fractionText(policy["runtimeFraction"])
+        !policy.cluster.isEmpty
+        ? policy.cluster : !policy.clusterHeader.isEmpty ? "header " + policy.clusterHeader : "?"
+      return cluster + " "
+        + (policy.hasRuntimeFraction ? fractionText(policy.runtimeFraction) : "100%")
     }.joined(separator: ", ")
   }
 
-  /// A `RuntimeFractionalPercent` as a percentage; absent means always (100%).
-  private static func fractionText(_ fraction: JSONValue?) -> String {
-    guard let fraction else { return "100%" }
-    let numerator = fraction[path: "defaultValue", "numerator"]?.double ?? 0
+  /// A `RuntimeFractionalPercent` as a percentage, with its runtime key.
+  private static func fractionText(_ fraction: Envoy_Config_Core_V3_RuntimeFractionalPercent)
+    -> String
+  {
     let denominator: Double =
-      switch fraction[path: "defaultValue", "denominator"]?.string {
-      case "TEN_THOUSAND": 10_000
-      case "MILLION": 1_000_000
-      default: 100
+      switch fraction.defaultValue.denominator {
+      case .hundred, .UNRECOGNIZED: 100
+      case .tenThousand: 10_000
+      case .million: 1_000_000
       }
-    let percent = MeshTables.percentText(numerator * 100 / denominator)
-    guard let key = fraction["runtimeKey"]?.string else { return percent }
-    return percent + " (runtime " + key + ")"
+    let percent = (Double(fraction.defaultValue.numerator) * 100 / denominator).percentText
+    return fraction.runtimeKey.isEmpty
+      ? percent : percent + " (runtime " + fraction.runtimeKey + ")"
   }
 
   // MARK: Clusters
 
-  static func clusterTable(_ resources: [JSONValue]) -> String {
+  static func clusters(_ clusters: [Envoy_Config_Cluster_V3_Cluster]) -> String {
     var table = TableFormatter("NAME", "TYPE", "LB", "CONNECT TIMEOUT")
-    for cluster in resources {
-      let type = cluster["type"]?.string ?? cluster[path: "clusterType", "name"]?.string ?? "STATIC"
+    for cluster in clusters {
       table.append(
-        cluster["name"]?.string ?? "", type, cluster["lbPolicy"]?.string ?? "ROUND_ROBIN",
-        cluster["connectTimeout"]?.string ?? "")
+        cluster.name, cluster.type.protoName, cluster.lbPolicy.protoName,
+        cluster.hasConnectTimeout ? jsonText(cluster.connectTimeout) : "")
     }
     return table.render()
   }
@@ -173,22 +168,28 @@ enum EnvoyTables {
   // MARK: Endpoints
 
   /// EDS load assignments, then those inline in clusters (STATIC, STRICT_DNS, ...).
-  static func endpoints(_ resources: [JSONValue], inlineFrom clusters: [JSONValue]) -> String {
+  static func endpoints(
+    _ assignments: [Envoy_Config_Endpoint_V3_ClusterLoadAssignment],
+    inlineFrom clusters: [Envoy_Config_Cluster_V3_Cluster]
+  ) -> String {
     var table = TableFormatter("CLUSTER", "ENDPOINT", "WEIGHT", "LOCALITY")
-    let assignments =
-      resources.map { ($0["clusterName"]?.string ?? "", $0) }
-      + clusters.compactMap { cluster in
-        cluster["loadAssignment"].map { (cluster["name"]?.string ?? "", $0) }
-      }
-    for (cluster, assignment) in assignments {
+    let all =
+      assignments.map { ($0.clusterName, $0) }
+      + clusters.filter(\.hasLoadAssignment).map { ($0.name, $0.loadAssignment) }
+    for (cluster, assignment) in all {
       var any = false
-      for group in assignment["endpoints"].elements {
+      for group in assignment.endpoints {
         let locality = localityText(group)
-        for lbEndpoint in group["lbEndpoints"].elements {
+        for lbEndpoint in group.lbEndpoints {
           any = true
+          var address = ""
+          if case .endpoint(let endpoint)? = lbEndpoint.hostIdentifier, endpoint.hasAddress {
+            address = addressText(endpoint.address)
+          }
           table.append(
-            cluster, address(lbEndpoint[path: "endpoint", "address"]),
-            lbEndpoint["loadBalancingWeight"]?.displayText ?? "1", locality)
+            cluster, address,
+            lbEndpoint.hasLoadBalancingWeight ? String(lbEndpoint.loadBalancingWeight.value) : "1",
+            locality)
         }
       }
       if !any { table.append(cluster, "(none)") }
@@ -196,55 +197,65 @@ enum EnvoyTables {
     return table.render()
   }
 
-  private static func address(_ address: JSONValue?) -> String {
-    if let socket = address?["socketAddress"] {
-      return (socket["address"]?.string ?? "?") + ":"
-        + (socket["portValue"]?.displayText ?? socket["namedPort"]?.displayText ?? "0")
+  /// `127.0.0.1:8001`, `unix:/path`, else the address's JSON.
+  private static func addressText(_ address: Envoy_Config_Core_V3_Address) -> String {
+    switch address.address {
+    case .socketAddress(let socket):
+      let port: String =
+        switch socket.portSpecifier {
+        case .portValue(let value): String(value)
+        case .namedPort(let name): name
+        case nil: "0"
+        }
+      return (socket.address.isEmpty ? "?" : socket.address) + ":" + port
+    case .pipe(let pipe) where !pipe.path.isEmpty: return "unix:" + pipe.path
+    default: return (try? address.jsonString()) ?? ""
     }
-    if let pipe = address?[path: "pipe", "path"]?.string { return "unix:" + pipe }
-    return address?.compactJSON ?? ""
   }
 
   /// `region/zone/subZone`, with the priority when it is not 0.
-  private static func localityText(_ group: JSONValue) -> String {
-    let locality = group["locality"]
-    var text = ["region", "zone", "subZone"].compactMap { locality?[$0]?.string }.filter {
-      !$0.isEmpty
-    }
-    .joined(separator: "/")
-    if let priority = group["priority"]?.int, priority != 0 {
-      text += (text.isEmpty ? "" : " ") + "(priority \(priority))"
-    }
+  private static func localityText(_ group: Envoy_Config_Endpoint_V3_LocalityLbEndpoints)
+    -> String
+  {
+    let locality = group.locality
+    var text = [locality.region, locality.zone, locality.subZone].filter { !$0.isEmpty }
+      .joined(separator: "/")
+    if group.priority != 0 { text += (text.isEmpty ? "" : " ") + "(priority \(group.priority))" }
     return text
   }
 
   // MARK: Runtime
 
-  /// Every key of every layer; nested objects are flattened with dots, as Envoy's runtime
+  /// Every key of every layer; nested structures are flattened with dots, as Envoy's runtime
   /// reads an RTDS layer.
-  static func runtime(_ resources: [JSONValue]) -> String {
+  static func runtime(_ layers: [Envoy_Service_Runtime_V3_Runtime]) -> String {
     var table = TableFormatter("LAYER", "KEY", "VALUE")
-    for layer in resources {
-      let name = layer["name"]?.string ?? ""
+    for layer in layers {
       var rows: [(String, String)] = []
-      flatten(layer["layer"], prefix: "", into: &rows)
-      for (key, value) in rows.sorted(by: { $0.0 < $1.0 }) { table.append(name, key, value) }
+      flatten(layer.layer.fields, prefix: "", into: &rows)
+      for (key, value) in rows.sorted(by: { $0.0 < $1.0 }) { table.append(layer.name, key, value) }
     }
     return table.render()
   }
 
   private static func flatten(
-    _ value: JSONValue?, prefix: String, into rows: inout [(String, String)]
+    _ fields: [String: Google_Protobuf_Value], prefix: String, into rows: inout [(String, String)]
   ) {
-    guard let value else { return }
-    if case .object(let members) = value, !members.isEmpty {
-      for member in members {
-        flatten(
-          member.value, prefix: prefix.isEmpty ? member.key : prefix + "." + member.key, into: &rows
-        )
+    for (name, value) in fields {
+      let key = prefix.isEmpty ? name : prefix + "." + name
+      switch value.kind {
+      case .structValue(let nested) where !nested.fields.isEmpty:
+        flatten(nested.fields, prefix: key, into: &rows)
+      case .stringValue(let text): rows.append((key, text))
+      default: rows.append((key, jsonText(value)))
       }
-    } else if !prefix.isEmpty {
-      rows.append((prefix, value.displayText))
     }
+  }
+
+  /// A message's proto3 JSON (a string without its quotes): `1s`, `50`, `[1,2]`.
+  private static func jsonText(_ message: some SwiftProtobuf.Message) -> String {
+    guard let json = try? message.jsonString() else { return "" }
+    guard json.count >= 2, json.hasPrefix("\""), json.hasSuffix("\"") else { return json }
+    return (try? JSONValue(parsing: Array(json.utf8)))?.string ?? json
   }
 }

@@ -1,3 +1,4 @@
+import AdminAPI
 import ArgumentParser
 
 /// `shadowplane history [NODE] [--limit N]`: what each config revision changed in the Envoy
@@ -25,48 +26,47 @@ struct HistoryCommand: OneShotCommand {
   }
 
   func execute() async throws {
-    let client = try server.client()
     var query: [(String, String)] = []
     if let node { query.append(("node", node)) }
     if let limit { query.append(("limit", String(limit))) }
-    let entries = try await client.get("/api/v1/history", query: query)["entries"].elements
-    guard !entries.isEmpty else {
+    let page = try await server.client().request(
+      .get, "/api/v1/history", query: query, as: HistoryPage.self)
+    guard !page.entries.isEmpty else {
       Console.error(node.map { "No history for node \($0)." } ?? "No history yet.")
       return
     }
-    Console.write(entries.map(Self.block).joined(separator: "\n"))
+    Console.write(page.entries.map(Self.block).joined(separator: "\n"))
   }
 
-  static func block(_ entry: JSONValue) -> String {
-    let changes = entry["changes"].elements
-    func count(_ action: String) -> Int { changes.filter { $0["action"]?.string == action }.count }
+  /// One entry: its header line, the changed resources, then the pushes to each node.
+  static func block(_ entry: HistoryEntry) -> String {
+    func count(_ action: ChangeAction) -> Int { entry.changes.filter { $0.action == action }.count }
     var text =
-      "#\(entry["id"]?.displayText ?? "?")  \(entry["time"]?.displayText ?? "?")  "
-      + "revision \(entry["configRevision"]?.displayText ?? "?")  "
-      + "+\(count("added")) ~\(count("changed")) -\(count("removed"))\n"
+      "#\(entry.id)  \(entry.time.adminText)  revision \(entry.configRevision)  "
+      + "+\(count(.added)) ~\(count(.changed)) -\(count(.removed))\n"
     var changeTable = TableFormatter("", "TYPE", "NAME")
-    for change in changes {
-      let mark =
-        switch change["action"]?.string {
-        case "added": "+"
-        case "removed": "-"
-        case "changed": "~"
-        default: change["action"]?.displayText ?? "?"
-        }
-      changeTable.append(
-        mark, change["type"]?.displayText ?? "?", change["name"]?.displayText ?? "?")
+    for change in entry.changes {
+      changeTable.append(mark(change.action), change.type.rawValue, change.name)
     }
-    if !changes.isEmpty { text += changeTable.render(header: false, indent: "  ") }
-    var nodeTable = TableFormatter("NODE", "TYPE", "VERSION", "STATE", "VARIANT", "RESOURCES", "BYTES", "MESSAGE")
+    if !changeTable.rows.isEmpty { text += changeTable.render(header: false, indent: "  ") }
+    var nodeTable = TableFormatter(
+      "NODE", "TYPE", "VERSION", "STATE", "VARIANT", "RESOURCES", "BYTES", "MESSAGE")
     nodeTable.placeholder = ""
-    for push in entry["nodes"].elements {
+    for push in entry.nodes {
       nodeTable.append(
-        push["node"]?.displayText ?? "?", push["type"]?.displayText ?? "?",
-        String((push["version"]?.displayText ?? "").prefix(8)), push["state"]?.displayText ?? "?",
-        push["variant"]?.displayText ?? "", push["resources"]?.displayText ?? "",
-        push["bytes"].map { "\($0.displayText) B" } ?? "", push["message"]?.string ?? "")
+        push.node, push.type.rawValue, String(push.version.prefix(8)), push.state.rawValue,
+        push.variant.rawValue, String(push.resources), "\(push.bytes) B", push.message ?? "")
     }
     if !nodeTable.rows.isEmpty { text += nodeTable.render(header: false, indent: "  ") }
     return text
+  }
+
+  /// `+`, `~`, `-`, as a diff marks lines.
+  static func mark(_ action: ChangeAction) -> String {
+    switch action {
+    case .added: "+"
+    case .changed: "~"
+    case .removed: "-"
+    }
   }
 }

@@ -17,7 +17,8 @@ struct ProxyConfigCommand: OneShotCommand {
   enum Section: String, CaseIterable, ExpressibleByArgument {
     case listeners, routes, clusters, endpoints, runtime, all
 
-    /// The xDS types the section shows, in the order `all` prints them.
+    /// The xDS types the section shows; `all` in istioctl's order (listeners first, as
+    /// traffic meets them).
     var types: [ResourceType] {
       switch self {
       case .listeners: [.listener]
@@ -36,39 +37,39 @@ struct ProxyConfigCommand: OneShotCommand {
   @Argument(help: "The node id.")
   var node: String
 
-  @Option(
-    name: [.customShort("o"), .customLong("output")], help: "Output format: table, json or yaml.")
-  var output: OutputFormat = .table
+  @OptionGroup var format: OutputOptions
 
   @OptionGroup var server: ServerOptions
 
   func execute() async throws {
     let client = try server.client()
-    let document = try await client.get("/api/v1/nodes/" + AdminClient.segment(node) + "/config")
+    let document = try await client.request(
+      .get, "/api/v1/nodes/" + AdminClient.segment(node) + "/config", as: JSONValue.self)
     // The control plane answers for any node id (every node gets the default snapshot), so a
     // typo would go unnoticed: say when no such client is connected.
-    if let streams = try? await client.get("/api/v1/status/" + AdminClient.segment(node)),
-      streams.elements.isEmpty
+    if let streams = try? await client.request(
+      .get, "/api/v1/status/" + AdminClient.segment(node), as: [ClientStatus].self),
+      streams.isEmpty
     {
       Console.error(
         "Note: no xDS client with node id '\(node)' is connected; showing what it would be served.")
     }
-    var byType: [ResourceType: [JSONValue]] = [:]
-    for resource in document["resources"].elements {
-      guard let url = resource["@type"]?.string, let type = ResourceType(typeURL: url) else {
-        continue
-      }
-      byType[type, default: []].append(resource)
-    }
-    switch output {
+    let resources = document["resources"].elements
+    switch format.output {
     case .json, .yaml:
-      let selected = JSONValue.array(section.types.flatMap { byType[$0] ?? [] })
-      Console.write(output == .json ? selected.prettyJSON + "\n" : selected.yaml)
-    case .table:
-      let tables = section.types.map { type in
-        EnvoyTables.table(type, byType[type] ?? [], clusters: byType[.cluster] ?? [])
+      // The resources as the server wrote them, in the section's type order.
+      var byType: [ResourceType: [JSONValue]] = [:]
+      for resource in resources {
+        guard let type = resource["@type"]?.string.flatMap(ResourceType.init(typeURL:)) else {
+          continue
+        }
+        byType[type, default: []].append(resource)
       }
-      Console.write(tables.joined(separator: "\n"))
+      let selected = JSONValue.array(section.types.flatMap { byType[$0] ?? [] })
+      Console.write(format.output == .json ? selected.prettyJSON + "\n" : selected.yaml)
+    case .table:
+      let typed = try EnvoyResources(resources)
+      Console.write(section.types.map { EnvoyTables.table($0, typed) }.joined(separator: "\n"))
     }
   }
 }

@@ -1,3 +1,4 @@
+import AdminAPI
 import ArgumentParser
 import Foundation
 
@@ -10,8 +11,15 @@ struct RuntimeCommand: AsyncParsableCommand {
     abstract: "Read or change runtime values (e.g. mirror fractions) for every proxy.",
     subcommands: [Get.self, Set.self, Unset.self])
 
+  /// `/api/v1/runtime/KEY`.
+  static func path(_ key: String) -> String {
+    "/api/v1/runtime/" + AdminClient.segment(key)
+  }
+
+  /// `runtime get [KEY]`.
   struct Get: OneShotCommand {
-    static let configuration = CommandConfiguration(abstract: "Show the runtime overrides (or one).")
+    static let configuration = CommandConfiguration(
+      abstract: "Show the runtime overrides (or one).")
 
     @Argument(help: "A runtime key, e.g. mirror.default.httpbin.http0.0.")
     var key: String?
@@ -19,26 +27,34 @@ struct RuntimeCommand: AsyncParsableCommand {
     @OptionGroup var server: ServerOptions
 
     func execute() async throws {
-      let values = try await server.client().get("/api/v1/runtime")["values"]
-      var pairs: [(String, JSONValue)] = []
-      if case .object(let members)? = values { pairs = members.map { ($0.key, $0.value) }.sorted { $0.0 < $1.0 } }
+      let overrides = try await server.client().request(
+        .get, "/api/v1/runtime", as: RuntimeOverrides.self)
       if let key {
-        guard let value = pairs.first(where: { $0.0 == key })?.1 else {
-          throw CommandFailure("runtime key \(key) is not set (its mirror policies use their default fractions)")
+        guard let value = overrides.values[key] else {
+          throw CommandFailure(
+            "runtime key \(key) is not set (its mirror policies use their default fractions)")
         }
-        Console.line(value.displayText)
+        Console.line(value)
         return
       }
-      guard !pairs.isEmpty else {
+      guard !overrides.values.isEmpty else {
         Console.error("No runtime overrides: every mirror policy uses its default fraction.")
         return
       }
+      Console.write(Self.table(overrides))
+    }
+
+    /// `KEY  VALUE`, one row per override, sorted by key.
+    static func table(_ overrides: RuntimeOverrides) -> String {
       var table = TableFormatter("KEY", "VALUE")
-      for (name, value) in pairs { table.append(name, value.displayText) }
-      Console.write(table.render())
+      for (key, value) in overrides.values.sorted(by: { $0.key < $1.key }) {
+        table.append(key, value)
+      }
+      return table.render()
     }
   }
 
+  /// `runtime set KEY VALUE`.
   struct Set: OneShotCommand {
     static let configuration = CommandConfiguration(
       abstract: "Set a runtime value: a percentage (90, 12.5) or N/HUNDRED|TEN_THOUSAND|MILLION.")
@@ -48,13 +64,13 @@ struct RuntimeCommand: AsyncParsableCommand {
     @OptionGroup var server: ServerOptions
 
     func execute() async throws {
-      let client = try server.client()
-      let result = try await client.json(
-        "PUT", "/api/v1/runtime/" + AdminClient.segment(key), body: Data(value.utf8))
-      Console.line("\(key) = \(value) (revision \(result["revision"]?.displayText ?? "?"))")
+      let overrides = try await server.client().request(
+        .put, RuntimeCommand.path(key), body: Data(value.utf8), as: RuntimeOverrides.self)
+      Console.line("\(key) = \(value) (revision \(overrides.revision.map(String.init) ?? "?"))")
     }
   }
 
+  /// `runtime unset KEY`.
   struct Unset: OneShotCommand {
     static let configuration = CommandConfiguration(abstract: "Remove a runtime override.")
 
@@ -62,7 +78,8 @@ struct RuntimeCommand: AsyncParsableCommand {
     @OptionGroup var server: ServerOptions
 
     func execute() async throws {
-      _ = try await server.client().json("DELETE", "/api/v1/runtime/" + AdminClient.segment(key))
+      _ = try await server.client().request(
+        .delete, RuntimeCommand.path(key), as: RuntimeOverrides.self)
       Console.line("\(key) unset")
     }
   }

@@ -12,7 +12,8 @@ struct ControlPlaneCommand: AsyncParsableCommand {
     commandName: "control-plane",
     abstract: "Serve xDS (ADS and per-type, state of the world and delta) and the admin API.")
 
-  @Option(help: "Config store directory (Istio-style YAML, one file per resource; created if missing).")
+  @Option(
+    help: "Config store directory (Istio-style YAML, one file per resource; created if missing).")
   var store: String?
 
   @Option(
@@ -34,8 +35,12 @@ struct ControlPlaneCommand: AsyncParsableCommand {
 
   func validate() throws {
     switch (store, resources) {
-    case (nil, nil): throw ValidationError("give --store DIR (Istio-style YAML) or --resources FILE (Envoy resources)")
-    case (_?, _?): throw ValidationError("--resources and --store are exclusive: serve a static document or a store")
+    case (nil, nil):
+      throw ValidationError(
+        "give --store DIR (Istio-style YAML) or --resources FILE (Envoy resources)")
+    case (_?, _?):
+      throw ValidationError(
+        "--resources and --store are exclusive: serve a static document or a store")
     default: break
     }
     if historySize < 1 { throw ValidationError("--history-size must be at least 1") }
@@ -57,14 +62,17 @@ struct ControlPlaneCommand: AsyncParsableCommand {
     let logger = Logger(label: "shadowplane.control-plane")
     let services: [any Service]
     do {
-      services = try await ControlPlane(configuration: configuration, registry: registry, logger: logger)
-        .makeServices()
+      services = try await ControlPlane(
+        configuration: configuration, registry: registry, logger: logger
+      )
+      .makeServices()
     } catch {
       throw ValidationError(error.description)
     }
     try await ServiceGroup(
       configuration: .init(
-        services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],
+        services: services.map { .init(service: $0) },
+        gracefulShutdownSignals: [.sigterm, .sigint],
         logger: logger)
     ).run()
   }
