@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
 
 /// A minimal blocking HTTP/1.1 client for the demo (one request per connection, any Host
 /// header, loopback only), so the demo needs nothing beyond the binary and httpbin.
@@ -30,16 +31,26 @@ enum DemoHTTP {
     address.sin_port = in_port_t(UInt16(port).bigEndian)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
     let connected = withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+      }
     }
-    guard connected == 0 else { throw Failure(description: "connect to 127.0.0.1:\(port): \(String(cString: strerror(errno)))") }
-    var text = "\(method) \(path) HTTP/1.1\r\nHost: \(host)\r\nUser-Agent: shadowplane-demo\r\nConnection: close\r\n"
-    if let body { text += "Content-Type: application/x-yaml\r\nContent-Length: \(body.utf8.count)\r\n" }
+    guard connected == 0 else {
+      throw Failure(
+        description: "connect to 127.0.0.1:\(port): \(String(cString: strerror(errno)))")
+    }
+    var text =
+      "\(method) \(path) HTTP/1.1\r\nHost: \(host)\r\nUser-Agent: shadowplane-demo\r\nConnection: close\r\n"
+    if let body {
+      text += "Content-Type: application/x-yaml\r\nContent-Length: \(body.utf8.count)\r\n"
+    }
     text += "\r\n" + (body ?? "")
     let bytes = Array(text.utf8)
     var sent = 0
     while sent < bytes.count {
-      let n = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+      let n = bytes[sent...].withUnsafeBytes {
+        send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+      }
       guard n > 0 else { throw Failure(description: "send: \(String(cString: strerror(errno)))") }
       sent += n
     }
@@ -48,7 +59,10 @@ enum DemoHTTP {
     while true {
       let n = recv(fd, &buffer, buffer.count, 0)
       if n == 0 { break }
-      guard n > 0 else { throw Failure(description: "no complete response from 127.0.0.1:\(port) within \(Int(timeout)) s") }
+      guard n > 0 else {
+        throw Failure(
+          description: "no complete response from 127.0.0.1:\(port) within \(Int(timeout)) s")
+      }
       received += buffer[0..<n]
     }
     let response = String(decoding: received, as: UTF8.self)
@@ -72,7 +86,9 @@ enum DemoHTTP {
         bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
       }
     }
-    guard ok else { throw Failure(description: "cannot find a free port: \(String(cString: strerror(errno)))") }
+    guard ok else {
+      throw Failure(description: "cannot find a free port: \(String(cString: strerror(errno)))")
+    }
     return Int(UInt16(bigEndian: address.sin_port))
   }
 }
