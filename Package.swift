@@ -188,6 +188,15 @@ let package = Package(
       swiftSettings: strict
     ),
     .testTarget(
+      name: "CLITests",
+      dependencies: [
+        "shadowplane", "AdminAPI", "MeshConfig", "XDSCore", "EnvoyAPI", "ControlPlane", "Proxy",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ],
+      swiftSettings: strict
+    ),
+    .testTarget(
       name: "MeshConfigTests",
       dependencies: ["MeshConfig"],
       swiftSettings: strict
