@@ -64,5 +64,3 @@ struct ProxyCommand: AsyncParsableCommand {
     ).run()
   }
 }
-
-extension XDSVariant: ExpressibleByArgument {}
