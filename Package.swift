@@ -180,7 +180,8 @@ let package = Package(
     .executableTarget(
       name: "shadowplane",
       dependencies: [
-        "ControlPlane", "Proxy", "CSignalMask", "MeshConfig", "XDSCore", "AdminAPI",
+        "ControlPlane", "Proxy", "CSignalMask", "MeshConfig", "XDSCore", "AdminAPI", "EnvoyAPI",
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
@@ -210,6 +211,15 @@ let package = Package(
     .testTarget(
       name: "XDSCoreTests",
       dependencies: ["XDSCore", "EnvoyAPI", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+      swiftSettings: strict
+    ),
+    .testTarget(
+      name: "CLITests",
+      dependencies: [
+        "shadowplane", "AdminAPI", "MeshConfig", "XDSCore", "EnvoyAPI", "ControlPlane", "Proxy",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ],
       swiftSettings: strict
     ),
     .testTarget(

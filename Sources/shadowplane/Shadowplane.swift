@@ -1,7 +1,6 @@
 import ArgumentParser
 
 /// The `shadowplane` command: control plane, proxy and operator tooling.
-
 struct Shadowplane: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "shadowplane",

@@ -6,7 +6,6 @@ import Testing
 import XDSCore
 
 @testable import Translator
-import XDSCore
 import XDSCache
 
 /// The seed scenario (`manifests/httpbin`) translated to Envoy resources, compared with the

@@ -1,0 +1,40 @@
+import ArgumentParser
+import XDSCore
+
+/// `shadowplane proxy-status [NODE]`: the sync state of every connected xDS client, like
+/// `istioctl proxy-status`.
+struct ProxyStatusCommand: OneShotCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "proxy-status",
+    abstract: "Show what each connected proxy has been sent and has acknowledged.",
+    discussion: """
+      Without NODE: one row per xDS stream, each type SYNCED (the version sent is ACKed), \
+      STALE (sent, not yet ACKed), NACK (rejected) or NOT SENT, with the version. With \
+      NODE: per type the version and nonce sent, what was ACKed, the subscription and the \
+      last NACK with its message.
+      """)
+
+  @Argument(help: "A node id, for its details.")
+  var node: String?
+
+  @OptionGroup var server: ServerOptions
+
+  func execute() async throws {
+    let client = try server.client()
+    if let node {
+      let streams = try await client.request(
+        .get, "/api/v1/status/" + AdminClient.segment(node), as: [ClientStatus].self)
+      guard !streams.isEmpty else {
+        throw CommandFailure("no xDS client with node id '\(node)' is connected")
+      }
+      Console.write(streams.map(Self.detail).joined(separator: "\n"))
+    } else {
+      let streams = try await client.request(.get, "/api/v1/status", as: [ClientStatus].self)
+      guard !streams.isEmpty else {
+        Console.error("No xDS clients are connected.")
+        return
+      }
+      Console.write(Self.table(streams))
+    }
+  }
+}

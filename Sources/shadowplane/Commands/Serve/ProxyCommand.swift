@@ -1,0 +1,66 @@
+import ArgumentParser
+import Logging
+import Proxy
+import ServiceLifecycle
+import XDSCore
+
+/// `shadowplane proxy`: the bundled xDS-driven HTTP proxy.
+struct ProxyCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "proxy",
+    abstract: "Run the bundled proxy: listeners, routes, clusters and mirroring from xDS.")
+
+  @Option(help: "The control plane's xDS address (HOST:PORT).")
+  var xdsServer = HostPort(host: "127.0.0.1", port: 18000)
+
+  @Option(help: "This proxy's node id (what proxy-status shows).")
+  var nodeId: String
+
+  @Option(help: "This proxy's node cluster.")
+  var nodeCluster: String = "shadowplane"
+
+  @Option(help: "Address of the admin HTTP API (HOST:PORT; port 0 picks a free port).")
+  var adminAddress = HostPort(host: "127.0.0.1", port: 15000)
+
+  @Option(help: "Write the access log to FILE instead of standard output.")
+  var accessLog: String?
+
+  @Flag(help: "Write no access log.")
+  var noAccessLog = false
+
+  @Option(help: "Event loop threads (default: one per core).")
+  var threads: Int?
+
+  @Option(help: "xDS protocol variant: delta (incremental) or sotw (state of the world).")
+  var xdsMode: XDSVariant = .delta
+
+  @OptionGroup var logging: LoggingOptions
+
+  func validate() throws {
+    if accessLog != nil, noAccessLog {
+      throw ValidationError("--access-log and --no-access-log are exclusive")
+    }
+    if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+  }
+
+  /// The access log destination the flags choose.
+  var accessLogDestination: AccessLog.Destination {
+    if noAccessLog { return .disabled }
+    return accessLog.map { .file($0) } ?? .standardOutput
+  }
+
+  func run() async throws {
+    logging.bootstrap()
+    var configuration = ProxyServer.Configuration(
+      xdsServer: xdsServer, nodeID: nodeId, nodeCluster: nodeCluster, adminAddress: adminAddress)
+    configuration.accessLog = accessLogDestination
+    if let threads { configuration.threads = threads }
+    configuration.xdsMode = xdsMode
+    let logger = Logger(label: "shadowplane.proxy")
+    try await ServiceGroup(
+      configuration: .init(
+        services: [.init(service: ProxyServer(configuration: configuration, logger: logger))],
+        gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+    ).run()
+  }
+}

@@ -1,0 +1,5 @@
+import ArgumentParser
+import XDSCore
+
+/// `proxy --xds-mode sotw|delta`: the variant's raw value is its command-line name.
+extension XDSVariant: ExpressibleByArgument {}
