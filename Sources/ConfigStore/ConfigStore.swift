@@ -1,4 +1,4 @@
-import MeshConfig
+public import MeshConfig
 
 /// Where the mesh configuration lives: list, get, apply, delete and watch, each change
 /// under a new, monotonically increasing revision.

@@ -1,6 +1,6 @@
 import Foundation
-import Logging
-import MeshConfig
+public import Logging
+public import MeshConfig
 import XDSCore
 
 /// The embedded default store: a directory of YAML files, one resource each, written

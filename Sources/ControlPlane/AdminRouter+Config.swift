@@ -5,6 +5,7 @@ import Hummingbird
 import MeshConfig
 import XDS
 import XDSCore
+import Logging
 
 /// The config store endpoints of the admin API (Istio-style resources):
 ///

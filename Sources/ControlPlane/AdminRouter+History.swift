@@ -4,6 +4,7 @@ import Hummingbird
 import XDS
 import XDSCache
 import XDSCore
+import SwiftProtobuf
 
 /// Push history and diffs:
 ///

@@ -10,6 +10,7 @@ import NIOCore
 import XDS
 import XDSCache
 import XDSCore
+import NIOFoundationEssentialsCompat
 
 /// The control plane's admin HTTP API (JSON).
 ///

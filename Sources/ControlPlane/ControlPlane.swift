@@ -1,13 +1,13 @@
 import ConfigStore
 import Foundation
 import Hummingbird
-import Logging
-import MeshConfig
+public import Logging
+public import MeshConfig
 public import Prometheus
 public import ServiceLifecycle
 import Translator
-import XDS
-import XDSCache
+public import XDS
+public import XDSCache
 public import XDSCore
 
 /// The control plane: serves xDS from the snapshot cache and the admin API beside it.

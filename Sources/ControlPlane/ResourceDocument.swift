@@ -1,8 +1,8 @@
 import EnvoyAPI
-import Foundation
+public import Foundation
 import SwiftProtobuf
 import XDS
-import XDSCache
+public import XDSCache
 import XDSCore
 
 /// Envoy resources as a JSON document: `{"resources": [<Any in proto3 JSON>, ...]}`.

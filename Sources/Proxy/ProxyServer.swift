@@ -1,11 +1,11 @@
 import EnvoyAPI
 import Hummingbird
-import Logging
+public import Logging
 import NIOCore
 import NIOPosix
-import ServiceLifecycle
+public import ServiceLifecycle
 import XDSClient
-import XDSCore
+public import XDSCore
 
 /// The bundled proxy: an xDS-driven HTTP/1.1 proxy that routes, splits and mirrors as
 /// Envoy does with the same resources.

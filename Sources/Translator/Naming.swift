@@ -1,4 +1,4 @@
-import MeshConfig
+public import MeshConfig
 
 /// Every name the translator gives an Envoy resource, in one place (Istio's scheme).
 public enum Naming {

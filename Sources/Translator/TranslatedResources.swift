@@ -1,4 +1,4 @@
-import EnvoyAPI
+public import EnvoyAPI
 
 /// The Envoy resources the translator produces from one mesh snapshot, each list sorted by
 /// name.

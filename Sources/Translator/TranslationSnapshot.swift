@@ -1,4 +1,4 @@
-import XDSCache
+public import XDSCache
 import XDSCore
 
 /// The translator's output as a cache snapshot: every resource packed and hashed;

@@ -1,5 +1,5 @@
 import EnvoyAPI
-import MeshConfig
+public import MeshConfig
 
 /// Translates a consistent mesh snapshot into Envoy resources: a pure function, the same
 /// input always giving the same output, whatever the order of the input.

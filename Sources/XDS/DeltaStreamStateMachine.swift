@@ -1,6 +1,6 @@
-import EnvoyAPI
-import XDSCache
-import XDSCore
+package import EnvoyAPI
+package import XDSCache
+package import XDSCore
 
 /// The state of one incremental ("delta") xDS stream (ADS or a per-type stream), as a plain
 /// value: events in (a request, a new snapshot), actions out (send a response, record an

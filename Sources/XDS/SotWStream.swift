@@ -2,6 +2,7 @@ import EnvoyAPI
 import GRPCCore
 import XDSCache
 import XDSCore
+import Logging
 
 /// The state-of-the-world variant's part of a stream: ``XDSStreamDriver`` feeds the
 /// requests and snapshot changes into a ``SotWStreamStateMachine``; ``perform(_:_:_:)``

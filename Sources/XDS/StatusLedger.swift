@@ -1,6 +1,6 @@
 import Foundation
 import XDSCache
-import XDSCore
+public import XDSCore
 
 /// Per connected client: who it is and, per resource type, what was sent, ACKed and NACKed.
 ///

@@ -3,6 +3,8 @@ import Logging
 import SwiftProtobuf
 import XDSCache
 import XDSCore
+import CoreMetrics
+import Metrics
 
 /// What one event of one stream did, written down the same way for both variants: the
 /// ledger's per-type status and push history, the metrics and the log. ``XDSStreamDriver``

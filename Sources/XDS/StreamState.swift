@@ -1,5 +1,5 @@
-import XDSCache
-import XDSCore
+package import XDSCache
+package import XDSCore
 
 /// The per-type state of a server stream machine: at least what the client subscribes to.
 package protocol StreamTypeState: Sendable, Equatable {

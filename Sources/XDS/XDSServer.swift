@@ -1,7 +1,7 @@
 import EnvoyAPI
-import GRPCCore
-import Logging
-import XDSCache
+public import GRPCCore
+public import Logging
+public import XDSCache
 import XDSCore
 
 /// The xDS gRPC services (ADS and the per-type streams) over one cache and one ledger.

@@ -5,6 +5,7 @@ import Logging
 import SwiftProtobuf
 import XDSCache
 import XDSCore
+import CoreMetrics
 
 /// Drives one xDS stream of either variant: feeds the client's requests and the node's
 /// snapshot changes into the variant's ``XDSStreamMachine`` one at a time, keeps the

@@ -1,6 +1,6 @@
-import EnvoyAPI
-import XDSCache
-import XDSCore
+package import EnvoyAPI
+package import XDSCache
+package import XDSCore
 
 /// What ``XDSStreamDriver`` needs of a protocol variant's state machine: requests and
 /// snapshot changes in, actions out, and the subscriptions to watch.

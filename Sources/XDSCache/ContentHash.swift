@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+package import Foundation
 
 /// Content-derived version strings: the same bytes give the same version on every run and
 /// every replica, so a reconnecting client that already has a version gets nothing redundant.

@@ -1,4 +1,4 @@
-import XDSCore
+public import XDSCore
 
 /// A consistent set of resources of every type, as served to one group of nodes.
 ///

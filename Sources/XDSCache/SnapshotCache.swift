@@ -1,4 +1,4 @@
-import XDSCore
+public import XDSCore
 
 /// Holds the current ``Snapshot`` of every node group and wakes the streams whose
 /// subscribed resources changed.

@@ -1,4 +1,4 @@
-import XDSCore
+public import XDSCore
 
 /// The resources of one type in a snapshot, by name.
 public struct TypeSnapshot: Sendable, Equatable {

@@ -1,7 +1,7 @@
-import EnvoyAPI
+public import EnvoyAPI
 import Foundation
-import SwiftProtobuf
-import XDSCore
+public import SwiftProtobuf
+public import XDSCore
 
 /// One xDS resource, packed and versioned by its content.
 ///

@@ -1,7 +1,7 @@
 import EnvoyAPI
 import GRPCCore
 import GRPCNIOTransportHTTP2
-import Logging
+public import Logging
 import XDSCore
 
 /// An ADS client: one stream to the control plane, every resource type over it, ACK or NACK

@@ -1,5 +1,5 @@
-import EnvoyAPI
-import XDSCore
+package import EnvoyAPI
+package import XDSCore
 
 /// The wire logic of an incremental (delta) ADS client, as a plain value: events in (a
 /// stream opened, a response, the consumer's verdict on a candidate, the stream ended),

@@ -1,4 +1,4 @@
-import XDSCore
+package import XDSCore
 
 /// What a client state machine (``ADSClientStateMachine``, ``DeltaClientStateMachine``)
 /// asks ``ADSClient`` to do, in order. `Request` is the variant's request message.

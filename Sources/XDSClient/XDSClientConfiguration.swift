@@ -1,5 +1,5 @@
-import EnvoyAPI
-import XDSCore
+public import EnvoyAPI
+public import XDSCore
 
 /// Where an ``ADSClient`` connects, who it says it is, and how it retries.
 public struct XDSClientConfiguration: Sendable {

@@ -1,4 +1,4 @@
-import XDSCore
+public import XDSCore
 
 /// Counters of an ``ADSClient``, for the proxy's `/stats` and for tests.
 public struct XDSClientStats: Sendable, Codable, Equatable {

@@ -1,5 +1,5 @@
-import EnvoyAPI
-import XDSCore
+public import EnvoyAPI
+public import XDSCore
 
 /// The complete configuration an ``ADSClient`` holds: every resource by type and name (the
 /// decoded messages), and the last accepted version of each type.

@@ -1,4 +1,4 @@
-import XDSCore
+public import XDSCore
 
 /// Receives the candidate configurations of an ``ADSClient`` and decides whether to take
 /// them: the proxy binds listeners and builds route tables here, a test records them.

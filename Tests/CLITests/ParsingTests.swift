@@ -6,6 +6,7 @@ import Testing
 import XDSCore
 
 @testable import shadowplane
+import Logging
 
 /// The message ArgumentParser prints for `arguments` to `command` (nil when they parse):
 /// parse errors, option type errors and `validate()` errors alike.

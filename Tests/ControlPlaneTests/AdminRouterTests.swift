@@ -14,6 +14,7 @@ import XDSCore
 
 @testable import ControlPlane
 @testable import XDS
+import NIOFoundationEssentialsCompat
 
 /// The control plane's admin API through Hummingbird's router test client: every answer is
 /// decoded with the shared AdminAPI types, as the CLI decodes them.

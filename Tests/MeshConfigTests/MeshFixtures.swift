@@ -1,5 +1,6 @@
 import MeshConfig
 import Testing
+import Foundation
 
 /// Istio configuration used across the tests: the httpbin mirroring scenario, as YAML and as
 /// the model it decodes to.

@@ -2,6 +2,7 @@ import EnvoyAPI
 import Testing
 
 @testable import Proxy
+import SwiftProtobuf
 
 @Suite("Route tables: Envoy's virtual host and route matching")
 struct RouteTableTests {

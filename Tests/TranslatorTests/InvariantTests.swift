@@ -5,6 +5,7 @@ import Testing
 @testable import Translator
 import XDSCore
 import XDSCache
+import SwiftProtobuf
 
 /// Properties every translation must have, checked over generated meshes (seeded, so a
 /// failure reproduces), including destinations that name missing hosts and subsets.

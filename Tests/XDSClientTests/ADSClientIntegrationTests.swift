@@ -8,6 +8,7 @@ import XDS
 @testable import XDSClient
 import XDSCore
 import XDSCache
+import TestSupport
 
 /// A client, Shadowplane's server on a real HTTP/2 transport, and what they share.
 struct Harness {

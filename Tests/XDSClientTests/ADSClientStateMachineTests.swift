@@ -7,6 +7,7 @@ import XDS
 @testable import XDSClient
 import XDSCore
 import XDSCache
+import TestSupport
 
 typealias Machine = ADSClientStateMachine
 

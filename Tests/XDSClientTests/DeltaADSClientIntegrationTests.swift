@@ -6,6 +6,7 @@ import XDS
 @testable import XDSClient
 import XDSCore
 import XDSCache
+import TestSupport
 
 extension Harness {
   /// The push records of the node's stream `streamID`, oldest first.

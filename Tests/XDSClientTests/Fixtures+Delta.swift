@@ -3,6 +3,7 @@ import SwiftProtobuf
 import XDS
 import XDSCore
 import XDSCache
+import TestSupport
 
 /// Delta responses for the client's tests.
 extension Fixtures {

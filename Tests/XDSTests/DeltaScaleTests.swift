@@ -4,6 +4,8 @@ import Testing
 @testable import XDS
 import XDSCore
 import XDSCache
+import Foundation
+import SwiftProtobuf
 
 /// What a one-service change costs at 1,000 services, delta against state of the world.
 @Suite("Delta push size at scale")

@@ -5,6 +5,7 @@ import Logging
 import SwiftProtobuf
 import XDSCore
 import XDSClient
+import Atomics
 
 /// The proxy's admin HTTP API, on Envoy's paths: `/ready`, `/config_dump`, `/stats`,
 /// `/stats/prometheus`, `/clusters`, `/runtime`, `POST /runtime_modify?KEY=VALUE`.

@@ -1,5 +1,6 @@
 import Atomics
 import EnvoyAPI
+import SwiftProtobuf
 
 /// A cluster as the data plane uses it: endpoints, load balancing, connect timeout, stats.
 final class ClusterTable: Sendable {

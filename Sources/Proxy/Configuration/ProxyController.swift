@@ -2,6 +2,7 @@ import Logging
 import NIOConcurrencyHelpers
 import XDSCore
 import XDSClient
+import Atomics
 
 /// Takes configurations from the xDS client: compiles and checks them (a failure is a
 /// NACK naming the resource and the problem), binds listeners, then swaps the new tables

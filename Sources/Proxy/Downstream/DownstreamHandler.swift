@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import Atomics
 
 /// Reads requests from one client connection (HTTP/1.1, keep-alive) and forwards each as a
 /// ``ForwardedRequest``, one at a time, answering in order.

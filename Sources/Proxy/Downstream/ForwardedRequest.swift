@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOHTTP1
+import Atomics
 
 /// One downstream request on its way upstream: route, mirrors, attempts with retries, the
 /// route timeout, and the response streamed back. Lives on the connection's event loop and

@@ -1,4 +1,5 @@
 import EnvoyAPI
+import SwiftProtobuf
 
 /// A header to add to a request or response.
 struct HeaderMutation: Sendable, Equatable {

@@ -1,5 +1,6 @@
 import EnvoyAPI
 import Foundation
+import SwiftProtobuf
 
 /// The retry policy of a route.
 struct RetryPolicy: Sendable, Equatable {

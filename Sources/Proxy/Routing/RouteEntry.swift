@@ -1,4 +1,5 @@
 import EnvoyAPI
+import SwiftProtobuf
 
 /// A compiled Route: its match and what to do with a matching request.
 struct RouteEntry: Sendable {

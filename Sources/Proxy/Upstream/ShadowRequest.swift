@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import Atomics
 
 /// A mirrored copy of a request: sent to the mirror cluster, its response read and
 /// discarded. Fire and forget: nothing about it reaches the client, and it is bounded per

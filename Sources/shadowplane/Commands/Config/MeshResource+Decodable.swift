@@ -1,4 +1,4 @@
-import MeshConfig
+public import MeshConfig
 
 /// A stored resource as the admin API's JSON carries it (`MeshResource`'s own `Encodable`
 /// form: `apiVersion`, `kind`, `metadata`, `spec`), read back with the specs' Codable

@@ -1,5 +1,5 @@
-import ArgumentParser
-import MeshConfig
+public import ArgumentParser
+public import MeshConfig
 
 /// The KIND argument of `get` and `delete`: MeshConfig's Istio names and short names
 /// (`virtualservice`, `virtualservices`, `vs`, `VirtualService`, ...).

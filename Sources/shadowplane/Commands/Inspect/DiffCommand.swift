@@ -1,5 +1,6 @@
 import AdminAPI
 import ArgumentParser
+import XDSCore
 
 /// `shadowplane diff REV_A REV_B`: how the Envoy resources of two config revisions differ.
 struct DiffCommand: OneShotCommand {

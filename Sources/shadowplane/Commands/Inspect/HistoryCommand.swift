@@ -1,5 +1,6 @@
 import AdminAPI
 import ArgumentParser
+import XDSCore
 
 /// `shadowplane history [NODE] [--limit N]`: what each config revision changed in the Envoy
 /// resources, and how each proxy took it.

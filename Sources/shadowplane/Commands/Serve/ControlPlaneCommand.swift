@@ -5,6 +5,7 @@ import Metrics
 import Prometheus
 import ServiceLifecycle
 import XDSCore
+import UnixSignals
 
 /// `shadowplane control-plane`: serve xDS and the admin API.
 struct ControlPlaneCommand: AsyncParsableCommand {

@@ -1,5 +1,8 @@
 import ArgumentParser
 import ControlPlane
+import MeshConfig
+import XDS
+import Foundation
 
 /// The control plane's bounds (README, "Limits and timeouts"); what each refuses is counted
 /// in `shadowplane_limit_refusals_total{limit}`.

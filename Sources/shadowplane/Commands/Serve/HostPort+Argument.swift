@@ -1,5 +1,5 @@
-import ArgumentParser
-import XDSCore
+public import ArgumentParser
+public import XDSCore
 
 /// `HOST:PORT` options parse straight into ``HostPort``; a malformed one is refused before
 /// the command runs, with the option named.

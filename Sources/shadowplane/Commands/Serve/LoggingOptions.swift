@@ -1,4 +1,4 @@
-import ArgumentParser
+public import ArgumentParser
 import Logging
 
 /// `--log-level`, shared by the long-running commands, and the logging bootstrap it drives.

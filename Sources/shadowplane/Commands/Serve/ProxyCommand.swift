@@ -3,6 +3,7 @@ import Logging
 import Proxy
 import ServiceLifecycle
 import XDSCore
+import UnixSignals
 
 /// `shadowplane proxy`: the bundled xDS-driven HTTP proxy.
 struct ProxyCommand: AsyncParsableCommand {
