@@ -193,7 +193,8 @@ let package = Package(
     .target(
       name: "TestSupport",
       dependencies: [
-        "EnvoyAPI", "XDSCore", "XDSCache", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        "EnvoyAPI", "XDSCore", "XDSCache",
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
       ],
       path: "Tests/TestSupport",
       swiftSettings: strict
@@ -212,7 +213,9 @@ let package = Package(
     ),
     .testTarget(
       name: "XDSCoreTests",
-      dependencies: ["XDSCore", "EnvoyAPI", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+      dependencies: [
+        "XDSCore", "EnvoyAPI", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ],
       swiftSettings: strict
     ),
     .testTarget(

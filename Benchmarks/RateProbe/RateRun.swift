@@ -20,7 +20,8 @@ final class RateRun {
     self.port = port
     self.host = host
     self.plan = plan
-    self.report = RateReport(rate: plan.rate, counted: 0, latencies: [], errors: 0, unanswered: 0, seconds: 0)
+    self.report = RateReport(
+      rate: plan.rate, counted: 0, latencies: [], errors: 0, unanswered: 0, seconds: 0)
     self.done = loop.makePromise()
     report.latencies.reserveCapacity(plan.rate * Int(plan.duration.nanoseconds / 1_000_000_000))
   }

@@ -12,26 +12,43 @@ func mesh(services: Int) -> MeshSnapshot {
   var resources: [MeshResource] = []
   for i in 0..<services {
     let host = "svc\(i).bench.local"
-    resources.append(MeshResource(
-      metadata: ObjectMeta(name: "svc\(i)"),
-      spec: .serviceEntry(ServiceEntry(
-        hosts: [host], ports: [ServicePort(number: 8000 + i % 50, name: "http", protocol: "HTTP")],
-        resolution: .static,
-        endpoints: [
-          WorkloadEntry(address: "10.\(i / 250 % 250).\(i % 250).1", labels: ["version": "v1"]),
-          WorkloadEntry(address: "10.\(i / 250 % 250).\(i % 250).2", labels: ["version": "v2"]),
-        ]))))
-    resources.append(MeshResource(
-      metadata: ObjectMeta(name: "svc\(i)"),
-      spec: .destinationRule(DestinationRule(
-        host: host, subsets: [Subset(name: "v1", labels: ["version": "v1"]), Subset(name: "v2", labels: ["version": "v2"])]))))
-    resources.append(MeshResource(
-      metadata: ObjectMeta(name: "svc\(i)"),
-      spec: .virtualService(VirtualService(hosts: [host], http: [
-        HTTPRoute(
-          route: [HTTPRouteDestination(destination: Destination(host: host, subset: "v1"), weight: 100)],
-          mirror: Destination(host: host, subset: "v2"), mirrorPercentage: Percent(value: 12.5))
-      ]))))
+    resources.append(
+      MeshResource(
+        metadata: ObjectMeta(name: "svc\(i)"),
+        spec: .serviceEntry(
+          ServiceEntry(
+            hosts: [host],
+            ports: [ServicePort(number: 8000 + i % 50, name: "http", protocol: "HTTP")],
+            resolution: .static,
+            endpoints: [
+              WorkloadEntry(address: "10.\(i / 250 % 250).\(i % 250).1", labels: ["version": "v1"]),
+              WorkloadEntry(address: "10.\(i / 250 % 250).\(i % 250).2", labels: ["version": "v2"]),
+            ]))))
+    resources.append(
+      MeshResource(
+        metadata: ObjectMeta(name: "svc\(i)"),
+        spec: .destinationRule(
+          DestinationRule(
+            host: host,
+            subsets: [
+              Subset(name: "v1", labels: ["version": "v1"]),
+              Subset(name: "v2", labels: ["version": "v2"]),
+            ]))))
+    resources.append(
+      MeshResource(
+        metadata: ObjectMeta(name: "svc\(i)"),
+        spec: .virtualService(
+          VirtualService(
+            hosts: [host],
+            http: [
+              HTTPRoute(
+                route: [
+                  HTTPRouteDestination(
+                    destination: Destination(host: host, subset: "v1"), weight: 100)
+                ],
+                mirror: Destination(host: host, subset: "v2"),
+                mirrorPercentage: Percent(value: 12.5))
+            ]))))
   }
   return MeshSnapshot(revision: 1, resources)
 }
@@ -43,7 +60,8 @@ for services in sizes.isEmpty ? [100, 1_000, 10_000] : sizes {
   var resources = 0
   for _ in 0..<5 {
     let start = ContinuousClock.now
-    let snapshot = try await TranslationSnapshot.build(Translator.translate(input), revision: 1).resourceCount
+    let snapshot = try await TranslationSnapshot.build(Translator.translate(input), revision: 1)
+      .resourceCount
     samples.append((ContinuousClock.now - start) / .milliseconds(1))
     resources = snapshot
   }
@@ -52,7 +70,8 @@ for services in sizes.isEmpty ? [100, 1_000, 10_000] : sizes {
   MallocInterposerSwift.initialize()
   MallocInterposerSwift.reset()
   MallocInterposerSwift.hook()
-  let counted = try await TranslationSnapshot.build(Translator.translate(input), revision: 1).resourceCount
+  let counted = try await TranslationSnapshot.build(Translator.translate(input), revision: 1)
+    .resourceCount
   MallocInterposerSwift.unhook()
   let stats = MallocInterposerSwift.getStatistics()
   precondition(counted == resources)
@@ -61,5 +80,6 @@ for services in sizes.isEmpty ? [100, 1_000, 10_000] : sizes {
   let bytes = preloaded ? String(stats.mallocBytesCount) : "null"
   print(
     "{\"services\": \(services), \"envoy_resources\": \(resources), \"median_ms\": \(String(format: "%.1f", samples[2])), "
-      + "\"best_ms\": \(String(format: "%.1f", samples[0])), \"mallocs\": \(mallocs), \"malloc_bytes\": \(bytes)}")
+      + "\"best_ms\": \(String(format: "%.1f", samples[0])), \"mallocs\": \(mallocs), \"malloc_bytes\": \(bytes)}"
+  )
 }

@@ -1,5 +1,5 @@
-import XDSCore
 import XDSClient
+import XDSCore
 
 /// The ``XDSConfigConsumer`` of one load-generator stream: accepts every configuration and
 /// reports, with the time it happened, each response received, each configuration applied

@@ -1,7 +1,7 @@
 import EnvoyAPI
 import Logging
-import XDSCore
 import XDSClient
+import XDSCore
 
 #if canImport(Glibc)
   import Glibc

@@ -1,8 +1,8 @@
 public import ArgumentParser
 import Foundation
 import Logging
-import XDSCore
 import XDSClient
+import XDSCore
 
 #if canImport(Glibc)
   import Glibc

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#endif
 
 /// Durable, atomic file replacement: write a temporary file in the same directory, fsync
 /// it, rename it over the target, fsync the directory. Readers see the old or the new
@@ -23,7 +24,10 @@ enum AtomicFile {
       var offset = 0
       while offset < raw.count {
         let written = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-        if written < 0 { if errno == EINTR { continue }; return false }
+        if written < 0 {
+          if errno == EINTR { continue }
+          return false
+        }
         offset += written
       }
       return true

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#endif
 
 /// Events from a directory (a file written, moved in or out, created or deleted), through
 /// Linux inotify. Several events in a burst may arrive as one.
@@ -21,7 +22,9 @@ enum DirectoryWatcher {
   /// Watches `path`; the stream ends when its consumer stops iterating (or is cancelled).
   static func events(in path: String) throws -> AsyncStream<Void> {
     let fd = inotify_init1(Int32(O_NONBLOCK | O_CLOEXEC))
-    guard fd >= 0 else { throw WatchError(description: "inotify_init1: \(String(cString: strerror(errno)))") }
+    guard fd >= 0 else {
+      throw WatchError(description: "inotify_init1: \(String(cString: strerror(errno)))")
+    }
     guard inotify_add_watch(fd, path, mask) >= 0 else {
       let message = String(cString: strerror(errno))
       close(fd)
@@ -32,7 +35,8 @@ enum DirectoryWatcher {
       close(fd)
       throw WatchError(description: "pipe: \(String(cString: strerror(errno)))")
     }
-    let (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    let (stream, continuation) = AsyncStream.makeStream(
+      of: Void.self, bufferingPolicy: .bufferingNewest(1))
     let wakeRead = pipeEnds[0]
     let wakeWrite = pipeEnds[1]
     continuation.onTermination = { _ in

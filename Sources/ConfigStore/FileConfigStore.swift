@@ -40,16 +40,22 @@ public actor FileConfigStore: ConfigStore {
     self.limits = limits
     self.logger = logger
     do {
-      try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
+      try FileManager.default.createDirectory(
+        atPath: self.directory, withIntermediateDirectories: true)
     } catch {
       throw ConfigErrors([
-        ConfigError(source: directory, resource: nil, field: "store", message: "cannot create the store directory: \(error.localizedDescription)", severity: .error)
+        ConfigError(
+          source: directory, resource: nil, field: "store",
+          message: "cannot create the store directory: \(error.localizedDescription)",
+          severity: .error)
       ])
     }
-    let revisionText = (try? String(contentsOfFile: self.directory + "/.revision", encoding: .utf8)) ?? "0"
+    let revisionText =
+      (try? String(contentsOfFile: self.directory + "/.revision", encoding: .utf8)) ?? "0"
     self.revision = Int64(revisionText.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
     runtimeValues = Self.loadRuntime(self.directory + "/.runtime.json", logger: logger)
-    let (files, resources, origin) = Self.scan(self.directory, previous: [:], limits: limits, logger: logger)
+    let (files, resources, origin) = Self.scan(
+      self.directory, previous: [:], limits: limits, logger: logger)
     self.files = files
     self.current = resources
     self.origin = origin
@@ -92,12 +98,15 @@ public actor FileConfigStore: ConfigStore {
       throw ConfigErrors(
         [
           ConfigError(
-            source: directory, resource: nil, field: "store", message: "cannot write the runtime overrides: \(error)")
+            source: directory, resource: nil, field: "store",
+            message: "cannot write the runtime overrides: \(error)")
         ], reason: .storage)
     }
     runtimeValues = next
     publish()
-    logger.info("runtime override", metadata: ["key": "\(key)", "value": "\(value ?? "(removed)")", "revision": "\(revision)"])
+    logger.info(
+      "runtime override",
+      metadata: ["key": "\(key)", "value": "\(value ?? "(removed)")", "revision": "\(revision)"])
     return revision
   }
 
@@ -122,7 +131,8 @@ public actor FileConfigStore: ConfigStore {
         kept[key] = text
       } catch {
         logger.error(
-          "runtime override refused; it is not served", metadata: ["file": "\(path)", "error": "\(error)"])
+          "runtime override refused; it is not served",
+          metadata: ["file": "\(path)", "error": "\(error)"])
       }
     }
     return kept
@@ -143,7 +153,10 @@ public actor FileConfigStore: ConfigStore {
     var errors = resources.flatMap { MeshValidator.validate($0) }
     var seen = Set<ResourceKey>()
     for resource in resources where !seen.insert(resource.key).inserted {
-      errors.append(ConfigError(source: nil, resource: resource.key.description, field: "metadata.name", message: "defined twice in one apply", severity: .error))
+      errors.append(
+        ConfigError(
+          source: nil, resource: resource.key.description, field: "metadata.name",
+          message: "defined twice in one apply", severity: .error))
     }
     guard errors.isEmpty else { throw ConfigErrors(errors) }
     var changes: [ApplyResult.Change] = []
@@ -154,10 +167,15 @@ public actor FileConfigStore: ConfigStore {
         changes.append(.init(resource: key.description, action: .unchanged))
         continue
       }
-      changes.append(.init(resource: key.description, action: current[key] == nil ? .created : .configured))
+      changes.append(
+        .init(resource: key.description, action: current[key] == nil ? .created : .configured))
       let file = origin[key] ?? Self.fileName(for: key)
       var list = edits[file] ?? files[file]?.resources ?? []
-      if let index = list.firstIndex(where: { $0.key == key }) { list[index] = resource } else { list.append(resource) }
+      if let index = list.firstIndex(where: { $0.key == key }) {
+        list[index] = resource
+      } else {
+        list.append(resource)
+      }
       edits[file] = list
     }
     try write(edits)
@@ -173,7 +191,9 @@ public actor FileConfigStore: ConfigStore {
     guard missing.isEmpty else {
       throw ConfigErrors(
         missing.map {
-          ConfigError(source: nil, resource: $0.description, field: "metadata.name", message: "not found", severity: .error)
+          ConfigError(
+            source: nil, resource: $0.description, field: "metadata.name", message: "not found",
+            severity: .error)
         }, reason: .notFound)
     }
     var edits: [String: [MeshResource]] = [:]
@@ -182,20 +202,24 @@ public actor FileConfigStore: ConfigStore {
       edits[file] = (edits[file] ?? files[file]?.resources ?? []).filter { $0.key != key }
     }
     try write(edits)
-    return ApplyResult(revision: revision, changes: keys.map { .init(resource: $0.description, action: .deleted) }, warnings: [])
+    return ApplyResult(
+      revision: revision, changes: keys.map { .init(resource: $0.description, action: .deleted) },
+      warnings: [])
   }
 
   /// Re-reads the directory (after an outside edit); publishes a new revision if the
   /// resources changed. Returns whether they did.
   @discardableResult
   public func reload() -> Bool {
-    let (files, resources, origin) = Self.scan(directory, previous: self.files, limits: limits, logger: logger)
+    let (files, resources, origin) = Self.scan(
+      directory, previous: self.files, limits: limits, logger: logger)
     self.files = files
     self.origin = origin
     guard resources != current else { return false }
     current = resources
     publish()
-    logger.info("store reloaded", metadata: ["revision": "\(revision)", "resources": "\(resources.count)"])
+    logger.info(
+      "store reloaded", metadata: ["revision": "\(revision)", "resources": "\(resources.count)"])
     return true
   }
 
@@ -230,13 +254,18 @@ public actor FileConfigStore: ConfigStore {
       // Put back what was already replaced, so the store stays as it was.
       for (file, previous) in written {
         let path = directory + "/" + file
-        if let previous { try? AtomicFile.write(previous.content, to: path) } else { try? AtomicFile.remove(path) }
+        if let previous {
+          try? AtomicFile.write(previous.content, to: path)
+        } else {
+          try? AtomicFile.remove(path)
+        }
         files[file] = previous
       }
       throw ConfigErrors(
         [
           ConfigError(
-            source: directory, resource: nil, field: "store", message: "cannot write the store: \(error)",
+            source: directory, resource: nil, field: "store",
+            message: "cannot write the store: \(error)",
             severity: .error)
         ], reason: .storage)
     }
@@ -288,10 +317,15 @@ public actor FileConfigStore: ConfigStore {
     -> ([String: FileState], [ResourceKey: MeshResource], [ResourceKey: String])
   {
     let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
-      .filter { !$0.hasPrefix(".") && ($0.hasSuffix(".yaml") || $0.hasSuffix(".yml") || $0.hasSuffix(".json")) }
+      .filter {
+        !$0.hasPrefix(".")
+          && ($0.hasSuffix(".yaml") || $0.hasSuffix(".yml") || $0.hasSuffix(".json"))
+      }
     var files: [String: FileState] = [:]
     for name in names {
-      guard let data = FileManager.default.contents(atPath: directory + "/" + name) else { continue }
+      guard let data = FileManager.default.contents(atPath: directory + "/" + name) else {
+        continue
+      }
       if let old = previous[name], old.content == data {
         files[name] = old
         continue
@@ -299,7 +333,9 @@ public actor FileConfigStore: ConfigStore {
       if let old = previous[name], data.allSatisfy({ [0x20, 0x0A, 0x0D, 0x09].contains($0) }) {
         // An editor truncates before it writes: an emptied file is taken as "being saved",
         // not as "delete everything it held". Delete the file to remove its resources.
-        logger.notice("ignoring an empty store file; its last version keeps serving", metadata: ["file": "\(name)"])
+        logger.notice(
+          "ignoring an empty store file; its last version keeps serving",
+          metadata: ["file": "\(name)"])
         files[name] = FileState(content: old.content, resources: old.resources)
         continue
       }
@@ -310,7 +346,9 @@ public actor FileConfigStore: ConfigStore {
         logger.error(
           "ignoring invalid store file; its last good version keeps serving",
           metadata: ["file": "\(name)", "errors": "\(error.description)"])
-        if let old = previous[name] { files[name] = FileState(content: data, resources: old.resources) }
+        if let old = previous[name] {
+          files[name] = FileState(content: data, resources: old.resources)
+        }
       }
     }
     let (resources, origin) = assemble(files, logger: logger)
@@ -325,7 +363,9 @@ public actor FileConfigStore: ConfigStore {
     for name in files.keys.sorted() {
       for resource in files[name]!.resources {
         if let first = origin[resource.key] {
-          logger?.error("resource defined twice; ignoring the second", metadata: ["resource": "\(resource.key)", "file": "\(name)", "first": "\(first)"])
+          logger?.error(
+            "resource defined twice; ignoring the second",
+            metadata: ["resource": "\(resource.key)", "file": "\(name)", "first": "\(first)"])
           continue
         }
         resources[resource.key] = resource

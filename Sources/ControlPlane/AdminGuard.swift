@@ -45,16 +45,25 @@ struct AdminGuard: RouterMiddleware {
       LimitRefusal.adminHost.count()
       logger.warning(
         "admin request refused: unexpected Host",
-        metadata: ["host": "\(LogText(authority))", "peer": "\(context.remoteAddress?.description ?? "-")"])
-      return Self.refusal("unexpected Host header '\(authority.prefix(100))': the admin API answers to \(allowedHosts.sorted().joined(separator: ", ")) (add names with --admin-allowed-hosts)")
+        metadata: [
+          "host": "\(LogText(authority))", "peer": "\(context.remoteAddress?.description ?? "-")",
+        ])
+      return Self.refusal(
+        "unexpected Host header '\(authority.prefix(100))': the admin API answers to \(allowedHosts.sorted().joined(separator: ", ")) (add names with --admin-allowed-hosts)"
+      )
     }
     let isWrite = !Self.safeMethods.contains(request.method)
-    if isWrite, let origin = request.headers[.origin], !Self.sameOrigin(origin, authority: authority) {
+    if isWrite, let origin = request.headers[.origin],
+      !Self.sameOrigin(origin, authority: authority)
+    {
       LimitRefusal.adminOrigin.count()
       logger.warning(
         "admin write refused: cross-origin",
-        metadata: ["origin": "\(LogText(origin))", "peer": "\(context.remoteAddress?.description ?? "-")"])
-      return Self.refusal("cross-origin write refused: Origin '\(origin.prefix(100))' is not this API's origin")
+        metadata: [
+          "origin": "\(LogText(origin))", "peer": "\(context.remoteAddress?.description ?? "-")",
+        ])
+      return Self.refusal(
+        "cross-origin write refused: Origin '\(origin.prefix(100))' is not this API's origin")
     }
     let response = try await next(request, context)
     if isWrite {
@@ -62,7 +71,9 @@ struct AdminGuard: RouterMiddleware {
         "peer": "\(context.remoteAddress?.description ?? "-")", "method": "\(request.method)",
         "path": "\(LogText(request.uri.path))", "status": "\(response.status.code)",
       ]
-      if let revision = response.headers[.shadowplaneRevision] { metadata["revision"] = "\(revision)" }
+      if let revision = response.headers[.shadowplaneRevision] {
+        metadata["revision"] = "\(revision)"
+      }
       logger.notice("admin write", metadata: metadata)
     }
     return response

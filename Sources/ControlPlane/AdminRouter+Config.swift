@@ -2,10 +2,10 @@ import AdminAPI
 import ConfigStore
 import Foundation
 import Hummingbird
+import Logging
 import MeshConfig
 import XDS
 import XDSCore
-import Logging
 
 /// The config store endpoints of the admin API (Istio-style resources):
 ///
@@ -35,7 +35,8 @@ extension AdminRouter {
         "applied",
         metadata: [
           "revision": "\(result.revision)",
-          "changes": "\(LogText(result.changes.map { "\($0.resource) \($0.action.rawValue)" }.description, limit: 4096))",
+          "changes":
+            "\(LogText(result.changes.map { "\($0.resource) \($0.action.rawValue)" }.description, limit: 4096))",
         ])
       return try json(result, revision: result.revision)
     }
@@ -54,7 +55,9 @@ extension AdminRouter {
     }
     router.delete("/api/v1/config/:kind/:namespace/:name") { _, context in
       guard let store else { return noStore() }
-      guard let key = resourceKey(context) else { return unknownKind(context.parameters.get("kind") ?? "") }
+      guard let key = resourceKey(context) else {
+        return unknownKind(context.parameters.get("kind") ?? "")
+      }
       let result: ApplyResult
       do throws(ConfigErrors) {
         result = try await store.delete([key])
@@ -75,7 +78,9 @@ extension AdminRouter {
     }
     router.get("/api/v1/config/:kind/:namespace/:name") { request, context in
       guard let store else { return noStore() }
-      guard let key = resourceKey(context) else { return unknownKind(context.parameters.get("kind") ?? "") }
+      guard let key = resourceKey(context) else {
+        return unknownKind(context.parameters.get("kind") ?? "")
+      }
       guard let resource = await store.get(key) else {
         return self.error(.notFound, "\(key) not found")
       }
@@ -91,7 +96,10 @@ extension AdminRouter {
         status: .ok, headers: [.contentType: "application/yaml"],
         body: .init(byteBuffer: ByteBuffer(string: try MeshConfigEncoder.yaml(list))))
     case "json":
-      let text = single ? try MeshConfigEncoder.json(list) : "{\"items\":" + (list.isEmpty ? "[]" : try arrayJSON(list)) + "}"
+      let text =
+        single
+        ? try MeshConfigEncoder.json(list)
+        : "{\"items\":" + (list.isEmpty ? "[]" : try arrayJSON(list)) + "}"
       return Response(
         status: .ok, headers: [.contentType: "application/json"],
         body: .init(byteBuffer: ByteBuffer(string: text)))
@@ -114,11 +122,17 @@ extension AdminRouter {
   }
 
   private func unknownKind(_ name: String) -> Response {
-    error(.badRequest, "unknown kind '\(name)': use one of \(ResourceKind.allCases.map(\.rawValue).joined(separator: ", ")) (or vs, dr, se, we)")
+    error(
+      .badRequest,
+      "unknown kind '\(name)': use one of \(ResourceKind.allCases.map(\.rawValue).joined(separator: ", ")) (or vs, dr, se, we)"
+    )
   }
 
   func noStore() -> Response {
-    error(.conflict, "this control plane serves a static resource document (--resources); start it with --store DIR to edit configuration")
+    error(
+      .conflict,
+      "this control plane serves a static resource document (--resources); start it with --store DIR to edit configuration"
+    )
   }
 }
 

@@ -1,10 +1,10 @@
 import AdminAPI
 import Foundation
 import Hummingbird
+import SwiftProtobuf
 import XDS
 import XDSCache
 import XDSCore
-import SwiftProtobuf
 
 /// Push history and diffs:
 ///
@@ -32,13 +32,19 @@ extension AdminRouter {
       guard let from = request.uri.queryParameters["from"].flatMap({ Int64($0) }),
         let to = request.uri.queryParameters["to"].flatMap({ Int64($0) })
       else { return error(.badRequest, "usage: /api/v1/diff?from=REVISION&to=REVISION") }
-      guard let before = await history.snapshot(revision: from), let after = await history.snapshot(revision: to) else {
+      guard let before = await history.snapshot(revision: from),
+        let after = await history.snapshot(revision: to)
+      else {
         let kept = await history.revisions
-        return error(.notFound, "revision \(from) or \(to) is not retained; retained revisions: \(kept.map(String.init).joined(separator: ", "))")
+        return error(
+          .notFound,
+          "revision \(from) or \(to) is not retained; retained revisions: \(kept.map(String.init).joined(separator: ", "))"
+        )
       }
       return Response(
         status: .ok, headers: [.contentType: "application/json"],
-        body: .init(byteBuffer: ByteBuffer(string: try Self.diff(before, after, from: from, to: to))))
+        body: .init(
+          byteBuffer: ByteBuffer(string: try Self.diff(before, after, from: from, to: to))))
     }
   }
 
@@ -57,7 +63,8 @@ extension AdminRouter {
         let oldJSON = try old.map { try $0.any.jsonString() } ?? "null"
         let newJSON = try new.map { try $0.any.jsonString() } ?? "null"
         items.append(
-          "{\"type\":\"\(type.rawValue)\",\"name\":\(quoted(name)),\"action\":\"\(action.rawValue)\",\"before\":\(oldJSON),\"after\":\(newJSON)}")
+          "{\"type\":\"\(type.rawValue)\",\"name\":\(quoted(name)),\"action\":\"\(action.rawValue)\",\"before\":\(oldJSON),\"after\":\(newJSON)}"
+        )
       }
     }
     return "{\"from\":\(from),\"to\":\(to),\"resources\":[" + items.joined(separator: ",") + "]}"

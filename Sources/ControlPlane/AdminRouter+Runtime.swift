@@ -28,13 +28,16 @@ extension AdminRouter {
     }
   }
 
-  private func setRuntime(_ store: any ConfigStore, _ key: String, _ value: String?) async throws -> Response {
+  private func setRuntime(_ store: any ConfigStore, _ key: String, _ value: String?) async throws
+    -> Response
+  {
     let revision: Int64
     do throws(ConfigErrors) {
       revision = try await store.setRuntime(key, value)
     } catch {
       return try refused(error)
     }
-    return try json(RuntimeOverrides(revision: revision, values: await store.runtime()), revision: revision)
+    return try json(
+      RuntimeOverrides(revision: revision, values: await store.runtime()), revision: revision)
   }
 }

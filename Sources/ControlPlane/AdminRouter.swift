@@ -1,16 +1,16 @@
 import AdminAPI
+import ConfigStore
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
-import ConfigStore
 import MeshConfig
-import Prometheus
-import HTTPTypes
 import NIOCore
+import NIOFoundationEssentialsCompat
+import Prometheus
 import XDS
 import XDSCache
 import XDSCore
-import NIOFoundationEssentialsCompat
 
 /// The control plane's admin HTTP API (JSON).
 ///
@@ -67,7 +67,8 @@ struct AdminRouter: Sendable {
     }
     router.put("/api/v1/resources") { request, _ in
       if store != nil {
-        return self.error(.conflict, "resources come from the config store (--store); use /api/v1/config/apply")
+        return self.error(
+          .conflict, "resources come from the config store (--store); use /api/v1/config/apply")
       }
       let body = try await self.body(of: request)
       let resources: [VersionedResource]
@@ -104,7 +105,8 @@ struct AdminRouter: Sendable {
     let data = try AdminJSON.encoder().encode(value)
     var headers: HTTPFields = [.contentType: "application/json"]
     if let revision { headers[.shadowplaneRevision] = String(revision) }
-    return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    return Response(
+      status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
   }
 
   /// A request's body, at most `--max-admin-body-bytes` (413 beyond, counted).
@@ -115,7 +117,9 @@ struct AdminRouter: Sendable {
       LimitRefusal.adminBodyBytes.count()
       throw HTTPError(
         .contentTooLarge,
-        message: "request body larger than \(limits.maxAdminBodyBytes) bytes (the control plane's --max-admin-body-bytes)")
+        message:
+          "request body larger than \(limits.maxAdminBodyBytes) bytes (the control plane's --max-admin-body-bytes)"
+      )
     }
   }
 

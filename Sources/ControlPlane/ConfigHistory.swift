@@ -26,7 +26,9 @@ actor ConfigHistory {
   /// Records `snapshot` (built from config revision `snapshot.revision`).
   func record(_ snapshot: Snapshot) {
     // The translation service sees the first revision again when it starts following.
-    if let last = entries.last, last.revision == snapshot.revision, last.snapshot == snapshot { return }
+    if let last = entries.last, last.revision == snapshot.revision, last.snapshot == snapshot {
+      return
+    }
     let previous = entries.last?.snapshot
     var changes: [ResourceChange] = []
     for type in ResourceType.pushOrder {
@@ -42,7 +44,10 @@ actor ConfigHistory {
         }
       }
     }
-    entries.append(Entry(id: nextID, time: Date(), revision: snapshot.revision, changes: changes, snapshot: snapshot))
+    entries.append(
+      Entry(
+        id: nextID, time: Date(), revision: snapshot.revision, changes: changes, snapshot: snapshot)
+    )
     nextID += 1
     if entries.count > retention { entries.removeFirst(entries.count - retention) }
   }

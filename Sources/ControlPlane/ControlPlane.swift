@@ -109,7 +109,8 @@ public struct ControlPlane: Sendable {
     switch configuration.source {
     case .store(let directory):
       let opened = try await openStore(directory, history: history)
-      services.append(TranslationService(store: opened, cache: cache, history: history, logger: logger))
+      services.append(
+        TranslationService(store: opened, cache: cache, history: history, logger: logger))
       services.append(StoreWatchService(store: opened))
       store = opened
     case .resources(let file):
@@ -146,7 +147,9 @@ public struct ControlPlane: Sendable {
   /// Warns, at every start, about an address other machines can reach: neither the admin
   /// API nor xDS has authentication or TLS yet.
   private func warnIfExposed() {
-    for (name, address) in [("admin", configuration.adminAddress), ("xDS", configuration.xdsAddress)]
+    for (name, address) in [
+      ("admin", configuration.adminAddress), ("xDS", configuration.xdsAddress),
+    ]
     where !address.isLoopback {
       logger.warning(
         "\(name) listening on a non-loopback address without authentication or TLS: anyone who can reach \(address) can read and change the mesh",
@@ -155,7 +158,8 @@ public struct ControlPlane: Sendable {
   }
 
   /// Opens the store and translates its first revision into the cache.
-  private func openStore(_ directory: String, history: ConfigHistory) async throws(ControlPlaneError)
+  private func openStore(_ directory: String, history: ConfigHistory)
+    async throws(ControlPlaneError)
     -> FileConfigStore
   {
     let opened: FileConfigStore
@@ -169,7 +173,8 @@ public struct ControlPlane: Sendable {
     }
     let count = await opened.list(kind: nil).count
     logger.info(
-      "config store opened", metadata: ["directory": "\(opened.directory)", "resources": "\(count)"])
+      "config store opened",
+      metadata: ["directory": "\(opened.directory)", "resources": "\(count)"])
     let first = await opened.snapshot()
     let snapshot: Snapshot
     do {
@@ -186,7 +191,8 @@ public struct ControlPlane: Sendable {
   }
 
   /// Reads the static resource document into the cache.
-  private func loadResources(_ path: String, history: ConfigHistory) async throws(ControlPlaneError) {
+  private func loadResources(_ path: String, history: ConfigHistory) async throws(ControlPlaneError)
+  {
     let data: Data
     do {
       data = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -204,6 +210,7 @@ public struct ControlPlane: Sendable {
     }
     await cache.setSnapshot(snapshot)
     await history.record(snapshot)
-    logger.info("serving resources", metadata: ["file": "\(path)", "resources": "\(resources.count)"])
+    logger.info(
+      "serving resources", metadata: ["file": "\(path)", "resources": "\(resources.count)"])
   }
 }

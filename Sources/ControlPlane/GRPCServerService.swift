@@ -39,7 +39,8 @@ struct GRPCServerService: Service {
   func run() async throws {
     let transport = HTTP2ServerTransport.Posix(
       address: address.host.contains(":")
-        ? .ipv6(host: address.host, port: address.port) : .ipv4(host: address.host, port: address.port),
+        ? .ipv6(host: address.host, port: address.port)
+        : .ipv4(host: address.host, port: address.port),
       transportSecurity: .plaintext,
       config: .defaults {
         $0.rpc.maxRequestPayloadSize = maxRequestBytes

@@ -15,10 +15,12 @@ public enum ResourceDocument {
   public static func decode(_ data: Data) throws(ResourceDocumentError) -> [VersionedResource] {
     AnyTypeRegistry.registerAll()
     guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-      throw ResourceDocumentError(path: "$", message: "expected a JSON object with a \"resources\" array")
+      throw ResourceDocumentError(
+        path: "$", message: "expected a JSON object with a \"resources\" array")
     }
     if let extra = object.keys.first(where: { $0 != "resources" }) {
-      throw ResourceDocumentError(path: extra, message: "unknown field; only \"resources\" is allowed")
+      throw ResourceDocumentError(
+        path: extra, message: "unknown field; only \"resources\" is allowed")
     }
     guard let entries = object["resources"] as? [Any] else {
       throw ResourceDocumentError(path: "resources", message: "expected an array of resources")
@@ -37,15 +39,19 @@ public enum ResourceDocument {
 
   /// Decodes one entry with its concrete message type, so that every problem (an unknown
   /// field, a bad enum or duration) is reported rather than lost in a lazily decoded `Any`.
-  private static func resource(_ entry: Any, path: String) throws(ResourceDocumentError) -> VersionedResource {
+  private static func resource(_ entry: Any, path: String) throws(ResourceDocumentError)
+    -> VersionedResource
+  {
     guard var object = entry as? [String: Any] else {
       throw ResourceDocumentError(path: path, message: "expected a JSON object")
     }
     guard let typeURL = object.removeValue(forKey: "@type") as? String else {
-      throw ResourceDocumentError(path: path, message: "missing \"@type\" (e.g. \"\(ResourceType.cluster.typeURL)\")")
+      throw ResourceDocumentError(
+        path: path, message: "missing \"@type\" (e.g. \"\(ResourceType.cluster.typeURL)\")")
     }
     guard let type = ResourceType(typeURL: typeURL) else {
-      throw ResourceDocumentError(path: path + ".@type", message: XDSError.unsupportedType(typeURL).description)
+      throw ResourceDocumentError(
+        path: path + ".@type", message: XDSError.unsupportedType(typeURL).description)
     }
     try checkNestedTypes(object, path: path)
     do {
@@ -54,10 +60,13 @@ public enum ResourceDocument {
       case .listener:
         let listener = try Envoy_Config_Listener_V3_Listener(jsonUTF8Data: json)
         return try VersionedResource(listener, visibleToWildcard: !listener.hasApiListener)
-      case .route: return try VersionedResource(Envoy_Config_Route_V3_RouteConfiguration(jsonUTF8Data: json))
-      case .cluster: return try VersionedResource(Envoy_Config_Cluster_V3_Cluster(jsonUTF8Data: json))
+      case .route:
+        return try VersionedResource(Envoy_Config_Route_V3_RouteConfiguration(jsonUTF8Data: json))
+      case .cluster:
+        return try VersionedResource(Envoy_Config_Cluster_V3_Cluster(jsonUTF8Data: json))
       case .endpoint:
-        return try VersionedResource(Envoy_Config_Endpoint_V3_ClusterLoadAssignment(jsonUTF8Data: json))
+        return try VersionedResource(
+          Envoy_Config_Endpoint_V3_ClusterLoadAssignment(jsonUTF8Data: json))
       case .runtime:
         let runtime = try Envoy_Service_Runtime_V3_Runtime(jsonUTF8Data: json)
         // Every value must be usable by a proxy: one that is not would be NACKed (or,
@@ -80,14 +89,18 @@ public enum ResourceDocument {
   /// otherwise be dropped silently when the resource is encoded.
   private static func checkNestedTypes(_ value: Any, path: String) throws(ResourceDocumentError) {
     if let object = value as? [String: Any] {
-      if let url = object["@type"] as? String, Google_Protobuf_Any.messageType(forTypeURL: url) == nil {
+      if let url = object["@type"] as? String,
+        Google_Protobuf_Any.messageType(forTypeURL: url) == nil
+      {
         throw ResourceDocumentError(
           path: path + ".@type",
           message: "unknown type '\(url)': Shadowplane's Envoy API subset has no schema for it")
       }
       for key in object.keys.sorted() { try checkNestedTypes(object[key]!, path: path + "." + key) }
     } else if let array = value as? [Any] {
-      for (index, element) in array.enumerated() { try checkNestedTypes(element, path: "\(path)[\(index)]") }
+      for (index, element) in array.enumerated() {
+        try checkNestedTypes(element, path: "\(path)[\(index)]")
+      }
     }
   }
 

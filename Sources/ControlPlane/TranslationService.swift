@@ -17,13 +17,15 @@ struct TranslationService: Service {
   let logger: Logger
 
   func run() async throws {
-    let timer = Metrics.Timer(label: "shadowplane_translate_seconds", preferredDisplayUnit: .seconds)
+    let timer = Metrics.Timer(
+      label: "shadowplane_translate_seconds", preferredDisplayUnit: .seconds)
     let revisions = Gauge(label: "shadowplane_config_revision")
     await withGracefulShutdownHandler {
       for await mesh in await store.watch().cancelOnGracefulShutdown() {
         let start = ContinuousClock.now
         do {
-          let snapshot = try await TranslationSnapshot.build(Translator.translate(mesh), revision: mesh.revision)
+          let snapshot = try await TranslationSnapshot.build(
+            Translator.translate(mesh), revision: mesh.revision)
           await cache.setSnapshot(snapshot)
           await history.record(snapshot)
           let elapsed = ContinuousClock.now - start
@@ -41,7 +43,8 @@ struct TranslationService: Service {
           logger.error("cannot build a snapshot from revision \(mesh.revision): \(error)")
         }
       }
-    } onGracefulShutdown: {}
+    } onGracefulShutdown: {
+    }
   }
 
 }

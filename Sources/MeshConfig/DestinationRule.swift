@@ -28,7 +28,9 @@ public struct TrafficPolicy: Sendable, Equatable, Codable {
   public var loadBalancer: LoadBalancerSettings?
   public var connectionPool: ConnectionPoolSettings?
 
-  public init(loadBalancer: LoadBalancerSettings? = nil, connectionPool: ConnectionPoolSettings? = nil) {
+  public init(
+    loadBalancer: LoadBalancerSettings? = nil, connectionPool: ConnectionPoolSettings? = nil
+  ) {
     self.loadBalancer = loadBalancer
     self.connectionPool = connectionPool
   }

@@ -20,7 +20,8 @@ struct FieldPath: Sendable, Equatable, CustomStringConvertible {
 
   /// The path of a map entry, quoted unless the key is a plain word.
   func key(_ key: String) -> FieldPath {
-    let plain = !key.isEmpty && key.unicodeScalars.allSatisfy { FieldPath.plainKeyScalars.contains($0) }
+    let plain =
+      !key.isEmpty && key.unicodeScalars.allSatisfy { FieldPath.plainKeyScalars.contains($0) }
     if plain { return field(key) }
     let escaped = key.map { $0 == "\"" || $0 == "\\" ? "\\\($0)" : String($0) }.joined()
     return FieldPath("\(description)[\"\(escaped)\"]")

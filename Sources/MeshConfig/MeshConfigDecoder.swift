@@ -96,7 +96,8 @@ public enum MeshConfigDecoder {
         let name = key.scalar?.string ?? "?"
         let path = cursor.path.key(name)
         if name.unicodeScalars.contains("\u{FFFD}") {
-          cursor.child(key, at: path).fail("key holds bytes that are not UTF-8; save the input as UTF-8")
+          cursor.child(key, at: path).fail(
+            "key holds bytes that are not UTF-8; save the input as UTF-8")
         }
         reportInvalidUTF8(cursor.child(value, at: path))
       }
@@ -111,7 +112,8 @@ public enum MeshConfigDecoder {
 
   /// A document's root: a resource, a `List` of them, or a list (JSON array) of them.
   private static func decodeRoot(
-    _ cursor: NodeCursor, lineOffset: Int, budget: inout Budget, into resources: inout [MeshResource]
+    _ cursor: NodeCursor, lineOffset: Int, budget: inout Budget,
+    into resources: inout [MeshResource]
   ) {
     guard cursor.scope.report.exceeded == nil else { return }
     switch cursor.node {
@@ -147,7 +149,8 @@ public enum MeshConfigDecoder {
 
   /// A Kubernetes `List` (`kubectl get -o yaml` output): its `items` are resources.
   private static func decodeList(
-    _ cursor: NodeCursor, lineOffset: Int, budget: inout Budget, into resources: inout [MeshResource]
+    _ cursor: NodeCursor, lineOffset: Int, budget: inout Budget,
+    into resources: inout [MeshResource]
   ) {
     guard let fields = cursor.object(["apiVersion", "kind", "metadata", "items"]) else { return }
     _ = fields.optional("apiVersion") { $0.string() }

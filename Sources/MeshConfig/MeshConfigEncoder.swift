@@ -32,7 +32,9 @@ public enum MeshConfigEncoder {
   private static func plainFloats(_ node: Node) -> Node {
     switch node {
     case .scalar(var scalar):
-      guard node.resolvedTagName == .float, let value = Double.construct(from: scalar) else { return node }
+      guard node.resolvedTagName == .float, let value = Double.construct(from: scalar) else {
+        return node
+      }
       if value.isNaN {
         scalar.string = ".nan"
       } else if value.isInfinite {

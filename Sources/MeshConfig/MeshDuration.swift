@@ -9,7 +9,9 @@ public struct MeshDuration: Sendable, Equatable, Hashable, Codable, CustomString
 
   /// Parses `<number><unit>` with unit h, m, s, ms, us or ns; nil if malformed or negative.
   public init?(parsing text: String) {
-    let units: [(String, Double)] = [("ms", 1e6), ("us", 1e3), ("ns", 1), ("h", 3600e9), ("m", 60e9), ("s", 1e9)]
+    let units: [(String, Double)] = [
+      ("ms", 1e6), ("us", 1e3), ("ns", 1), ("h", 3600e9), ("m", 60e9), ("s", 1e9),
+    ]
     for (suffix, scale) in units where text.hasSuffix(suffix) {
       let number = text.dropLast(suffix.count)
       guard !number.isEmpty, number.allSatisfy({ $0.isNumber || $0 == "." }),

@@ -19,7 +19,8 @@ extension MeshResource {
       scope: DecodeScope(report: report, resource: resource))
     let errorsBefore = report.errors.count
 
-    guard let fields = root.object(["apiVersion", "kind", "metadata", "spec"], ignoring: ["status"])
+    guard
+      let fields = root.object(["apiVersion", "kind", "metadata", "spec"], ignoring: ["status"])
     else { return nil }
     let apiVersion = fields.required("apiVersion") { Self.apiVersion($0) }
     let kind = fields.required("kind") { Self.kind($0) }
@@ -41,7 +42,8 @@ extension MeshResource {
       let name = nameNode.scalar?.string, !name.isEmpty
     else { return nil }
     var namespace = "default"
-    if let node = metadata["namespace"], node.resolvedTagName == .str, let text = node.scalar?.string,
+    if let node = metadata["namespace"], node.resolvedTagName == .str,
+      let text = node.scalar?.string,
       !text.isEmpty
     {
       namespace = text
@@ -63,7 +65,8 @@ extension MeshResource {
     guard let text = cursor.string() else { return nil }
     if let kind = ResourceKind(rawValue: text) { return kind }
     if let kind = ResourceKind(name: text) {
-      cursor.fail("unknown kind \(text.debugDescription); did you mean \(kind.rawValue.debugDescription)?")
+      cursor.fail(
+        "unknown kind \(text.debugDescription); did you mean \(kind.rawValue.debugDescription)?")
     } else {
       let accepted = ResourceKind.allCases.map(\.rawValue).joined(separator: ", ")
       cursor.fail("unknown kind \(text.debugDescription); expected one of \(accepted)")

@@ -65,9 +65,10 @@ public struct ObjectMeta: Sendable, Equatable, Codable {
   public var labels: [String: String]?
   public var annotations: [String: String]?
 
-  public init(name: String, namespace: String = "default", labels: [String: String]? = nil,
-    annotations: [String: String]? = nil)
-  {
+  public init(
+    name: String, namespace: String = "default", labels: [String: String]? = nil,
+    annotations: [String: String]? = nil
+  ) {
     self.name = name
     self.namespace = namespace
     self.labels = labels

@@ -7,7 +7,9 @@ public struct MeshSnapshot: Sendable, Equatable {
   /// or `N/HUNDRED|TEN_THOUSAND|MILLION`), served to proxies as an RTDS layer.
   public var runtime: [String: String]
 
-  public init(revision: Int64, resources: [ResourceKey: MeshResource], runtime: [String: String] = [:]) {
+  public init(
+    revision: Int64, resources: [ResourceKey: MeshResource], runtime: [String: String] = [:]
+  ) {
     self.revision = revision
     self.resources = resources
     self.runtime = runtime
@@ -37,7 +39,9 @@ public struct MeshSnapshot: Sendable, Equatable {
 
   /// The resources of `kind` in key order, with their specs. Only that kind's keys are
   /// sorted: the four accessors above run on every translation of a mesh of 10,000s.
-  private func ofKind<Spec>(_ kind: ResourceKind, _ spec: (MeshResource.Spec) -> Spec?) -> [(ObjectMeta, Spec)] {
+  private func ofKind<Spec>(_ kind: ResourceKind, _ spec: (MeshResource.Spec) -> Spec?) -> [(
+    ObjectMeta, Spec
+  )] {
     resources.keys.filter { $0.kind == kind }.sorted().compactMap { key in
       let resource = resources[key]!
       return spec(resource.spec).map { (resource.metadata, $0) }

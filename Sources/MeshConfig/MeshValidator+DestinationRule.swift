@@ -19,7 +19,8 @@ extension MeshValidator {
         findings.error(path.field("name"), "required")
       } else if !NameSyntax.isDNS1123Label(subset.name) {
         findings.error(
-          path.field("name"), "invalid subset name \(subset.name.debugDescription): \(dns1123LabelRule)")
+          path.field("name"),
+          "invalid subset name \(subset.name.debugDescription): \(dns1123LabelRule)")
       }
       if let earlier = names[subset.name] {
         findings.error(

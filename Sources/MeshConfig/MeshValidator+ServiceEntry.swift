@@ -2,7 +2,9 @@
 // ValidateWorkloadEntry (pilot/pkg/config/validation).
 
 extension MeshValidator {
-  static func validateServiceEntry(_ entry: ServiceEntry, at spec: FieldPath, _ findings: inout Findings) {
+  static func validateServiceEntry(
+    _ entry: ServiceEntry, at spec: FieldPath, _ findings: inout Findings
+  ) {
     let resolution = entry.resolution ?? .none
     let endpoints = entry.endpoints ?? []
     let resolvesByDNS = resolution == .dns || resolution == .dnsRoundRobin
@@ -31,7 +33,8 @@ extension MeshValidator {
     let declaredPortNames = validateServicePorts(entry.ports, at: spec.field("ports"), &findings)
 
     if resolution == .static, endpoints.isEmpty, entry.workloadSelector == nil {
-      findings.error(spec.field("endpoints"), "resolution STATIC requires endpoints or a workloadSelector")
+      findings.error(
+        spec.field("endpoints"), "resolution STATIC requires endpoints or a workloadSelector")
     }
     if !endpoints.isEmpty, entry.workloadSelector != nil {
       findings.error(spec.field("workloadSelector"), "cannot be set together with endpoints")
@@ -43,7 +46,8 @@ extension MeshValidator {
       } else if resolution == .static, !NameSyntax.isIPAddress(endpoint.address) {
         findings.error(
           path.field("address"),
-          "must be an IP address when resolution is STATIC, got \(endpoint.address.debugDescription)")
+          "must be an IP address when resolution is STATIC, got \(endpoint.address.debugDescription)"
+        )
       } else if !isIPOrHost(endpoint.address) {
         findings.error(
           path.field("address"),
@@ -87,7 +91,8 @@ extension MeshValidator {
       } else if let earlier = names[port.name] {
         findings.error(
           portPath.field("name"),
-          "duplicate port name \(port.name.debugDescription) (also \(path.index(earlier).description))")
+          "duplicate port name \(port.name.debugDescription) (also \(path.index(earlier).description))"
+        )
       } else {
         names[port.name] = index
       }
@@ -95,7 +100,9 @@ extension MeshValidator {
     return Set(names.keys)
   }
 
-  static func validateWorkloadEntry(_ entry: WorkloadEntry, at spec: FieldPath, _ findings: inout Findings) {
+  static func validateWorkloadEntry(
+    _ entry: WorkloadEntry, at spec: FieldPath, _ findings: inout Findings
+  ) {
     if entry.address.isEmpty {
       if entry.network == nil {
         findings.error(spec.field("address"), "required unless network is set")

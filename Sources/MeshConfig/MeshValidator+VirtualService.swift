@@ -21,7 +21,8 @@ extension MeshValidator {
         if let earlier = names[name] {
           findings.error(
             path.field("name"),
-            "duplicate route name \(name.debugDescription) (also \(spec.field("http").index(earlier).description))")
+            "duplicate route name \(name.debugDescription) (also \(spec.field("http").index(earlier).description))"
+          )
         } else {
           names[name] = index
         }
@@ -30,7 +31,9 @@ extension MeshValidator {
     }
   }
 
-  private static func validateHTTPRoute(_ route: HTTPRoute, at path: FieldPath, _ findings: inout Findings) {
+  private static func validateHTTPRoute(
+    _ route: HTTPRoute, at path: FieldPath, _ findings: inout Findings
+  ) {
     for (index, match) in (route.match ?? []).enumerated() {
       validateMatch(match, at: path.field("match").index(index), &findings)
     }
@@ -41,7 +44,8 @@ extension MeshValidator {
     }
     if let retries = route.retries {
       if retries.attempts < 0 {
-        findings.error(path.field("retries").field("attempts"), "must not be negative, got \(retries.attempts)")
+        findings.error(
+          path.field("retries").field("attempts"), "must not be negative, got \(retries.attempts)")
       }
       if let perTryTimeout = retries.perTryTimeout {
         checkNotNegative(perTryTimeout, at: path.field("retries").field("perTryTimeout"), &findings)
@@ -69,7 +73,8 @@ extension MeshValidator {
     var total = 0
     for (index, destination) in destinations.enumerated() {
       let destinationPath = path.index(index)
-      validateDestination(destination.destination, at: destinationPath.field("destination"), &findings)
+      validateDestination(
+        destination.destination, at: destinationPath.field("destination"), &findings)
       let weight = destination.weight ?? 0
       if !(0...100).contains(weight) {
         findings.error(destinationPath.field("weight"), "must be between 0 and 100, got \(weight)")
@@ -82,7 +87,9 @@ extension MeshValidator {
   }
 
   /// `mirror`/`mirrorPercentage`/`mirrorPercent` and `mirrors`, which exclude each other.
-  private static func validateMirroring(_ route: HTTPRoute, at path: FieldPath, _ findings: inout Findings) {
+  private static func validateMirroring(
+    _ route: HTTPRoute, at path: FieldPath, _ findings: inout Findings
+  ) {
     if route.mirror != nil, route.mirrors != nil {
       findings.error(path, "HTTP route cannot contain both mirror and mirrors")
     }
@@ -95,12 +102,14 @@ extension MeshValidator {
           path.field("mirrorPercentage"),
           "requires mirror (with mirrors, set each mirrors[].percentage instead)")
       }
-      checkPercentage(percentage.value, at: path.field("mirrorPercentage").field("value"), &findings)
+      checkPercentage(
+        percentage.value, at: path.field("mirrorPercentage").field("value"), &findings)
     }
     if let percent = route.mirrorPercent {
       if route.mirror == nil {
         findings.error(
-          path.field("mirrorPercent"), "requires mirror (with mirrors, set each mirrors[].percentage instead)")
+          path.field("mirrorPercent"),
+          "requires mirror (with mirrors, set each mirrors[].percentage instead)")
       }
       if !(0...100).contains(percent) {
         findings.error(path.field("mirrorPercent"), "must be between 0 and 100, got \(percent)")
@@ -109,12 +118,14 @@ extension MeshValidator {
     for (index, mirror) in (route.mirrors ?? []).enumerated() {
       let mirrorPath = path.field("mirrors").index(index)
       if mirror.destination.host.isEmpty {
-        findings.error(mirrorPath.field("destination").field("host"), "destination is required for mirrors")
+        findings.error(
+          mirrorPath.field("destination").field("host"), "destination is required for mirrors")
       } else {
         validateDestination(mirror.destination, at: mirrorPath.field("destination"), &findings)
       }
       if let percentage = mirror.percentage {
-        checkPercentage(percentage.value, at: mirrorPath.field("percentage").field("value"), &findings)
+        checkPercentage(
+          percentage.value, at: mirrorPath.field("percentage").field("value"), &findings)
       }
     }
   }
@@ -130,7 +141,8 @@ extension MeshValidator {
       checkHost(destination.host, wildcards: .prefix, at: path.field("host"), &findings)
     }
     if let subset = destination.subset, !NameSyntax.isDNS1123Label(subset) {
-      findings.error(path.field("subset"), "invalid subset name \(subset.debugDescription): \(dns1123LabelRule)")
+      findings.error(
+        path.field("subset"), "invalid subset name \(subset.debugDescription): \(dns1123LabelRule)")
     }
     if let port = destination.port {
       checkPort(port.number, at: path.field("port").field("number"), &findings)
@@ -138,9 +150,13 @@ extension MeshValidator {
   }
 
   /// Regexes compile; header names are lowercase and not empty (Envoy matches them lowercase).
-  private static func validateMatch(_ match: HTTPMatchRequest, at path: FieldPath, _ findings: inout Findings) {
+  private static func validateMatch(
+    _ match: HTTPMatchRequest, at path: FieldPath, _ findings: inout Findings
+  ) {
     if let uri = match.uri { validateStringMatch(uri, at: path.field("uri"), &findings) }
-    if let method = match.method { validateStringMatch(method, at: path.field("method"), &findings) }
+    if let method = match.method {
+      validateStringMatch(method, at: path.field("method"), &findings)
+    }
     if let authority = match.authority {
       validateStringMatch(authority, at: path.field("authority"), &findings)
     }
@@ -155,7 +171,9 @@ extension MeshValidator {
     }
   }
 
-  private static func validateStringMatch(_ match: StringMatch, at path: FieldPath, _ findings: inout Findings) {
+  private static func validateStringMatch(
+    _ match: StringMatch, at path: FieldPath, _ findings: inout Findings
+  ) {
     guard case .regex(let pattern) = match else { return }
     do {
       _ = try Regex(pattern)

@@ -20,7 +20,9 @@ extension MeshValidator {
 
   /// The warnings of one resource. (A separate function, rather than the body of the loop
   /// above, also keeps Swift 6.3's optimizer from crashing on this code in release builds.)
-  private static func warnings(for key: ResourceKey, _ resourceSpec: MeshResource.Spec, index: SnapshotIndex) -> [ConfigError] {
+  private static func warnings(
+    for key: ResourceKey, _ resourceSpec: MeshResource.Spec, index: SnapshotIndex
+  ) -> [ConfigError] {
     var findings = Findings(resource: key.description)
     let spec = FieldPath("spec")
     switch resourceSpec {
@@ -46,7 +48,8 @@ extension MeshValidator {
       }
     case .destinationRule(let rule):
       if !rule.host.isEmpty, index.ports[rule.host] == nil {
-        findings.warning(spec.field("host"), "no ServiceEntry serves host \(rule.host.debugDescription)")
+        findings.warning(
+          spec.field("host"), "no ServiceEntry serves host \(rule.host.debugDescription)")
       }
     case .serviceEntry, .workloadEntry:
       break

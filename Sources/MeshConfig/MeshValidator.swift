@@ -15,7 +15,8 @@ public enum MeshValidator {
       let accepted = ResourceKind.apiVersions.sorted().joined(separator: ", ")
       findings.error(
         FieldPath("apiVersion"),
-        "unsupported apiVersion \(resource.apiVersion.debugDescription); expected one of \(accepted)")
+        "unsupported apiVersion \(resource.apiVersion.debugDescription); expected one of \(accepted)"
+      )
     }
     validateMetadata(resource.metadata, &findings)
     let spec = FieldPath("spec")
@@ -79,7 +80,9 @@ public enum MeshValidator {
   }
 
   /// A duration that is not negative (a parsed `MeshDuration` never is; a built one may be).
-  static func checkNotNegative(_ duration: MeshDuration, at path: FieldPath, _ findings: inout Findings) {
+  static func checkNotNegative(
+    _ duration: MeshDuration, at path: FieldPath, _ findings: inout Findings
+  ) {
     if duration.nanoseconds < 0 {
       findings.error(path, "must not be negative, got \(duration.nanoseconds)ns")
     }
@@ -106,6 +109,7 @@ struct Findings {
 
   mutating func warning(_ path: FieldPath, _ message: String) {
     items.append(
-      ConfigError(resource: resource, field: path.description, message: message, severity: .warning))
+      ConfigError(resource: resource, field: path.description, message: message, severity: .warning)
+    )
   }
 }

@@ -37,10 +37,14 @@ enum NameSyntax {
     if host == "*" {
       return wildcards == .prefixOrAll ? nil : "wildcard host \"*\" is not allowed here"
     }
-    if host.utf8.count > 255 { return "host \(host.debugDescription) is longer than 255 characters" }
+    if host.utf8.count > 255 {
+      return "host \(host.debugDescription) is longer than 255 characters"
+    }
     var name = Substring(host)
     if host.hasPrefix("*.") {
-      guard wildcards != .none else { return "wildcard host \(host.debugDescription) is not allowed here" }
+      guard wildcards != .none else {
+        return "wildcard host \(host.debugDescription) is not allowed here"
+      }
       name = name.dropFirst(2)
     }
     let labels = name.split(separator: ".", omittingEmptySubsequences: false)
@@ -50,7 +54,8 @@ enum NameSyntax {
     }
     guard valid else {
       let wildcard = wildcards == .none ? "" : ", optionally starting with \"*.\""
-      return "invalid host \(host.debugDescription): expected a DNS name (labels of letters, digits and '-', "
+      return
+        "invalid host \(host.debugDescription): expected a DNS name (labels of letters, digits and '-', "
         + "at most 63 characters each, joined by '.'\(wildcard))"
     }
     return nil
@@ -111,7 +116,8 @@ enum NameSyntax {
         guard isIPv4(group) else { return nil }
         count += 2
       } else {
-        guard (1...4).contains(group.count), group.allSatisfy({ $0.isASCII && $0.isHexDigit }) else {
+        guard (1...4).contains(group.count), group.allSatisfy({ $0.isASCII && $0.isHexDigit })
+        else {
           return nil
         }
         count += 1

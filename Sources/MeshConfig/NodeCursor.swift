@@ -87,13 +87,17 @@ struct NodeCursor {
   func string() -> String? {
     guard let scalar = node.scalar else { return mismatch("a string") }
     let tag = node.resolvedTagName
-    guard tag != .null, tag != .int, tag != .float, tag != .bool else { return mismatch("a string") }
+    guard tag != .null, tag != .int, tag != .float, tag != .bool else {
+      return mismatch("a string")
+    }
     return scalar.string
   }
 
   /// A whole number (decimal, or YAML's `0x`/`0o` forms); `8000.0` and `"8000"` are refused.
   func int() -> Int? {
-    guard let scalar = node.scalar, node.resolvedTagName == .int else { return mismatch("an integer") }
+    guard let scalar = node.scalar, node.resolvedTagName == .int else {
+      return mismatch("an integer")
+    }
     guard let value = Int.construct(from: scalar) else {
       fail("integer \(scalar.string) is out of range")
       return nil
@@ -103,7 +107,8 @@ struct NodeCursor {
 
   /// A number, whole or not.
   func double() -> Double? {
-    guard let scalar = node.scalar, node.resolvedTagName == .int || node.resolvedTagName == .float else {
+    guard let scalar = node.scalar, node.resolvedTagName == .int || node.resolvedTagName == .float
+    else {
       return mismatch("a number")
     }
     if let value = Double.construct(from: scalar) { return value }
@@ -113,7 +118,8 @@ struct NodeCursor {
 
   /// `true` or `false` (YAML 1.1 also reads `yes`/`no`/`on`/`off`).
   func bool() -> Bool? {
-    guard let scalar = node.scalar, node.resolvedTagName == .bool, let value = Bool.construct(from: scalar)
+    guard let scalar = node.scalar, node.resolvedTagName == .bool,
+      let value = Bool.construct(from: scalar)
     else { return mismatch("a boolean (true or false)") }
     return value
   }

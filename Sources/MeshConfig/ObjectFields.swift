@@ -16,7 +16,8 @@ struct ObjectFields {
     var writtenAs: [String: String] = [:]
     for (keyNode, value) in mapping {
       guard let written = keyNode.scalar?.string else {
-        cursor.fail("field names must be strings, got \(cursor.child(keyNode, at: cursor.path).summary)")
+        cursor.fail(
+          "field names must be strings, got \(cursor.child(keyNode, at: cursor.path).summary)")
         continue
       }
       let path = cursor.path.key(written)
@@ -70,7 +71,8 @@ struct ObjectFields {
     guard let first = parts.first, !first.isEmpty, !parts.contains(where: \.isEmpty) else {
       return snake
     }
-    return String(first) + parts.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+    return String(first)
+      + parts.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
   }
 
   /// `unknown field`, with the closest accepted name when one is near, else the accepted names.

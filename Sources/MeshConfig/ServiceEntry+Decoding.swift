@@ -24,7 +24,9 @@ extension ServiceEntry {
 
 extension ServicePort {
   init?(decoding cursor: NodeCursor) {
-    guard let fields = cursor.object(["number", "name", "protocol", "targetPort"]) else { return nil }
+    guard let fields = cursor.object(["number", "name", "protocol", "targetPort"]) else {
+      return nil
+    }
     let number = fields.required("number") { $0.int() }
     let name = fields.required("name", message: "port name is required") { $0.string() }
     let `protocol` = fields.optional("protocol") { $0.string() }

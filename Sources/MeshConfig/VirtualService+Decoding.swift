@@ -60,7 +60,8 @@ extension StringMatch {
       cursor.fail(
         given.isEmpty
           ? "must have one of exact, prefix or regex"
-          : "must have exactly one of exact, prefix or regex, got \(given.joined(separator: " and "))")
+          : "must have exactly one of exact, prefix or regex, got \(given.joined(separator: " and "))"
+      )
       return nil
     }
     if let exact {
@@ -116,7 +117,8 @@ extension Percent {
 extension HTTPMirrorPolicy {
   init?(decoding cursor: NodeCursor) {
     guard let fields = cursor.object(["destination", "percentage"]) else { return nil }
-    let destination = fields.required("destination", message: "destination is required for mirrors") {
+    let destination = fields.required("destination", message: "destination is required for mirrors")
+    {
       Destination(decoding: $0)
     }
     let percentage = fields.optional("percentage") { Percent(decoding: $0) }

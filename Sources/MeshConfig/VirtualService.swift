@@ -77,9 +77,13 @@ public enum StringMatch: Sendable, Equatable, Codable {
 
   public init(from decoder: any Decoder) throws {
     let c = try decoder.container(keyedBy: CodingKeys.self)
-    if let v = try c.decodeIfPresent(String.self, forKey: .exact) { self = .exact(v) }
-    else if let v = try c.decodeIfPresent(String.self, forKey: .prefix) { self = .prefix(v) }
-    else { self = .regex(try c.decode(String.self, forKey: .regex)) }
+    if let v = try c.decodeIfPresent(String.self, forKey: .exact) {
+      self = .exact(v)
+    } else if let v = try c.decodeIfPresent(String.self, forKey: .prefix) {
+      self = .prefix(v)
+    } else {
+      self = .regex(try c.decode(String.self, forKey: .regex))
+    }
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -167,7 +171,8 @@ public struct Headers: Sendable, Equatable, Codable {
     public var add: [String: String]?
     public var remove: [String]?
 
-    public init(set: [String: String]? = nil, add: [String: String]? = nil, remove: [String]? = nil) {
+    public init(set: [String: String]? = nil, add: [String: String]? = nil, remove: [String]? = nil)
+    {
       self.set = set
       self.add = add
       self.remove = remove

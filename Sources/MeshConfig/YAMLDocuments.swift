@@ -35,7 +35,8 @@ enum YAMLDocuments {
     for chunk in chunks(of: looksLikeJSON(text) ? detabbed(text) : text) {
       let lineOffset = chunk.firstLine - 1
       guard let size = YAMLExpansion.nodeCount(of: chunk.text, limit: nodesLeft) else {
-        documents.append(YAMLDocument(index: documents.count, lineOffset: lineOffset, content: .tooLarge))
+        documents.append(
+          YAMLDocument(index: documents.count, lineOffset: lineOffset, content: .tooLarge))
         return documents
       }
       nodesLeft -= size
@@ -51,7 +52,8 @@ enum YAMLDocuments {
       }
       while let node = nodes.next() {
         if node.scalar != nil, node.resolvedTagName == .null { continue }
-        documents.append(YAMLDocument(index: documents.count, lineOffset: lineOffset, content: .node(node)))
+        documents.append(
+          YAMLDocument(index: documents.count, lineOffset: lineOffset, content: .node(node)))
       }
       if let error = nodes.error {
         documents.append(
@@ -124,7 +126,9 @@ enum YAMLDocuments {
   /// the whole input.
   private static func describe(_ error: any Error, lineOffset: Int) -> String {
     guard let error = error as? YamlError else { return "invalid YAML: \(error)" }
-    func position(_ mark: Mark) -> String { "line \(mark.line + lineOffset), column \(mark.column)" }
+    func position(_ mark: Mark) -> String {
+      "line \(mark.line + lineOffset), column \(mark.column)"
+    }
     switch error {
     case .scanner(let context, let problem, let mark, _),
       .parser(let context, let problem, let mark, _),

@@ -51,11 +51,14 @@ public struct ProxyServer: Service {
     let accessLog = try AccessLog(configuration.accessLog)
     let stats = ProxyStats()
     let contexts = LoopContexts(group: group) { loop in
-      LoopContext(eventLoop: loop, config: .empty, runtime: Runtime(), limits: ProxyLimits(), accessLog: accessLog, stats: stats)
+      LoopContext(
+        eventLoop: loop, config: .empty, runtime: Runtime(), limits: ProxyLimits(),
+        accessLog: accessLog, stats: stats)
     }
     let listeners = ListenerManager(group: group, contexts: contexts)
     let controller = ProxyController(
-      contexts: contexts, listeners: listeners, stats: stats, runtimeLayers: configuration.runtimeLayers,
+      contexts: contexts, listeners: listeners, stats: stats,
+      runtimeLayers: configuration.runtimeLayers,
       logger: logger)
     var node = Envoy_Config_Core_V3_Node()
     node.id = configuration.nodeID
@@ -67,7 +70,8 @@ public struct ProxyServer: Service {
     clientConfiguration.runtimeLayers = configuration.runtimeLayers
     clientConfiguration.mode = configuration.xdsMode
     let client = ADSClient(configuration: clientConfiguration, consumer: controller, logger: logger)
-    let admin = ProxyAdmin(controller: controller, stats: stats, clientStats: { await client.stats })
+    let admin = ProxyAdmin(
+      controller: controller, stats: stats, clientStats: { await client.stats })
     let logger = self.logger
     let app = Application(
       router: admin.router(),
@@ -75,10 +79,17 @@ public struct ProxyServer: Service {
         address: .hostname(configuration.adminAddress.host, port: configuration.adminAddress.port),
         serverName: "shadowplane-proxy"),
       onServerRunning: { channel in
-        logger.info("proxy admin listening on \(channel.localAddress?.ipAddress ?? "?"):\(channel.localAddress?.port ?? 0)")
+        logger.info(
+          "proxy admin listening on \(channel.localAddress?.ipAddress ?? "?"):\(channel.localAddress?.port ?? 0)"
+        )
       },
       logger: Logger(label: "shadowplane.proxy.admin"))
-    logger.info("proxy starting", metadata: ["node": "\(node.id)", "xds": "\(configuration.xdsServer)", "xds_mode": "\(configuration.xdsMode.rawValue)", "threads": "\(configuration.threads)"])
+    logger.info(
+      "proxy starting",
+      metadata: [
+        "node": "\(node.id)", "xds": "\(configuration.xdsServer)",
+        "xds_mode": "\(configuration.xdsMode.rawValue)", "threads": "\(configuration.threads)",
+      ])
     do {
       try await withThrowingDiscardingTaskGroup { tasks in
         tasks.addTask { try await cancelWhenGracefulShutdown { try await client.run() } }

@@ -4,7 +4,8 @@ import SwiftProtobuf
 /// Builds listeners: `0.0.0.0_PORT` for proxies, `HOST:PORT` api_listeners for gRPC.
 enum ListenerBuilder {
   typealias Listener = Envoy_Config_Listener_V3_Listener
-  typealias Manager = Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager
+  typealias Manager =
+    Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager
 
   static let managerFilterName = "envoy.filters.network.http_connection_manager"
   static let routerFilterName = "envoy.filters.http.router"

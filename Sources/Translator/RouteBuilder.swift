@@ -53,7 +53,8 @@ struct RouteBuilder {
     for rule: HTTPRoute, index: Int, in meta: ObjectMeta, _ vs: VirtualService, port: Int
   ) -> [Route] {
     let action = self.action(for: rule, index: index, in: meta, vs, port: port)
-    let matches: [HTTPMatchRequest?] = (rule.match?.isEmpty ?? true) ? [nil] : rule.match!.map { $0 }
+    let matches: [HTTPMatchRequest?] =
+      (rule.match?.isEmpty ?? true) ? [nil] : rule.match!.map { $0 }
     return matches.map { match in
       var route = Route()
       route.name = Naming.route(rule: rule, match: match)
@@ -75,7 +76,9 @@ struct RouteBuilder {
     for rule: HTTPRoute, index: Int, in meta: ObjectMeta, _ vs: VirtualService, port: Int
   ) -> RouteAction {
     var action = RouteAction()
-    let destinations = (rule.route ?? []).filter { ($0.weight ?? 100) > 0 || rule.route!.count == 1 }
+    let destinations = (rule.route ?? []).filter {
+      ($0.weight ?? 100) > 0 || rule.route!.count == 1
+    }
     if destinations.isEmpty {
       needsBlackHole = true
       action.cluster = Naming.blackHoleCluster
@@ -98,7 +101,8 @@ struct RouteBuilder {
     action.timeout = ClusterBuilder.protobufDuration(rule.timeout ?? MeshDuration(nanoseconds: 0))
     if let retries = rule.retries, retries.attempts > 0 {
       action.retryPolicy.retryOn =
-        retries.retryOn ?? "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes"
+        retries.retryOn
+        ?? "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes"
       action.retryPolicy.numRetries = .init(UInt32(retries.attempts))
       if let perTry = retries.perTryTimeout {
         action.retryPolicy.perTryTimeout = ClusterBuilder.protobufDuration(perTry)
@@ -194,11 +198,15 @@ struct RouteBuilder {
       result.headers.append(headerMatcher(name, match.headers![name]!))
     }
     if let method = match.method { result.headers.append(headerMatcher(":method", method)) }
-    if let authority = match.authority { result.headers.append(headerMatcher(":authority", authority)) }
+    if let authority = match.authority {
+      result.headers.append(headerMatcher(":authority", authority))
+    }
     return result
   }
 
-  static func headerMatcher(_ name: String, _ match: StringMatch) -> Envoy_Config_Route_V3_HeaderMatcher {
+  static func headerMatcher(_ name: String, _ match: StringMatch)
+    -> Envoy_Config_Route_V3_HeaderMatcher
+  {
     var matcher = Envoy_Config_Route_V3_HeaderMatcher()
     matcher.name = name
     var string = Envoy_Type_Matcher_V3_StringMatcher()
@@ -218,8 +226,13 @@ struct RouteBuilder {
   }
 
   /// `set` overwrites, `add` appends; sorted by header name for a stable output.
-  static func headerOptions(_ operations: Headers.Operations) -> [Envoy_Config_Core_V3_HeaderValueOption] {
-    func options(_ values: [String: String]?, _ action: Envoy_Config_Core_V3_HeaderValueOption.HeaderAppendAction)
+  static func headerOptions(_ operations: Headers.Operations)
+    -> [Envoy_Config_Core_V3_HeaderValueOption]
+  {
+    func options(
+      _ values: [String: String]?,
+      _ action: Envoy_Config_Core_V3_HeaderValueOption.HeaderAppendAction
+    )
       -> [Envoy_Config_Core_V3_HeaderValueOption]
     {
       (values ?? [:]).keys.sorted().map { key in
@@ -230,6 +243,7 @@ struct RouteBuilder {
         return option
       }
     }
-    return options(operations.set, .overwriteIfExistsOrAdd) + options(operations.add, .appendIfExistsOrAdd)
+    return options(operations.set, .overwriteIfExistsOrAdd)
+      + options(operations.add, .appendIfExistsOrAdd)
   }
 }

@@ -10,7 +10,9 @@ public enum TranslationSnapshot {
 
   /// Packs `translated` (serializes each resource and hashes it for its version) on every
   /// core, in chunks, and builds the snapshot of `revision`.
-  public static func build(_ translated: TranslatedResources, revision: Int64) async throws -> Snapshot {
+  public static func build(_ translated: TranslatedResources, revision: Int64) async throws
+    -> Snapshot
+  {
     let jobs: [@Sendable () throws -> [VersionedResource]] =
       chunks(translated.clusters) { try VersionedResource($0) }
       + chunks(translated.endpoints) { try VersionedResource($0) }

@@ -43,7 +43,9 @@ public enum Translator {
 
   /// `messages` in the order of their names. The names are read once each, not on every
   /// comparison: a protobuf getter is not free, and 10,000 services mean 30,000 clusters.
-  private static func sortedByName<Message>(_ messages: [Message], _ name: (Message) -> String) -> [Message] {
+  private static func sortedByName<Message>(_ messages: [Message], _ name: (Message) -> String)
+    -> [Message]
+  {
     messages.indices.map { (name(messages[$0]), $0) }.sorted { $0.0 < $1.0 }.map { messages[$0.1] }
   }
 }

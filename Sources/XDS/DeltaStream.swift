@@ -1,8 +1,8 @@
 import EnvoyAPI
 import GRPCCore
+import Logging
 import XDSCache
 import XDSCore
-import Logging
 
 /// The incremental (delta) variant's part of a stream: ``XDSStreamDriver`` feeds the
 /// requests and snapshot changes into a ``DeltaStreamStateMachine``; ``perform(_:_:_:)``

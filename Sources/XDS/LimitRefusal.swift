@@ -23,7 +23,8 @@ package enum LimitRefusal: String, CaseIterable, Sendable {
 
   /// Counts one refusal.
   package func count() {
-    Counter(label: "shadowplane_limit_refusals_total", dimensions: [("limit", rawValue)]).increment()
+    Counter(label: "shadowplane_limit_refusals_total", dimensions: [("limit", rawValue)])
+      .increment()
   }
 
   /// Makes every counter exist at 0, so `/metrics` shows each limit before it refuses

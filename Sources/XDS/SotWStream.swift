@@ -1,8 +1,8 @@
 import EnvoyAPI
 import GRPCCore
+import Logging
 import XDSCache
 import XDSCore
-import Logging
 
 /// The state-of-the-world variant's part of a stream: ``XDSStreamDriver`` feeds the
 /// requests and snapshot changes into a ``SotWStreamStateMachine``; ``perform(_:_:_:)``
@@ -27,7 +27,8 @@ enum SotWStream {
         await book.upToDate(type, version: version)
       case .nack(let type, let version, let kept, let message):
         await book.nacked(
-          type, version: version, heldVersion: version, message: message, detail: ["kept": "\(kept)"])
+          type, version: version, heldVersion: version, message: message,
+          detail: ["kept": "\(kept)"])
       case .staleNonce(let type, let nonce):
         book.staleNonce(type, nonce: nonce)
       case .unknownType(let url):

@@ -143,7 +143,8 @@ package struct SotWStreamStateMachine: Sendable {
         let removed = state.ackedNames.subtracting(kept).compactMap { old.resources[$0] }
         if !removed.isEmpty {
           // Make: the new set plus what it drops, until the other types have moved on.
-          actions += send(type, selection: (selection + removed).sorted { $0.name < $1.name },
+          actions += send(
+            type, selection: (selection + removed).sorted { $0.name < $1.name },
             from: nil)
           breaks.append(type)
           if type == .cluster { clustersPushed = true }
@@ -170,7 +171,8 @@ package struct SotWStreamStateMachine: Sendable {
   }
 
   private mutating func send(
-    _ type: ResourceType, selection: [VersionedResource], version: String? = nil, from source: TypeSnapshot?
+    _ type: ResourceType, selection: [VersionedResource], version: String? = nil,
+    from source: TypeSnapshot?
   ) -> [Action] {
     var response = DiscoveryResponse()
     response.typeURL = type.typeURL

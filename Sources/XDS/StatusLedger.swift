@@ -29,7 +29,8 @@ public actor StatusLedger {
   /// Records a response sent to `streamID` and applies `update` to the status of `type`
   /// (one call per response: every stream of a push comes through this actor).
   func recordPush(
-    _ streamID: UInt64, type: ResourceType, version: String, revision: Int64, resources: Int, bytes: Int,
+    _ streamID: UInt64, type: ResourceType, version: String, revision: Int64, resources: Int,
+    bytes: Int,
     update: (inout TypeStatus) -> Void = { _ in }
   ) {
     guard let client = clients[streamID] else { return }
@@ -104,7 +105,9 @@ public actor StatusLedger {
     apply(update, to: streamID, type)
   }
 
-  private func apply(_ update: (inout TypeStatus) -> Void, to streamID: UInt64, _ type: ResourceType) {
+  private func apply(
+    _ update: (inout TypeStatus) -> Void, to streamID: UInt64, _ type: ResourceType
+  ) {
     guard clients[streamID] != nil else { return }
     var status = clients[streamID]!.types[type] ?? TypeStatus()
     update(&status)

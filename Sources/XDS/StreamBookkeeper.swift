@@ -1,10 +1,10 @@
+import CoreMetrics
 import Foundation
 import Logging
+import Metrics
 import SwiftProtobuf
 import XDSCache
 import XDSCore
-import CoreMetrics
-import Metrics
 
 /// What one event of one stream did, written down the same way for both variants: the
 /// ledger's per-type status and push history, the metrics and the log. ``XDSStreamDriver``
@@ -108,7 +108,9 @@ struct StreamBookkeeper: Sendable {
   func staleNonce(_ type: ResourceType, nonce: String) {
     logger.debug(
       "xDS request with stale nonce: ACK/NACK ignored",
-      metadata: ["node": "\(LogText(nodeID))", "type": "\(type.rawValue)", "nonce": "\(LogText(nonce))"])
+      metadata: [
+        "node": "\(LogText(nodeID))", "type": "\(type.rawValue)", "nonce": "\(LogText(nonce))",
+      ])
   }
 
   /// A request named a type the stream does not serve.

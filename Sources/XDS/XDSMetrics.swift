@@ -28,13 +28,18 @@ struct XDSMetrics: Sendable {
             (
               variant,
               perType {
-                Counter(label: label, dimensions: [("type", $0.rawValue), ("variant", variant.rawValue)])
+                Counter(
+                  label: label, dimensions: [("type", $0.rawValue), ("variant", variant.rawValue)])
               }
             )
           })
       }
-      pushes = perType { Counter(label: "shadowplane_xds_pushes_total", dimensions: [("type", $0.rawValue)]) }
-      nacks = perType { Counter(label: "shadowplane_xds_nacks_total", dimensions: [("type", $0.rawValue)]) }
+      pushes = perType {
+        Counter(label: "shadowplane_xds_pushes_total", dimensions: [("type", $0.rawValue)])
+      }
+      nacks = perType {
+        Counter(label: "shadowplane_xds_nacks_total", dimensions: [("type", $0.rawValue)])
+      }
       pushLatency = perType {
         Metrics.Timer(
           label: "shadowplane_xds_push_latency_seconds", dimensions: [("type", $0.rawValue)],

@@ -68,14 +68,17 @@ public struct XDSServer: Sendable {
     _ request: StreamingServerRequest<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest>,
     _ context: ServerContext
   ) -> StreamingServerResponse<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse> {
-    serve(kind, request, context, machine: DeltaStreamStateMachine.self, perform: DeltaStream.perform)
+    serve(
+      kind, request, context, machine: DeltaStreamStateMachine.self, perform: DeltaStream.perform)
   }
 
   /// A stream of either variant, driven by an ``XDSStreamDriver`` over `machine`.
   private func serve<Machine: XDSStreamMachine, Response: Sendable>(
     _ kind: StreamKind, _ request: StreamingServerRequest<Machine.Request>,
     _ context: ServerContext, machine: Machine.Type,
-    perform: @escaping @Sendable ([Machine.Action], StreamBookkeeper, RPCWriter<Response>) async throws -> Void
+    perform:
+      @escaping @Sendable ([Machine.Action], StreamBookkeeper, RPCWriter<Response>) async throws ->
+      Void
   ) -> StreamingServerResponse<Response> {
     let driver = XDSStreamDriver<Machine, Response>(
       cache: cache, ledger: ledger, logger: logger, limits: limits, kind: kind, perform: perform)

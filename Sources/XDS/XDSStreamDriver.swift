@@ -1,3 +1,4 @@
+import CoreMetrics
 import EnvoyAPI
 import Foundation
 import GRPCCore
@@ -5,7 +6,6 @@ import Logging
 import SwiftProtobuf
 import XDSCache
 import XDSCore
-import CoreMetrics
 
 /// Drives one xDS stream of either variant: feeds the client's requests and the node's
 /// snapshot changes into the variant's ``XDSStreamMachine`` one at a time, keeps the
@@ -26,7 +26,8 @@ struct XDSStreamDriver<Machine: XDSStreamMachine, Response: Sendable> {
   /// ADS or one type's stream.
   let kind: StreamKind
   /// Carries out one event's actions.
-  let perform: @Sendable ([Machine.Action], StreamBookkeeper, RPCWriter<Response>) async throws -> Void
+  let perform:
+    @Sendable ([Machine.Action], StreamBookkeeper, RPCWriter<Response>) async throws -> Void
 
   private enum Input: Sendable {
     case request(Machine.Request)
@@ -164,7 +165,8 @@ struct XDSStreamDriver<Machine: XDSStreamMachine, Response: Sendable> {
     logger.info(
       "xDS stream opened",
       metadata: [
-        "node": "\(LogText(node.id))", "cluster": "\(LogText(node.cluster))", "kind": "\(kind.rawValue)",
+        "node": "\(LogText(node.id))", "cluster": "\(LogText(node.cluster))",
+        "kind": "\(kind.rawValue)",
         "variant": "\(Machine.variant)", "peer": "\(peer)", "stream": "\(id)",
       ])
     return id

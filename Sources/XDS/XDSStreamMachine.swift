@@ -38,10 +38,14 @@ extension XDSStreamMachine {
 
 extension SotWStreamStateMachine: XDSStreamMachine {
   package static var variant: XDSVariant { .sotw }
-  package static func node(of request: DiscoveryRequest) -> Envoy_Config_Core_V3_Node { request.node }
+  package static func node(of request: DiscoveryRequest) -> Envoy_Config_Core_V3_Node {
+    request.node
+  }
 }
 
 extension DeltaStreamStateMachine: XDSStreamMachine {
   package static var variant: XDSVariant { .delta }
-  package static func node(of request: DeltaDiscoveryRequest) -> Envoy_Config_Core_V3_Node { request.node }
+  package static func node(of request: DeltaDiscoveryRequest) -> Envoy_Config_Core_V3_Node {
+    request.node
+  }
 }

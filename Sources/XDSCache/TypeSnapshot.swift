@@ -22,11 +22,14 @@ public struct TypeSnapshot: Sendable, Equatable {
   /// Whether `subscription` receives exactly the wildcard selection: it is a wildcard and
   /// every name it adds is visible to wildcards anyway (or absent).
   private func wildcardCovers(_ subscription: Subscription) -> Bool {
-    subscription.wildcard && subscription.names.allSatisfy { resources[$0]?.visibleToWildcard ?? true }
+    subscription.wildcard
+      && subscription.names.allSatisfy { resources[$0]?.visibleToWildcard ?? true }
   }
 
   /// The resources `subscription` receives, sorted by name, and their version.
-  public func selection(for subscription: Subscription) -> (resources: [VersionedResource], version: String) {
+  public func selection(for subscription: Subscription) -> (
+    resources: [VersionedResource], version: String
+  ) {
     if wildcardCovers(subscription) { return wildcard }
     let chosen = select(subscription)
     return (chosen, Self.version(of: chosen))

@@ -39,7 +39,8 @@ public struct VersionedResource: Sendable, Equatable {
   }
 
   /// A Listener resource.
-  public init(_ listener: Envoy_Config_Listener_V3_Listener, visibleToWildcard: Bool = true) throws {
+  public init(_ listener: Envoy_Config_Listener_V3_Listener, visibleToWildcard: Bool = true) throws
+  {
     try self.init(
       name: listener.name, type: .listener, message: listener, visibleToWildcard: visibleToWildcard)
   }
@@ -75,7 +76,8 @@ public struct VersionedResource: Sendable, Equatable {
       case .listener:
         let m = try Envoy_Config_Listener_V3_Listener(serializedBytes: any.value)
         try self.init(m, visibleToWildcard: visibleToWildcard && !m.hasApiListener)
-      case .route: try self.init(Envoy_Config_Route_V3_RouteConfiguration(serializedBytes: any.value))
+      case .route:
+        try self.init(Envoy_Config_Route_V3_RouteConfiguration(serializedBytes: any.value))
       case .cluster: try self.init(Envoy_Config_Cluster_V3_Cluster(serializedBytes: any.value))
       case .endpoint:
         try self.init(Envoy_Config_Endpoint_V3_ClusterLoadAssignment(serializedBytes: any.value))

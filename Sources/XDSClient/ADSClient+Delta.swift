@@ -14,7 +14,8 @@ extension ADSClient {
     _ ads: Envoy_Service_Discovery_V3_AggregatedDiscoveryService.Client<Transport>,
     options: CallOptions
   ) async {
-    await runStream(variant: .delta, connected: machine.delta { $0.connected() }) { outbound, writer in
+    await runStream(variant: .delta, connected: machine.delta { $0.connected() }) {
+      outbound, writer in
       try await ads.deltaAggregatedResources(options: options) { stream in
         for await request in outbound { try await stream.write(request) }
       } onResponse: { response in

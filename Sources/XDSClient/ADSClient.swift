@@ -97,7 +97,8 @@ public actor ADSClient {
     _ ads: Envoy_Service_Discovery_V3_AggregatedDiscoveryService.Client<Transport>,
     options: CallOptions
   ) async {
-    await runStream(variant: .sotw, connected: machine.sotw { $0.connected() }) { outbound, writer in
+    await runStream(variant: .sotw, connected: machine.sotw { $0.connected() }) {
+      outbound, writer in
       try await ads.streamAggregatedResources(options: options) { stream in
         for await request in outbound { try await stream.write(request) }
       } onResponse: { response in

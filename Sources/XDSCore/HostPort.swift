@@ -13,7 +13,8 @@ public struct HostPort: Sendable, Equatable, CustomStringConvertible {
     guard let colon = text.lastIndex(of: ":") else { throw AddressError(text: text) }
     var host = String(text[..<colon])
     if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-    guard !host.isEmpty, let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port)
+    guard !host.isEmpty, let port = Int(text[text.index(after: colon)...]),
+      (0...65535).contains(port)
     else { throw AddressError(text: text) }
     self.init(host: host, port: port)
   }

@@ -59,7 +59,8 @@ public enum ResourceType: String, CaseIterable, Sendable, Codable, CodingKeyRepr
   /// The type a request's `type_url` asks for on a stream serving `servedTypes`, or nil
   /// when the stream does not serve it. A per-type stream may leave the URL empty; ADS
   /// may not (xDS protocol, "Aggregated Discovery Service").
-  package static func requested(_ typeURL: String, servedTypes: Set<ResourceType>) -> ResourceType? {
+  package static func requested(_ typeURL: String, servedTypes: Set<ResourceType>) -> ResourceType?
+  {
     if typeURL.isEmpty, servedTypes.count == 1 { return servedTypes.first }
     guard let type = ResourceType(typeURL: typeURL), servedTypes.contains(type) else { return nil }
     return type

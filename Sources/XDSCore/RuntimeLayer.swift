@@ -1,5 +1,5 @@
 public import EnvoyAPI
-public import SwiftProtobuf
+import SwiftProtobuf
 
 /// An RTDS layer (`envoy.service.runtime.v3.Runtime`) read into checked values.
 ///
@@ -21,7 +21,8 @@ public struct RuntimeLayer: Sendable, Equatable {
   }
 
   private static func flatten(
-    _ fields: [String: Google_Protobuf_Value], prefix: String, into values: inout [String: RuntimeValue]
+    _ fields: [String: Google_Protobuf_Value], prefix: String,
+    into values: inout [String: RuntimeValue]
   ) throws(RuntimeValueError) {
     for (name, field) in fields {
       let key = prefix.isEmpty ? name : prefix + "." + name

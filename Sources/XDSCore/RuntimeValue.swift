@@ -73,14 +73,16 @@ public enum RuntimeValue: Sendable, Equatable, CustomStringConvertible {
         denominator = named
       case .numberValue(let index)?:
         // The proto enum's number: 0 HUNDRED, 1 TEN_THOUSAND, 2 MILLION.
-        guard let chosen = [Fraction.Denominator.hundred, .tenThousand, .million].indices
-          .first(where: { Double($0) == index })
+        guard
+          let chosen = [Fraction.Denominator.hundred, .tenThousand, .million].indices
+            .first(where: { Double($0) == index })
         else {
           throw RuntimeValueError(value: "\(index)", reason: "denominator must be 0, 1 or 2")
         }
         denominator = [.hundred, .tenThousand, .million][chosen]
       default:
-        throw RuntimeValueError(value: "\(nested)", reason: "denominator must be a name or a number")
+        throw RuntimeValueError(
+          value: "\(nested)", reason: "denominator must be a name or a number")
       }
       self = .fraction(Fraction(numerator: UInt64(n), denominator: denominator))
     default:
@@ -96,7 +98,8 @@ public enum RuntimeValue: Sendable, Equatable, CustomStringConvertible {
       throw RuntimeValueError(value: text, reason: "a number must not be negative")
     }
     guard number <= maxNumber else {
-      throw RuntimeValueError(value: text, reason: "a number must be at most 2^53 (\(Int64(maxNumber)))")
+      throw RuntimeValueError(
+        value: text, reason: "a number must be at most 2^53 (\(Int64(maxNumber)))")
     }
     return number
   }

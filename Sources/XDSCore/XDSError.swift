@@ -81,7 +81,8 @@ public struct XDSError: Error, Sendable, CustomStringConvertible {
   public static func duplicateResource(type: ResourceType, name: String) -> XDSError {
     XDSError(
       code: .duplicateResource,
-      message: "duplicate \(type.messageName) resource named '\(name)': names must be unique per type")
+      message:
+        "duplicate \(type.messageName) resource named '\(name)': names must be unique per type")
   }
 
   /// A message that breaks the protocol, as `message` says.

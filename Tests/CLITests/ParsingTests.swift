@@ -1,12 +1,12 @@
 import ArgumentParser
 import ControlPlane
+import Logging
 import MeshConfig
 import Proxy
 import Testing
 import XDSCore
 
 @testable import shadowplane
-import Logging
 
 /// The message ArgumentParser prints for `arguments` to `command` (nil when they parse):
 /// parse errors, option type errors and `validate()` errors alike.

@@ -53,7 +53,9 @@ struct FileConfigStoreTests {
       MeshConfigDecoder.decode(Self.serviceEntry + "\n---\n" + Self.virtualService(mirror: 50)))
     #expect(result.changes.map(\.action) == [.created, .created])
     #expect(result.revision > first)
-    let files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { !$0.hasPrefix(".") }.sorted()
+    let files = try FileManager.default.contentsOfDirectory(atPath: directory).filter {
+      !$0.hasPrefix(".")
+    }.sorted()
     #expect(files == ["serviceentry_default_httpbin.yaml", "virtualservice_default_httpbin.yaml"])
     // Unchanged content is not a change.
     let again = try await store.apply(MeshConfigDecoder.decode(Self.serviceEntry))
@@ -68,7 +70,8 @@ struct FileConfigStoreTests {
   @Test func rejectedApplyChangesNothing() async throws {
     let directory = try temporaryDirectory()
     let store = try FileConfigStore(directory: directory)
-    _ = try await store.apply(MeshConfigDecoder.decode(Self.serviceEntry + "\n---\n" + Self.virtualService(mirror: 50)))
+    _ = try await store.apply(
+      MeshConfigDecoder.decode(Self.serviceEntry + "\n---\n" + Self.virtualService(mirror: 50)))
     let before = try contents(directory)
     let snapshot = await store.snapshot()
     // The second document is invalid: the whole apply is refused, the first one included.
@@ -92,19 +95,22 @@ struct FileConfigStoreTests {
   @Test func deleteRemovesTheFile() async throws {
     let directory = try temporaryDirectory()
     let store = try FileConfigStore(directory: directory)
-    _ = try await store.apply(MeshConfigDecoder.decode(Self.serviceEntry + "\n---\n" + Self.virtualService(mirror: 50)))
+    _ = try await store.apply(
+      MeshConfigDecoder.decode(Self.serviceEntry + "\n---\n" + Self.virtualService(mirror: 50)))
     let key = ResourceKey(kind: .virtualService, name: "httpbin")
     let result = try await store.delete([key])
     #expect(result.changes.map(\.action) == [.deleted])
     #expect(await store.get(key) == nil)
-    #expect(!FileManager.default.fileExists(atPath: directory + "/virtualservice_default_httpbin.yaml"))
+    #expect(
+      !FileManager.default.fileExists(atPath: directory + "/virtualservice_default_httpbin.yaml"))
     await #expect(throws: ConfigErrors.self) { try await store.delete([key]) }
   }
 
   @Test func editsInTheDirectoryAreReloadedAndInvalidFilesIgnored() async throws {
     let directory = try temporaryDirectory()
     let store = try FileConfigStore(directory: directory)
-    _ = try await store.apply(MeshConfigDecoder.decode(Self.serviceEntry + "\n---\n" + Self.virtualService(mirror: 50)))
+    _ = try await store.apply(
+      MeshConfigDecoder.decode(Self.serviceEntry + "\n---\n" + Self.virtualService(mirror: 50)))
     let file = directory + "/virtualservice_default_httpbin.yaml"
     // A text editor saves a new version.
     try Self.virtualService(mirror: 25).write(toFile: file, atomically: true, encoding: .utf8)
@@ -117,7 +123,8 @@ struct FileConfigStoreTests {
     #expect(await mirrorPercent(store) == 25)
     #expect(await store.snapshot().revision == revision)
     // A new file from outside is picked up.
-    try Self.virtualService(mirror: 5, name: "extra").write(toFile: directory + "/extra.yaml", atomically: true, encoding: .utf8)
+    try Self.virtualService(mirror: 5, name: "extra").write(
+      toFile: directory + "/extra.yaml", atomically: true, encoding: .utf8)
     #expect(await store.reload())
     #expect(await store.get(ResourceKey(kind: .virtualService, name: "extra")) != nil)
   }
@@ -126,14 +133,16 @@ struct FileConfigStoreTests {
   func theDirectoryWatcherPublishesOutsideEdits() async throws {
     let directory = try temporaryDirectory()
     let store = try FileConfigStore(directory: directory)
-    _ = try await store.apply(MeshConfigDecoder.decode(Self.serviceEntry + "\n---\n" + Self.virtualService(mirror: 50)))
+    _ = try await store.apply(
+      MeshConfigDecoder.decode(Self.serviceEntry + "\n---\n" + Self.virtualService(mirror: 50)))
     var updates = await store.watch().makeAsyncIterator()
     let initial = try #require(await updates.next())
     try await withThrowingTaskGroup(of: Void.self) { group in
       group.addTask { try await store.watchDirectory() }
       // Saved by "an editor" while the watcher runs: the change arrives as a new revision.
       try Self.virtualService(mirror: 75).write(
-        toFile: directory + "/virtualservice_default_httpbin.yaml", atomically: true, encoding: .utf8)
+        toFile: directory + "/virtualservice_default_httpbin.yaml", atomically: true,
+        encoding: .utf8)
       while let next = await updates.next() {
         if next.revision > initial.revision, await mirrorPercent(store) == 75 { break }
       }
@@ -143,7 +152,9 @@ struct FileConfigStoreTests {
   }
 
   private func mirrorPercent(_ store: FileConfigStore) async -> Double? {
-    guard case .virtualService(let spec) = await store.get(ResourceKey(kind: .virtualService, name: "httpbin"))?.spec
+    guard
+      case .virtualService(let spec) = await store.get(
+        ResourceKey(kind: .virtualService, name: "httpbin"))?.spec
     else { return nil }
     return spec.http?.first?.mirrorPercentage?.value
   }

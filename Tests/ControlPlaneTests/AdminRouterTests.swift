@@ -6,6 +6,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import MeshConfig
+import NIOFoundationEssentialsCompat
 import Prometheus
 import TestSupport
 import Testing
@@ -14,7 +15,6 @@ import XDSCore
 
 @testable import ControlPlane
 @testable import XDS
-import NIOFoundationEssentialsCompat
 
 /// The control plane's admin API through Hummingbird's router test client: every answer is
 /// decoded with the shared AdminAPI types, as the CLI decodes them.
@@ -31,7 +31,10 @@ struct AdminRouterTests {
 
     /// - Parameter boundHost: the admin address's host; the wildcard (the default here)
     ///   accepts any `Host`, as the router test client sends none.
-    init(store withStore: Bool = true, boundHost: String = "0.0.0.0", limits: ControlPlane.Limits = .init())
+    init(
+      store withStore: Bool = true, boundHost: String = "0.0.0.0",
+      limits: ControlPlane.Limits = .init()
+    )
       throws
     {
       directory = FileManager.default.temporaryDirectory
@@ -83,7 +86,8 @@ struct AdminRouterTests {
       ) { response in
         #expect(response.status == .ok)
         let result = try Self.decode(ApplyResult.self, response.body)
-        #expect(result.changes == [.init(resource: "ServiceEntry default/httpbin", action: .created)])
+        #expect(
+          result.changes == [.init(resource: "ServiceEntry default/httpbin", action: .created)])
         #expect(result.revision == 2)  // an empty store is at revision 1
       }
       try await client.execute(
@@ -92,7 +96,8 @@ struct AdminRouterTests {
         let result = try Self.decode(ApplyResult.self, response.body)
         #expect(result.changes.map(\.action) == [.unchanged])
       }
-      try await client.execute(uri: "/api/v1/config?kind=se&format=yaml", method: .get) { response in
+      try await client.execute(uri: "/api/v1/config?kind=se&format=yaml", method: .get) {
+        response in
         #expect(response.status == .ok)
         #expect(response.headers[.contentType] == "application/yaml")
         #expect(String(buffer: response.body).contains("name: httpbin"))
@@ -108,7 +113,9 @@ struct AdminRouterTests {
   @Test func anInvalidApplyIsRefusedNamingTheField() async throws {
     let bad = Self.serviceEntry.replacingOccurrences(of: "number: 8000", with: "number: 70000")
     try await Fixture().test { client in
-      try await client.execute(uri: "/api/v1/config/apply", method: .post, body: ByteBuffer(string: bad)) {
+      try await client.execute(
+        uri: "/api/v1/config/apply", method: .post, body: ByteBuffer(string: bad)
+      ) {
         response in
         #expect(response.status == .badRequest)
         let refusal = try Self.decode(ErrorResponse.self, response.body)
@@ -127,17 +134,20 @@ struct AdminRouterTests {
     try await Fixture().test { client in
       _ = try await client.execute(
         uri: "/api/v1/config/apply", method: .post, body: ByteBuffer(string: Self.serviceEntry))
-      try await client.execute(uri: "/api/v1/config/se/default/httpbin", method: .delete) { response in
+      try await client.execute(uri: "/api/v1/config/se/default/httpbin", method: .delete) {
+        response in
         #expect(response.status == .ok)
         let decoded = try Self.decode(ApplyResult.self, response.body)
         #expect(decoded.changes.map(\.action) == [.deleted])
       }
-      try await client.execute(uri: "/api/v1/config/se/default/httpbin", method: .delete) { response in
+      try await client.execute(uri: "/api/v1/config/se/default/httpbin", method: .delete) {
+        response in
         #expect(response.status == .notFound)
         let decoded = try Self.decode(ErrorResponse.self, response.body)
         #expect(decoded.errors?.isEmpty == false)
       }
-      try await client.execute(uri: "/api/v1/config/gateway/default/x", method: .delete) { response in
+      try await client.execute(uri: "/api/v1/config/gateway/default/x", method: .delete) {
+        response in
         #expect(response.status == .badRequest)
         let decoded = try Self.decode(ErrorResponse.self, response.body)
         #expect(decoded.error?.contains("unknown kind") == true)
@@ -158,13 +168,16 @@ struct AdminRouterTests {
         #expect(overrides.revision != nil)
       }
       try await client.execute(
-        uri: "/api/v1/runtime/mirror.default.httpbin.http0.0", method: .put, body: ByteBuffer(string: "150")
+        uri: "/api/v1/runtime/mirror.default.httpbin.http0.0", method: .put,
+        body: ByteBuffer(string: "150")
       ) { response in
         #expect(response.status == .badRequest)
         let decoded = try Self.decode(ErrorResponse.self, response.body)
         #expect(decoded.errors?.first?.message.contains("150") == true)
       }
-      try await client.execute(uri: "/api/v1/runtime/mirror.default.httpbin.http0.0", method: .delete) {
+      try await client.execute(
+        uri: "/api/v1/runtime/mirror.default.httpbin.http0.0", method: .delete
+      ) {
         response in
         let decoded = try Self.decode(RuntimeOverrides.self, response.body)
         #expect(decoded.values == [:])
@@ -199,7 +212,8 @@ struct AdminRouterTests {
 
   @Test func historyAndDiffDescribeRecordedRevisions() async throws {
     let fixture = try Fixture(store: false)
-    let first = try Snapshot(resources: [try VersionedResource(EnvoyFixtures.cluster("a"))], revision: 1)
+    let first = try Snapshot(
+      resources: [try VersionedResource(EnvoyFixtures.cluster("a"))], revision: 1)
     let second = try Snapshot(
       resources: [try VersionedResource(EnvoyFixtures.cluster("a", serviceName: "x"))], revision: 2)
     await fixture.history.record(first)
@@ -241,15 +255,21 @@ struct AdminRouterTests {
 
   @Test func aForeignHostIsRefusedOnALoopbackBind() async throws {
     try await Fixture(boundHost: "127.0.0.1").test { client in
-      try await client.execute(uri: "/healthz", method: .get, headers: [.testAuthority: "evil.example"]) { response in
+      try await client.execute(
+        uri: "/healthz", method: .get, headers: [.testAuthority: "evil.example"]
+      ) { response in
         #expect(response.status == .forbidden)
         let refusal = try Self.decode(ErrorResponse.self, response.body)
         #expect(refusal.error?.contains("unexpected Host header 'evil.example'") == true)
       }
-      try await client.execute(uri: "/healthz", method: .get, headers: [.testAuthority: "127.0.0.1:18001"]) { response in
+      try await client.execute(
+        uri: "/healthz", method: .get, headers: [.testAuthority: "127.0.0.1:18001"]
+      ) { response in
         #expect(response.status == .ok)
       }
-      try await client.execute(uri: "/healthz", method: .get, headers: [.testAuthority: "localhost"]) { response in
+      try await client.execute(
+        uri: "/healthz", method: .get, headers: [.testAuthority: "localhost"]
+      ) { response in
         #expect(response.status == .ok)
       }
     }
@@ -290,7 +310,8 @@ struct AdminRouterTests {
     limits.decode.maxNodes = 30
     try await Fixture(limits: limits).test { client in
       try await client.execute(
-        uri: "/api/v1/config/apply", method: .post, body: ByteBuffer(string: String(repeating: "#", count: 2000))
+        uri: "/api/v1/config/apply", method: .post,
+        body: ByteBuffer(string: String(repeating: "#", count: 2000))
       ) { response in
         #expect(response.status == .contentTooLarge)
       }
@@ -305,7 +326,6 @@ struct AdminRouterTests {
   }
 }
 
-
 /// Any JSON value, read and dropped: the diff's resources, whose content these tests do not
 /// inspect.
 struct OpaqueJSON: Codable, Equatable, Sendable {
@@ -317,7 +337,8 @@ struct OpaqueJSON: Codable, Equatable, Sendable {
 }
 
 /// Sets a request's authority from its `x-test-authority` header, then answers with `inner`.
-struct AuthorityRewriting<Inner: HTTPResponder>: HTTPResponder where Inner.Context == AdminRequestContext {
+struct AuthorityRewriting<Inner: HTTPResponder>: HTTPResponder
+where Inner.Context == AdminRequestContext {
   let inner: Inner
 
   func respond(to request: Request, context: AdminRequestContext) async throws -> Response {

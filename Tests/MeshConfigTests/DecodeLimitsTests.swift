@@ -11,7 +11,8 @@ struct DecodeLimitsTests {
     var text = "l0: &l0 [a, a, a, a, a, a, a, a, a]\n"
     for level in 1...levels {
       let alias = "*l\(level - 1)"
-      text += "l\(level): &l\(level) [\(Array(repeating: alias, count: 9).joined(separator: ", "))]\n"
+      text +=
+        "l\(level): &l\(level) [\(Array(repeating: alias, count: 9).joined(separator: ", "))]\n"
     }
     return text
   }
@@ -20,7 +21,9 @@ struct DecodeLimitsTests {
   func anAliasBombIsRefusedBeforeItExpands() {
     let bomb = Self.aliasLevels(9)
     #expect(bomb.utf8.count < 700)
-    let error = #expect(throws: ConfigErrors.self) { try MeshConfigDecoder.decode(bomb, source: "bomb.yaml") }
+    let error = #expect(throws: ConfigErrors.self) {
+      try MeshConfigDecoder.decode(bomb, source: "bomb.yaml")
+    }
     #expect(error?.exceeded == .yamlNodes)
     #expect(error?.errors.first?.field == "document[0]")
     #expect(error?.errors.first?.message.contains("more than 1000000 nodes") == true)
@@ -46,15 +49,20 @@ struct DecodeLimitsTests {
     limits.maxNodes = 200
     let document = MeshFixtures.serviceEntryYAML(name: "a")
     let many = (0..<20).map { _ in document }.joined(separator: "\n---\n")
-    let error = #expect(throws: ConfigErrors.self) { try MeshConfigDecoder.decode(many, limits: limits) }
+    let error = #expect(throws: ConfigErrors.self) {
+      try MeshConfigDecoder.decode(many, limits: limits)
+    }
     #expect(error?.exceeded == .yamlNodes)
   }
 
   @Test func tooManyResourcesAreRefused() {
     var limits = DecodeLimits()
     limits.maxResources = 3
-    let many = (0..<5).map { MeshFixtures.serviceEntryYAML(name: "s\($0)") }.joined(separator: "\n---\n")
-    let error = #expect(throws: ConfigErrors.self) { try MeshConfigDecoder.decode(many, limits: limits) }
+    let many = (0..<5).map { MeshFixtures.serviceEntryYAML(name: "s\($0)") }.joined(
+      separator: "\n---\n")
+    let error = #expect(throws: ConfigErrors.self) {
+      try MeshConfigDecoder.decode(many, limits: limits)
+    }
     #expect(error?.exceeded == .resources)
     #expect(error?.errors.count == 1)
   }
@@ -63,7 +71,9 @@ struct DecodeLimitsTests {
     var limits = DecodeLimits()
     limits.maxErrors = 5
     let bad = (0..<40).map { "- \($0)" }.joined(separator: "\n")
-    let error = #expect(throws: ConfigErrors.self) { try MeshConfigDecoder.decode(bad, limits: limits) }
+    let error = #expect(throws: ConfigErrors.self) {
+      try MeshConfigDecoder.decode(bad, limits: limits)
+    }
     #expect(error?.errors.count == 6)
     #expect(error?.errors.last?.message == "35 more problem(s) not shown")
   }
@@ -76,6 +86,8 @@ struct DecodeLimitsTests {
     let error = #expect(throws: ConfigErrors.self) { try MeshConfigDecoder.decode(utf8: bytes) }
     #expect(error?.errors.first?.field.hasSuffix(".labels.version") == true)
     #expect(error?.errors.first?.message.contains("not UTF-8") == true)
-    #expect((try? MeshConfigDecoder.decode(utf8: Array(MeshFixtures.serviceEntryYAML(name: "a").utf8))) != nil)
+    #expect(
+      (try? MeshConfigDecoder.decode(utf8: Array(MeshFixtures.serviceEntryYAML(name: "a").utf8)))
+        != nil)
   }
 }

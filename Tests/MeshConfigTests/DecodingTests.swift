@@ -9,7 +9,8 @@ struct DecodingTests {
     #expect(resources == MeshFixtures.httpbinModel)
     #expect(
       resources.map(\.key.description) == [
-        "ServiceEntry default/httpbin", "DestinationRule default/httpbin", "VirtualService default/httpbin",
+        "ServiceEntry default/httpbin", "DestinationRule default/httpbin",
+        "VirtualService default/httpbin",
       ])
   }
 
@@ -52,7 +53,8 @@ struct DecodingTests {
     #expect(
       resource.metadata
         == ObjectMeta(
-          name: "external-api", namespace: "mesh", labels: ["app": "api", "app.kubernetes.io/part-of": "shop"],
+          name: "external-api", namespace: "mesh",
+          labels: ["app": "api", "app.kubernetes.io/part-of": "shop"],
           annotations: ["owner": "team-a"]))
     let expected = ServiceEntry(
       hosts: ["api.example.com", "api-eu.example.com"],
@@ -64,7 +66,8 @@ struct DecodingTests {
       location: .meshExternal, resolution: .dns,
       endpoints: [
         WorkloadEntry(
-          address: "api-1.example.com", ports: ["https": 9443], labels: ["zone": "a"], network: "net-1",
+          address: "api-1.example.com", ports: ["https": 9443], labels: ["zone": "a"],
+          network: "net-1",
           locality: "us-east1/us-east1-b", weight: 3)
       ])
     #expect(resource.spec == .serviceEntry(expected))
@@ -100,13 +103,15 @@ struct DecodingTests {
       resources[0].spec
         == .serviceEntry(
           ServiceEntry(
-            hosts: ["httpbin.vms"], ports: [ServicePort(number: 8000, name: "http")], resolution: .static,
+            hosts: ["httpbin.vms"], ports: [ServicePort(number: 8000, name: "http")],
+            resolution: .static,
             workloadSelector: WorkloadSelector(labels: ["app": "httpbin"]))))
     #expect(
       resources[1].spec
         == .workloadEntry(
           WorkloadEntry(
-            address: "10.1.2.3", ports: ["http": 8080], labels: ["app": "httpbin", "version": "v3"],
+            address: "10.1.2.3", ports: ["http": 8080],
+            labels: ["app": "httpbin", "version": "v3"],
             network: "vm-net", locality: "eu/west/a", weight: 2)))
     #expect(resources[1].key == ResourceKey(kind: .workloadEntry, namespace: "vms", name: "vm-1"))
   }
@@ -212,24 +217,29 @@ struct DecodingTests {
       name: "primary",
       match: [
         HTTPMatchRequest(
-          name: "api", uri: .prefix("/api"), headers: ["x-user": .exact("alice"), "x-trace": .regex("^[0-9a-f]+$")],
+          name: "api", uri: .prefix("/api"),
+          headers: ["x-user": .exact("alice"), "x-trace": .regex("^[0-9a-f]+$")],
           method: .exact("GET"), authority: .prefix("httpbin"), ignoreUriCase: true)
       ],
       route: [
         HTTPRouteDestination(
-          destination: Destination(host: "httpbin", subset: "v1", port: .init(number: 8000)), weight: 90,
+          destination: Destination(host: "httpbin", subset: "v1", port: .init(number: 8000)),
+          weight: 90,
           headers: Headers(request: .init(set: ["x-canary": "false"]))),
         HTTPRouteDestination(destination: Destination(host: "httpbin", subset: "v2"), weight: 10),
       ],
       mirrors: [
-        HTTPMirrorPolicy(destination: Destination(host: "httpbin", subset: "v2"), percentage: Percent(value: 12.5)),
+        HTTPMirrorPolicy(
+          destination: Destination(host: "httpbin", subset: "v2"), percentage: Percent(value: 12.5)),
         HTTPMirrorPolicy(destination: Destination(host: "httpbin-shadow")),
       ],
       timeout: MeshDuration(nanoseconds: 5_000_000_000),
-      retries: HTTPRetry(attempts: 3, perTryTimeout: MeshDuration(nanoseconds: 2_000_000_000), retryOn: "5xx,reset"),
+      retries: HTTPRetry(
+        attempts: 3, perTryTimeout: MeshDuration(nanoseconds: 2_000_000_000), retryOn: "5xx,reset"),
       rewrite: HTTPRewrite(uri: "/v2", authority: "httpbin.internal"),
       headers: Headers(
-        request: .init(set: ["x-shadow": "true"], add: ["x-via": "shadowplane"], remove: ["x-debug"]),
+        request: .init(
+          set: ["x-shadow": "true"], add: ["x-via": "shadowplane"], remove: ["x-debug"]),
         response: .init(remove: ["server"])))
     let legacy = HTTPRoute(
       name: "legacy", route: [HTTPRouteDestination(destination: Destination(host: "httpbin"))],
@@ -242,7 +252,9 @@ struct DecodingTests {
 
   @Test(
     "every accepted apiVersion",
-    arguments: ["networking.istio.io/v1", "networking.istio.io/v1beta1", "networking.istio.io/v1alpha3"])
+    arguments: [
+      "networking.istio.io/v1", "networking.istio.io/v1beta1", "networking.istio.io/v1alpha3",
+    ])
   func apiVersions(_ apiVersion: String) throws {
     let text = MeshFixtures.httpbinDestinationRule.replacingFirst(
       "networking.istio.io/v1", with: apiVersion)
@@ -256,10 +268,12 @@ struct DecodingTests {
     let absent = try MeshFixtures.single(MeshFixtures.httpbinDestinationRule)
     #expect(absent.metadata.namespace == "default")
     let empty = try MeshFixtures.single(
-      MeshFixtures.httpbinDestinationRule.replacingFirst("  name: httpbin", with: "  name: httpbin\n  namespace: \"\""))
+      MeshFixtures.httpbinDestinationRule.replacingFirst(
+        "  name: httpbin", with: "  name: httpbin\n  namespace: \"\""))
     #expect(empty.metadata.namespace == "default")
     let given = try MeshFixtures.single(
-      MeshFixtures.httpbinDestinationRule.replacingFirst("  name: httpbin", with: "  name: httpbin\n  namespace: shop"))
+      MeshFixtures.httpbinDestinationRule.replacingFirst(
+        "  name: httpbin", with: "  name: httpbin\n  namespace: shop"))
     #expect(given.key.description == "DestinationRule shop/httpbin")
   }
 
@@ -310,7 +324,8 @@ struct DecodingTests {
     #expect(routes[0].mirrorPercentage == Percent(value: 5))
     #expect(
       routes[0].retries
-        == HTTPRetry(attempts: 2, perTryTimeout: MeshDuration(parsing: "500ms"), retryOn: "gateway-error"))
+        == HTTPRetry(
+          attempts: 2, perTryTimeout: MeshDuration(parsing: "500ms"), retryOn: "gateway-error"))
     #expect(routes[1].mirrorPercent == 20)
     #expect(
       resources[1].spec

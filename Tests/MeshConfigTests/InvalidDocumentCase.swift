@@ -12,7 +12,9 @@ struct InvalidDocumentCase: Sendable, CustomTestStringConvertible {
 
   var testDescription: String { label }
 
-  init(_ label: String, _ text: String, resource: String? = httpbinVS, field: String, message: String) {
+  init(
+    _ label: String, _ text: String, resource: String? = httpbinVS, field: String, message: String
+  ) {
     self.label = label
     self.text = text
     self.resource = resource
@@ -29,7 +31,9 @@ struct InvalidDocumentCase: Sendable, CustomTestStringConvertible {
     kind: String = "VirtualService", apiVersion: String = "networking.istio.io/v1",
     metadata: [String] = ["name: httpbin"], spec: [String]
   ) -> String {
-    (["apiVersion: \(apiVersion)", "kind: \(kind)", "metadata:"] + metadata.map { "  " + $0 } + ["spec:"]
+    (["apiVersion: \(apiVersion)", "kind: \(kind)", "metadata:"] + metadata.map { "  " + $0 } + [
+      "spec:"
+    ]
       + spec.map { "  " + $0 }).joined(separator: "\n")
   }
 

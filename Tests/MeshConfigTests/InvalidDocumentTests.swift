@@ -13,7 +13,8 @@ extension InvalidDocumentCase {
     Case(
       "unknown field in an HTTP route",
       virtualService(route, "  mirror: {host: httpbin}", "  mirrorPercentag: {value: 5}"),
-      field: "spec.http[0].mirrorPercentag", message: "unknown field; did you mean \"mirrorPercentage\"?"),
+      field: "spec.http[0].mirrorPercentag",
+      message: "unknown field; did you mean \"mirrorPercentage\"?"),
     Case(
       "unknown field in a destination",
       virtualService("- route: [{destination: {host: httpbin, subsett: v1}}]"),
@@ -24,7 +25,8 @@ extension InvalidDocumentCase {
       field: "spec.http[0].match[0].uri.suffix", message: "unknown field"),
     Case(
       "unknown metadata field",
-      document(metadata: ["name: httpbin", "labelz: {app: x}"], spec: ["hosts: [httpbin]", "http:", route]),
+      document(
+        metadata: ["name: httpbin", "labelz: {app: x}"], spec: ["hosts: [httpbin]", "http:", route]),
       field: "metadata.labelz", message: "unknown field"),
     Case(
       "unknown field in a ServiceEntry port",
@@ -37,12 +39,15 @@ extension InvalidDocumentCase {
     Case(
       "a field given in both spellings",
       virtualService(
-        route, "  mirror: {host: httpbin}", "  mirrorPercentage: {value: 5}", "  mirror_percentage: {value: 6}"),
-      field: "spec.http[0].mirror_percentage", message: "duplicate field: also given as \"mirrorPercentage\""),
+        route, "  mirror: {host: httpbin}", "  mirrorPercentage: {value: 5}",
+        "  mirror_percentage: {value: 6}"),
+      field: "spec.http[0].mirror_percentage",
+      message: "duplicate field: also given as \"mirrorPercentage\""),
     Case(
       "string for a port number",
       serviceEntry("hosts: [httpbin]", "ports: [{number: http, name: http}]"),
-      resource: httpbinSE, field: "spec.ports[0].number", message: "expected an integer, got \"http\""),
+      resource: httpbinSE, field: "spec.ports[0].number",
+      message: "expected an integer, got \"http\""),
     Case(
       "string for a list",
       document(spec: ["hosts: httpbin", "http:", route]),
@@ -54,10 +59,13 @@ extension InvalidDocumentCase {
     Case(
       "string for a boolean",
       virtualService(route, "  match: [{uri: {prefix: /}, ignoreUriCase: maybe}]"),
-      field: "spec.http[0].match[0].ignoreUriCase", message: "expected a boolean (true or false), got \"maybe\""),
+      field: "spec.http[0].match[0].ignoreUriCase",
+      message: "expected a boolean (true or false), got \"maybe\""),
     Case(
       "number for a label value",
-      document(metadata: ["name: httpbin", "labels: {version: 1}"], spec: ["hosts: [httpbin]", "http:", route]),
+      document(
+        metadata: ["name: httpbin", "labels: {version: 1}"],
+        spec: ["hosts: [httpbin]", "http:", route]),
       field: "metadata.labels.version", message: "expected a string, got 1"),
     Case(
       "list for the spec",
@@ -96,7 +104,9 @@ extension InvalidDocumentCase {
       "unknown kind",
       document(kind: "Gateway", spec: ["servers: []"]),
       resource: nil, field: "document[0].kind",
-      message: "unknown kind \"Gateway\"; expected one of ServiceEntry, WorkloadEntry, DestinationRule, VirtualService"),
+      message:
+        "unknown kind \"Gateway\"; expected one of ServiceEntry, WorkloadEntry, DestinationRule, VirtualService"
+    ),
     Case(
       "kind in the wrong case",
       document(kind: "virtualservice", spec: ["hosts: [httpbin]"]),
@@ -125,7 +135,8 @@ extension InvalidDocumentCase {
       field: "spec.http[0].timeout", message: "expected a duration such as \"5s\", got 5"),
     Case(
       "negative connect timeout",
-      destinationRule("host: httpbin", "trafficPolicy: {connectionPool: {tcp: {connectTimeout: -1s}}}"),
+      destinationRule(
+        "host: httpbin", "trafficPolicy: {connectionPool: {tcp: {connectTimeout: -1s}}}"),
       resource: httpbinDR, field: "spec.trafficPolicy.connectionPool.tcp.connectTimeout",
       message: "must not be negative"),
     Case(
@@ -164,15 +175,18 @@ extension InvalidDocumentCase {
       field: "spec.http[0].mirrorPercentage.value", message: "must be between 0 and 100, got -1"),
     Case(
       "mirrors percentage of 100.5",
-      virtualService(route, "  mirrors: [{destination: {host: httpbin}, percentage: {value: 100.5}}]"),
-      field: "spec.http[0].mirrors[0].percentage.value", message: "must be between 0 and 100, got 100.5"),
+      virtualService(
+        route, "  mirrors: [{destination: {host: httpbin}, percentage: {value: 100.5}}]"),
+      field: "spec.http[0].mirrors[0].percentage.value",
+      message: "must be between 0 and 100, got 100.5"),
     Case(
       "mirror_percent of 150",
       virtualService(route, "  mirror: {host: httpbin}", "  mirror_percent: 150"),
       field: "spec.http[0].mirrorPercent", message: "must be between 0 and 100, got 150"),
     Case(
       "both mirror and mirrors",
-      virtualService(route, "  mirror: {host: httpbin}", "  mirrors: [{destination: {host: httpbin}}]"),
+      virtualService(
+        route, "  mirror: {host: httpbin}", "  mirrors: [{destination: {host: httpbin}}]"),
       field: "spec.http[0]", message: "HTTP route cannot contain both mirror and mirrors"),
     Case(
       "mirrorPercentage without mirror",
@@ -185,7 +199,8 @@ extension InvalidDocumentCase {
     Case(
       "upper-case header name",
       virtualService(route, "  match: [{headers: {X-User: {exact: alice}}}]"),
-      field: "spec.http[0].match[0].headers.X-User", message: "header name must be lowercase, got \"X-User\""),
+      field: "spec.http[0].match[0].headers.X-User",
+      message: "header name must be lowercase, got \"X-User\""),
     Case(
       "route without destinations",
       virtualService("- name: empty", "  timeout: 1s"),
@@ -207,23 +222,30 @@ extension InvalidDocumentCase {
     Case(
       "port 0",
       serviceEntry("hosts: [httpbin]", "ports: [{number: 0, name: http}]"),
-      resource: httpbinSE, field: "spec.ports[0].number", message: "must be between 1 and 65535, got 0"),
+      resource: httpbinSE, field: "spec.ports[0].number",
+      message: "must be between 1 and 65535, got 0"),
     Case(
       "destination port 70000",
       virtualService("- route: [{destination: {host: httpbin, port: {number: 70000}}}]"),
-      field: "spec.http[0].route[0].destination.port.number", message: "must be between 1 and 65535, got 70000"),
+      field: "spec.http[0].route[0].destination.port.number",
+      message: "must be between 1 and 65535, got 70000"),
     Case(
       "duplicate port names",
-      serviceEntry("hosts: [httpbin]", "ports: [{number: 80, name: http}, {number: 8080, name: http}]"),
-      resource: httpbinSE, field: "spec.ports[1].name", message: "duplicate port name \"http\" (also spec.ports[0])"),
+      serviceEntry(
+        "hosts: [httpbin]", "ports: [{number: 80, name: http}, {number: 8080, name: http}]"),
+      resource: httpbinSE, field: "spec.ports[1].name",
+      message: "duplicate port name \"http\" (also spec.ports[0])"),
     Case(
       "name that is not DNS-1123",
       document(metadata: ["name: HttpBin"], spec: ["hosts: [httpbin]", "http:", route]),
-      resource: "VirtualService default/HttpBin", field: "metadata.name", message: "invalid name \"HttpBin\""),
+      resource: "VirtualService default/HttpBin", field: "metadata.name",
+      message: "invalid name \"HttpBin\""),
     Case(
       "namespace that is not a DNS-1123 label",
-      document(metadata: ["name: httpbin", "namespace: my_ns"], spec: ["hosts: [httpbin]", "http:", route]),
-      resource: "VirtualService my_ns/httpbin", field: "metadata.namespace", message: "invalid namespace \"my_ns\""),
+      document(
+        metadata: ["name: httpbin", "namespace: my_ns"], spec: ["hosts: [httpbin]", "http:", route]),
+      resource: "VirtualService my_ns/httpbin", field: "metadata.namespace",
+      message: "invalid namespace \"my_ns\""),
     Case(
       "subset name that is not a DNS-1123 label",
       destinationRule("host: httpbin", "subsets: [{name: V1, labels: {version: v1}}]"),
@@ -239,7 +261,8 @@ extension InvalidDocumentCase {
     Case(
       "bare * as a ServiceEntry host",
       serviceEntry("hosts: [\"*\"]", "ports: [{number: 80, name: http}]"),
-      resource: httpbinSE, field: "spec.hosts[0]", message: "wildcard host \"*\" is not allowed here"),
+      resource: httpbinSE, field: "spec.hosts[0]",
+      message: "wildcard host \"*\" is not allowed here"),
     Case(
       "STATIC without endpoints",
       serviceEntry("hosts: [httpbin]", "ports: [{number: 80, name: http}]", "resolution: STATIC"),
@@ -257,7 +280,8 @@ extension InvalidDocumentCase {
       serviceEntry(
         "hosts: [httpbin]", "ports: [{number: 80, name: http}]", "resolution: STATIC",
         "endpoints: [{address: 10.0.0.1, ports: {grpc: 9000}}]"),
-      resource: httpbinSE, field: "spec.endpoints[0].ports.grpc", message: "no port named \"grpc\" in spec.ports"),
+      resource: httpbinSE, field: "spec.endpoints[0].ports.grpc",
+      message: "no port named \"grpc\" in spec.ports"),
     Case(
       "ServiceEntry without ports",
       serviceEntry("hosts: [httpbin]"),
@@ -265,18 +289,22 @@ extension InvalidDocumentCase {
     Case(
       "subset without labels",
       destinationRule("host: httpbin", "subsets: [{name: v1}]"),
-      resource: httpbinDR, field: "spec.subsets[0].labels", message: "at least one label is required"),
+      resource: httpbinDR, field: "spec.subsets[0].labels",
+      message: "at least one label is required"),
   ]
 }
 
 @Suite("Invalid and malformed documents")
 struct InvalidDocumentTests {
-  @Test("structural problems are reported with the resource and field path", arguments: Case.structural)
+  @Test(
+    "structural problems are reported with the resource and field path", arguments: Case.structural)
   fileprivate func structural(_ testCase: Case) {
     check(testCase)
   }
 
-  @Test("Istio validation rules are reported with the resource and field path", arguments: Case.semantic)
+  @Test(
+    "Istio validation rules are reported with the resource and field path", arguments: Case.semantic
+  )
   fileprivate func semantic(_ testCase: Case) {
     check(testCase)
   }
@@ -296,14 +324,17 @@ struct InvalidDocumentTests {
   func collectsEverything() {
     let text = [
       Case.virtualService(
-        "- route: [{destination: {host: httpbin}, weight: 120}]", "  mirrorPercentag: {value: 1}", "  timeout: soon"),
+        "- route: [{destination: {host: httpbin}, weight: 120}]", "  mirrorPercentag: {value: 1}",
+        "  timeout: soon"),
       "kind: [",
-      Case.serviceEntry("hosts: [httpbin]", "ports: [{number: 0, name: http}, {number: x, name: web}]"),
+      Case.serviceEntry(
+        "hosts: [httpbin]", "ports: [{number: 0, name: http}, {number: x, name: web}]"),
     ].joined(separator: "\n---\n")
     let errors = MeshFixtures.errors(decoding: text, source: "<stdin>")
     #expect(
       errors.map(\.field) == [
-        "spec.http[0].mirrorPercentag", "spec.http[0].timeout", "document[1]", "spec.ports[1].number",
+        "spec.http[0].mirrorPercentag", "spec.http[0].timeout", "document[1]",
+        "spec.ports[1].number",
       ])
     #expect(
       errors.first?.description
@@ -318,7 +349,10 @@ struct InvalidDocumentTests {
         "- route: [{destination: {host: httpbin, subset: v1}, weight: 50}, {destination: {host: httpbin, subset: v2}, weight: 40}]",
         "  mirror: {host: httpbin}", "  mirrors: [{destination: {host: httpbin}}]",
         "  mirrorPercentage: {value: 150}"))
-    #expect(errors.map(\.field) == ["spec.http[0].route", "spec.http[0]", "spec.http[0].mirrorPercentage.value"])
+    #expect(
+      errors.map(\.field) == [
+        "spec.http[0].route", "spec.http[0]", "spec.http[0].mirrorPercentage.value",
+      ])
     #expect(
       errors.map(\.description) == [
         "VirtualService default/httpbin: spec.http[0].route: weights must sum to 100, got 90",

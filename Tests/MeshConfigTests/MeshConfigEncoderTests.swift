@@ -104,8 +104,10 @@ struct MeshConfigEncoderTests {
     let documents = yaml.split(separator: "---\n", omittingEmptySubsequences: false)
     #expect(documents.count == 3)
     for document in documents {
-      let topKeys = document.split(separator: "\n").filter { !$0.hasPrefix(" ") && !$0.hasPrefix("-") }
-        .map { $0.prefix { $0 != ":" } }
+      let topKeys = document.split(separator: "\n").filter {
+        !$0.hasPrefix(" ") && !$0.hasPrefix("-")
+      }
+      .map { $0.prefix { $0 != ":" } }
       #expect(topKeys == ["apiVersion", "kind", "metadata", "spec"])
     }
     #expect(yaml.contains("mirrorPercentage:\n      value: 50"))

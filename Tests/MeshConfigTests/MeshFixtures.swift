@@ -1,6 +1,6 @@
+import Foundation
 import MeshConfig
 import Testing
-import Foundation
 
 /// Istio configuration used across the tests: the httpbin mirroring scenario, as YAML and as
 /// the model it decodes to.
@@ -95,7 +95,8 @@ enum MeshFixtures {
         DestinationRule(
           host: "httpbin",
           subsets: [
-            Subset(name: "v1", labels: ["version": "v1"]), Subset(name: "v2", labels: ["version": "v2"]),
+            Subset(name: "v1", labels: ["version": "v1"]),
+            Subset(name: "v2", labels: ["version": "v2"]),
           ]))),
     MeshResource(
       metadata: ObjectMeta(name: "httpbin"),
@@ -104,7 +105,10 @@ enum MeshFixtures {
           hosts: ["httpbin"],
           http: [
             HTTPRoute(
-              route: [HTTPRouteDestination(destination: Destination(host: "httpbin", subset: "v1"), weight: 100)],
+              route: [
+                HTTPRouteDestination(
+                  destination: Destination(host: "httpbin", subset: "v1"), weight: 100)
+              ],
               mirror: Destination(host: "httpbin", subset: "v2"),
               mirrorPercentage: Percent(value: 50))
           ]))),
@@ -116,7 +120,8 @@ enum MeshFixtures {
   ) -> [ConfigError] {
     do {
       let resources = try MeshConfigDecoder.decode(text, source: source)
-      Issue.record("expected errors, decoded \(resources.map(\.key))", sourceLocation: sourceLocation)
+      Issue.record(
+        "expected errors, decoded \(resources.map(\.key))", sourceLocation: sourceLocation)
       return []
     } catch {
       return error.errors

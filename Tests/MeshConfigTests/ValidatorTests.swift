@@ -3,9 +3,11 @@ import Testing
 
 @Suite("Validating resources built in code")
 struct ValidatorTests {
-  private func virtualService(_ routes: [HTTPRoute], hosts: [String] = ["httpbin"]) -> MeshResource {
+  private func virtualService(_ routes: [HTTPRoute], hosts: [String] = ["httpbin"]) -> MeshResource
+  {
     MeshResource(
-      metadata: ObjectMeta(name: "httpbin"), spec: .virtualService(VirtualService(hosts: hosts, http: routes)))
+      metadata: ObjectMeta(name: "httpbin"),
+      spec: .virtualService(VirtualService(hosts: hosts, http: routes)))
   }
 
   private let toHttpbin = [HTTPRouteDestination(destination: Destination(host: "httpbin"))]
@@ -17,14 +19,19 @@ struct ValidatorTests {
     }
   }
 
-  @Test("wildcards: * and *.example.com in VirtualService hosts, *.example.com in a DestinationRule")
+  @Test(
+    "wildcards: * and *.example.com in VirtualService hosts, *.example.com in a DestinationRule")
   func wildcards() {
     #expect(
-      MeshValidator.validate(virtualService([HTTPRoute(route: toHttpbin)], hosts: ["*", "*.example.com"])).isEmpty)
+      MeshValidator.validate(
+        virtualService([HTTPRoute(route: toHttpbin)], hosts: ["*", "*.example.com"])
+      ).isEmpty)
     let rule = MeshResource(
-      metadata: ObjectMeta(name: "all"), spec: .destinationRule(DestinationRule(host: "*.example.com")))
+      metadata: ObjectMeta(name: "all"),
+      spec: .destinationRule(DestinationRule(host: "*.example.com")))
     #expect(MeshValidator.validate(rule).isEmpty)
-    let bare = MeshResource(metadata: ObjectMeta(name: "all"), spec: .destinationRule(DestinationRule(host: "*")))
+    let bare = MeshResource(
+      metadata: ObjectMeta(name: "all"), spec: .destinationRule(DestinationRule(host: "*")))
     #expect(MeshValidator.validate(bare).map(\.field) == ["spec.host"])
   }
 
@@ -48,7 +55,8 @@ struct ValidatorTests {
 
   @Test("a mirrors entry with an empty host")
   func mirrorWithoutHost() {
-    let route = HTTPRoute(route: toHttpbin, mirrors: [HTTPMirrorPolicy(destination: Destination(host: ""))])
+    let route = HTTPRoute(
+      route: toHttpbin, mirrors: [HTTPMirrorPolicy(destination: Destination(host: ""))])
     let errors = MeshValidator.validate(virtualService([route]))
     #expect(errors.map(\.field) == ["spec.http[0].mirrors[0].destination.host"])
     #expect(errors.first?.message == "destination is required for mirrors")
@@ -57,7 +65,8 @@ struct ValidatorTests {
   @Test("mirrorPercent beside mirrorPercentage is valid; warnings() says it is ignored")
   func mirrorPercentIgnored() throws {
     let route = HTTPRoute(
-      route: toHttpbin, mirror: Destination(host: "httpbin"), mirrorPercentage: Percent(value: 5), mirrorPercent: 50)
+      route: toHttpbin, mirror: Destination(host: "httpbin"), mirrorPercentage: Percent(value: 5),
+      mirrorPercent: 50)
     let resource = virtualService([route])
     #expect(MeshValidator.validate(resource).isEmpty)
     let warnings = MeshValidator.warnings(MeshSnapshot([MeshFixtures.httpbinModel[0], resource]))
@@ -74,13 +83,15 @@ struct ValidatorTests {
   @Test("negative durations and NaN percentages built in code are caught")
   func builtValues() {
     let route = HTTPRoute(
-      route: toHttpbin, mirror: Destination(host: "httpbin"), mirrorPercentage: Percent(value: .nan),
+      route: toHttpbin, mirror: Destination(host: "httpbin"),
+      mirrorPercentage: Percent(value: .nan),
       timeout: MeshDuration(nanoseconds: -1),
       retries: HTTPRetry(attempts: 1, perTryTimeout: MeshDuration(nanoseconds: -5)))
     let errors = MeshValidator.validate(virtualService([route]))
     #expect(
       errors.map(\.field) == [
-        "spec.http[0].mirrorPercentage.value", "spec.http[0].timeout", "spec.http[0].retries.perTryTimeout",
+        "spec.http[0].mirrorPercentage.value", "spec.http[0].timeout",
+        "spec.http[0].retries.perTryTimeout",
       ])
   }
 
@@ -88,20 +99,24 @@ struct ValidatorTests {
   func serviceEntryRules() {
     let entry = ServiceEntry(
       hosts: ["httpbin"], addresses: ["10.0.0.0/33", "fd00::1", "not-an-ip"],
-      ports: [ServicePort(number: 80, name: "http", targetPort: 0), ServicePort(number: 80, name: "web")],
+      ports: [
+        ServicePort(number: 80, name: "http", targetPort: 0), ServicePort(number: 80, name: "web"),
+      ],
       resolution: .static, endpoints: [WorkloadEntry(address: "::1", weight: -2)],
       workloadSelector: WorkloadSelector(labels: ["app": "httpbin"]))
     let resource = MeshResource(metadata: ObjectMeta(name: "httpbin"), spec: .serviceEntry(entry))
     #expect(
       MeshValidator.validate(resource).map(\.field) == [
-        "spec.addresses[0]", "spec.addresses[2]", "spec.ports[0].targetPort", "spec.ports[1].number",
+        "spec.addresses[0]", "spec.addresses[2]", "spec.ports[0].targetPort",
+        "spec.ports[1].number",
         "spec.workloadSelector", "spec.endpoints[0].weight",
       ])
   }
 
   @Test("DNS resolution of a wildcard host needs endpoints")
   func dnsWildcard() {
-    let entry = ServiceEntry(hosts: ["*.example.com"], ports: [ServicePort(number: 443, name: "tls")], resolution: .dns)
+    let entry = ServiceEntry(
+      hosts: ["*.example.com"], ports: [ServicePort(number: 443, name: "tls")], resolution: .dns)
     let resource = MeshResource(metadata: ObjectMeta(name: "wild"), spec: .serviceEntry(entry))
     #expect(MeshValidator.validate(resource).map(\.field) == ["spec.hosts[0]"])
   }
@@ -113,14 +128,17 @@ struct ValidatorTests {
     #expect(MeshValidator.validate(resource).map(\.field) == ["spec.address", "spec.ports.http"])
     let behindGateway = WorkloadEntry(address: "", network: "remote")
     #expect(
-      MeshValidator.validate(MeshResource(metadata: ObjectMeta(name: "vm"), spec: .workloadEntry(behindGateway)))
-        .isEmpty)
+      MeshValidator.validate(
+        MeshResource(metadata: ObjectMeta(name: "vm"), spec: .workloadEntry(behindGateway))
+      )
+      .isEmpty)
   }
 
   @Test("ConfigError: description with and without source and resource, JSON round trip")
   func configError() throws {
     let full = ConfigError(
-      source: "mesh.yaml", resource: "VirtualService default/httpbin", field: "spec.http[0].mirrorPercentage.value",
+      source: "mesh.yaml", resource: "VirtualService default/httpbin",
+      field: "spec.http[0].mirrorPercentage.value",
       message: "must be between 0 and 100, got 150")
     #expect(
       full.description

@@ -4,7 +4,9 @@ import Testing
 @Suite("Cross-resource warnings")
 struct WarningsTests {
   /// The httpbin scenario with the VirtualService's spec replaced.
-  private func snapshot(virtualService spec: VirtualService, extra: [MeshResource] = []) -> MeshSnapshot {
+  private func snapshot(virtualService spec: VirtualService, extra: [MeshResource] = [])
+    -> MeshSnapshot
+  {
     var resources = MeshFixtures.httpbinModel
     resources[2].spec = .virtualService(spec)
     return MeshSnapshot(resources + extra)
@@ -32,7 +34,8 @@ struct WarningsTests {
     #expect(
       warnings == [
         ConfigError(
-          resource: "VirtualService default/httpbin", field: "spec.http[0].route[1].destination.host",
+          resource: "VirtualService default/httpbin",
+          field: "spec.http[0].route[1].destination.host",
           message: "no ServiceEntry serves host \"httpbin-canary\"", severity: .warning)
       ])
   }
@@ -47,8 +50,12 @@ struct WarningsTests {
           mirror: Destination(host: "httpbin", subset: "v4"))
       ])
     let warnings = MeshValidator.warnings(snapshot(virtualService: spec))
-    #expect(warnings.map(\.field) == ["spec.http[0].route[0].destination.subset", "spec.http[0].mirror.subset"])
-    #expect(warnings.first?.message == "no DestinationRule for host \"httpbin\" defines subset \"v3\"")
+    #expect(
+      warnings.map(\.field) == [
+        "spec.http[0].route[0].destination.subset", "spec.http[0].mirror.subset",
+      ])
+    #expect(
+      warnings.first?.message == "no DestinationRule for host \"httpbin\" defines subset \"v3\"")
     #expect(warnings.allSatisfy { $0.severity == .warning })
   }
 
@@ -56,10 +63,16 @@ struct WarningsTests {
   func undeclaredPort() {
     let spec = VirtualService(
       hosts: ["httpbin"],
-      http: [route(HTTPRouteDestination(destination: Destination(host: "httpbin", port: .init(number: 9000))))])
+      http: [
+        route(
+          HTTPRouteDestination(destination: Destination(host: "httpbin", port: .init(number: 9000)))
+        )
+      ])
     let warnings = MeshValidator.warnings(snapshot(virtualService: spec))
     #expect(warnings.map(\.field) == ["spec.http[0].route[0].destination.port.number"])
-    #expect(warnings.first?.message == "no ServiceEntry for host \"httpbin\" declares port 9000 (declared: 8000)")
+    #expect(
+      warnings.first?.message
+        == "no ServiceEntry for host \"httpbin\" declares port 9000 (declared: 8000)")
   }
 
   @Test("a mirrors destination whose host no ServiceEntry serves")
@@ -78,7 +91,8 @@ struct WarningsTests {
   @Test("a DestinationRule whose host no ServiceEntry serves")
   func unservedDestinationRule() {
     let rule = MeshResource(
-      metadata: ObjectMeta(name: "orphan", namespace: "shop"), spec: .destinationRule(DestinationRule(host: "reviews")))
+      metadata: ObjectMeta(name: "orphan", namespace: "shop"),
+      spec: .destinationRule(DestinationRule(host: "reviews")))
     let warnings = MeshValidator.warnings(MeshSnapshot(MeshFixtures.httpbinModel + [rule]))
     #expect(
       warnings == [
@@ -93,7 +107,10 @@ struct WarningsTests {
   func exactHostMatching() {
     let spec = VirtualService(
       hosts: ["httpbin"],
-      http: [route(HTTPRouteDestination(destination: Destination(host: "httpbin.default.svc.cluster.local")))])
+      http: [
+        route(
+          HTTPRouteDestination(destination: Destination(host: "httpbin.default.svc.cluster.local")))
+      ])
     let warnings = MeshValidator.warnings(snapshot(virtualService: spec))
     #expect(warnings.map(\.field) == ["spec.http[0].route[0].destination.host"])
   }
@@ -101,7 +118,8 @@ struct WarningsTests {
   @Test("a WorkloadEntry that no ServiceEntry selects is fine")
   func unselectedWorkloadEntry() {
     let entry = MeshResource(
-      metadata: ObjectMeta(name: "vm-1"), spec: .workloadEntry(WorkloadEntry(address: "10.0.0.9", labels: ["app": "x"]))
+      metadata: ObjectMeta(name: "vm-1"),
+      spec: .workloadEntry(WorkloadEntry(address: "10.0.0.9", labels: ["app": "x"]))
     )
     #expect(MeshValidator.warnings(MeshSnapshot(MeshFixtures.httpbinModel + [entry])).isEmpty)
   }

@@ -3,13 +3,13 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import NIOFoundationEssentialsCompat
 import NIOPosix
 import Testing
 import XDSClient
 import XDSCore
 
 @testable import Proxy
-import NIOFoundationEssentialsCompat
 
 /// The proxy's admin API through HummingbirdTesting's router client, over a real
 /// ProxyController (and ListenerManager: the listener binds 127.0.0.1:0) and a stand-in

@@ -1,12 +1,14 @@
 import EnvoyAPI
+import SwiftProtobuf
 import Testing
 
 @testable import Proxy
-import SwiftProtobuf
 
 @Suite("Route tables: Envoy's virtual host and route matching")
 struct RouteTableTests {
-  static func host(_ name: String, _ domains: [String], routes: [Envoy_Config_Route_V3_Route]? = nil) -> Envoy_Config_Route_V3_VirtualHost {
+  static func host(
+    _ name: String, _ domains: [String], routes: [Envoy_Config_Route_V3_Route]? = nil
+  ) -> Envoy_Config_Route_V3_VirtualHost {
     var host = Envoy_Config_Route_V3_VirtualHost()
     host.name = name
     host.domains = domains
@@ -76,10 +78,14 @@ struct RouteTableTests {
     var insensitive = Self.catchAll("insensitive")
     insensitive.match.prefix = "/CASE"
     insensitive.match.caseSensitive = .init(false)
-    let table = try Self.table([Self.host("h", ["*"], routes: [exact, regex, header, method, insensitive, Self.catchAll("fallback")])])
+    let table = try Self.table([
+      Self.host(
+        "h", ["*"], routes: [exact, regex, header, method, insensitive, Self.catchAll("fallback")])
+    ])
     let host = try #require(table.virtualHost(for: "x"))
     func route(_ method: String, _ path: String, _ headers: [String: String] = [:]) -> String? {
-      host.route(method: method, path: path, headers: { name in headers[name].map { [$0] } ?? [] })?.cluster(random: 0)
+      host.route(method: method, path: path, headers: { name in headers[name].map { [$0] } ?? [] })?
+        .cluster(random: 0)
     }
     #expect(route("GET", "/status/418") == "exact")
     #expect(route("GET", "/status/418?x=1") == "exact")
@@ -121,7 +127,10 @@ struct RouteTableTests {
 
 @Suite("Mirror decisions and the shadow Host")
 struct MirrorPolicyTests {
-  static func policy(_ numerator: UInt32?, _ denominator: Envoy_Type_V3_FractionalPercent.DenominatorType = .hundred, key: String = "k") throws -> MirrorPolicy {
+  static func policy(
+    _ numerator: UInt32?, _ denominator: Envoy_Type_V3_FractionalPercent.DenominatorType = .hundred,
+    key: String = "k"
+  ) throws -> MirrorPolicy {
     var policy = Envoy_Config_Route_V3_RouteAction.RequestMirrorPolicy()
     policy.cluster = "shadow"
     if let numerator {
@@ -143,7 +152,8 @@ struct MirrorPolicyTests {
     let everything = try Self.policy(nil)
     #expect((0..<100).allSatisfy { everything.fires(random: UInt64($0), runtime: Runtime()) })
     let quarter = try Self.policy(250_000, .million)
-    let fired = (0..<1_000_000).filter { quarter.fires(random: UInt64($0), runtime: Runtime()) }.count
+    let fired = (0..<1_000_000).filter { quarter.fires(random: UInt64($0), runtime: Runtime()) }
+      .count
     #expect(fired == 250_000)
   }
 
@@ -151,8 +161,11 @@ struct MirrorPolicyTests {
     let policy = try Self.policy(10, key: "mirror.default.httpbin.http0.0")
     let runtime = Runtime(layers: [], admin: ["mirror.default.httpbin.http0.0": "90"])
     #expect((0..<100).filter { policy.fires(random: UInt64($0), runtime: runtime) }.count == 90)
-    let millionths = Runtime(layers: [], admin: ["mirror.default.httpbin.http0.0": "125000/MILLION"])
-    #expect((0..<1_000_000).filter { policy.fires(random: UInt64($0), runtime: millionths) }.count == 125_000)
+    let millionths = Runtime(
+      layers: [], admin: ["mirror.default.httpbin.http0.0": "125000/MILLION"])
+    #expect(
+      (0..<1_000_000).filter { policy.fires(random: UInt64($0), runtime: millionths) }.count
+        == 125_000)
     let always = Runtime(layers: [], admin: ["mirror.default.httpbin.http0.0": "150"])
     #expect((0..<100).allSatisfy { policy.fires(random: UInt64($0), runtime: always) })
     // A value that is not a fraction leaves the default in force.
@@ -163,15 +176,26 @@ struct MirrorPolicyTests {
   @Test func rtdsLayersAndAdminLayerStack() throws {
     var layer = Envoy_Service_Runtime_V3_Runtime()
     layer.name = "shadowplane"
-    layer.layer.fields["mirror"] = .init(structValue: .init(fields: [
-      "a": .init(numberValue: 30),
-      "b": .init(structValue: .init(fields: ["numerator": .init(numberValue: 5000), "denominator": .init(stringValue: "TEN_THOUSAND")])),
-    ]))
+    layer.layer.fields["mirror"] = .init(
+      structValue: .init(fields: [
+        "a": .init(numberValue: 30),
+        "b": .init(
+          structValue: .init(fields: [
+            "numerator": .init(numberValue: 5000),
+            "denominator": .init(stringValue: "TEN_THOUSAND"),
+          ])),
+      ]))
     var runtime = Runtime(layers: [layer], admin: [:])
-    #expect(runtime.fraction(for: "mirror.a", default: .always) == Fraction(numerator: 30, denominator: 100))
-    #expect(runtime.fraction(for: "mirror.b", default: .always) == Fraction(numerator: 5000, denominator: 10_000))
+    #expect(
+      runtime.fraction(for: "mirror.a", default: .always)
+        == Fraction(numerator: 30, denominator: 100))
+    #expect(
+      runtime.fraction(for: "mirror.b", default: .always)
+        == Fraction(numerator: 5000, denominator: 10_000))
     runtime = Runtime(layers: [layer], admin: ["mirror.a": "70"])
-    #expect(runtime.fraction(for: "mirror.a", default: .always) == Fraction(numerator: 70, denominator: 100))
+    #expect(
+      runtime.fraction(for: "mirror.a", default: .always)
+        == Fraction(numerator: 70, denominator: 100))
     #expect(runtime.sources["mirror.a"] == "admin")
   }
 }

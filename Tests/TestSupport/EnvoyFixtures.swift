@@ -6,7 +6,9 @@ public import XDSCore
 /// Small Envoy resources and messages shared by the test targets: the server's, the
 /// client's, the control plane's.
 public enum EnvoyFixtures {
-  public static func cluster(_ name: String, serviceName: String = "") -> Envoy_Config_Cluster_V3_Cluster {
+  public static func cluster(_ name: String, serviceName: String = "")
+    -> Envoy_Config_Cluster_V3_Cluster
+  {
     var cluster = Envoy_Config_Cluster_V3_Cluster()
     cluster.name = name
     cluster.type = .eds
@@ -38,7 +40,8 @@ public enum EnvoyFixtures {
     return assignment
   }
 
-  public static func route(_ name: String, to cluster: String) -> Envoy_Config_Route_V3_RouteConfiguration
+  public static func route(_ name: String, to cluster: String)
+    -> Envoy_Config_Route_V3_RouteConfiguration
   {
     var route = Envoy_Config_Route_V3_Route()
     route.match.prefix = "/"
@@ -84,7 +87,8 @@ public enum EnvoyFixtures {
     return listener
   }
 
-  public static func apiListener(_ name: String, route: String) -> Envoy_Config_Listener_V3_Listener {
+  public static func apiListener(_ name: String, route: String) -> Envoy_Config_Listener_V3_Listener
+  {
     var listener = Envoy_Config_Listener_V3_Listener()
     listener.name = name
     listener.apiListener.apiListener = try! Google_Protobuf_Any(message: manager(route: route))

@@ -3,10 +3,10 @@ import Foundation
 import MeshConfig
 import SwiftProtobuf
 import Testing
+import XDSCache
 import XDSCore
 
 @testable import Translator
-import XDSCache
 
 /// The seed scenario (`manifests/httpbin`) translated to Envoy resources, compared with the
 /// committed canonical proto3 JSON in `Golden/`. Regenerate after an intended change with
@@ -33,24 +33,29 @@ struct GoldenTests {
     var options = JSONEncodingOptions()
     options.preserveProtoFieldNames = false
     func list(_ messages: [some SwiftProtobuf.Message]) throws -> [Any] {
-      try messages.map { try JSONSerialization.jsonObject(with: Data($0.jsonUTF8Data(options: options))) }
+      try messages.map {
+        try JSONSerialization.jsonObject(with: Data($0.jsonUTF8Data(options: options)))
+      }
     }
     let document: [String: Any] = [
       "clusters": try list(out.clusters), "endpoints": try list(out.endpoints),
       "listeners": try list(out.listeners), "apiListeners": try list(out.apiListeners),
       "routes": try list(out.routes),
     ]
-    let data = try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+    let data = try JSONSerialization.data(
+      withJSONObject: document, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
     return String(decoding: data, as: UTF8.self) + "\n"
   }
 
   @Test(arguments: [
-    "10-virtualservice-all-v1.yaml", "11-virtualservice-mirror.yaml", "12-virtualservice-mirror-50.yaml",
+    "10-virtualservice-all-v1.yaml", "11-virtualservice-mirror.yaml",
+    "12-virtualservice-mirror-50.yaml",
   ])
   func matchesGolden(virtualService: String) throws {
     let mesh = try Self.load(["00-serviceentry.yaml", "01-destinationrule.yaml", virtualService])
     let actual = try Self.canonicalJSON(Translator.translate(mesh))
-    let file = Self.golden.appendingPathComponent(virtualService.replacingOccurrences(of: ".yaml", with: ".json"))
+    let file = Self.golden.appendingPathComponent(
+      virtualService.replacingOccurrences(of: ".yaml", with: ".json"))
     if ProcessInfo.processInfo.environment["SHADOWPLANE_UPDATE_GOLDEN"] == "1" {
       try actual.write(to: file, atomically: true, encoding: .utf8)
     }
@@ -59,7 +64,9 @@ struct GoldenTests {
   }
 
   @Test func mirrorFractionsAreExact() throws {
-    let mesh = try Self.load(["00-serviceentry.yaml", "01-destinationrule.yaml", "12-virtualservice-mirror-50.yaml"])
+    let mesh = try Self.load([
+      "00-serviceentry.yaml", "01-destinationrule.yaml", "12-virtualservice-mirror-50.yaml",
+    ])
     let out = Translator.translate(mesh)
     let route = try #require(out.routes.first { $0.name == "8000" })
     let host = try #require(route.virtualHosts.first { $0.name == "httpbin:8000" })
@@ -73,15 +80,21 @@ struct GoldenTests {
     #expect(host.routes.last?.name == "default")
     #expect(host.routes.last?.route.cluster == "outbound|8000||httpbin")
     let v2 = try #require(out.endpoints.first { $0.clusterName == "outbound|8000|v2|httpbin" })
-    #expect(v2.endpoints.flatMap(\.lbEndpoints).map(\.endpoint.address.socketAddress.portValue) == [8002])
+    #expect(
+      v2.endpoints.flatMap(\.lbEndpoints).map(\.endpoint.address.socketAddress.portValue) == [8002])
     #expect(v2.endpoints.allSatisfy { $0.loadBalancingWeight.value > 0 })
-    #expect(out.clusters.map(\.name) == ["outbound|8000|v1|httpbin", "outbound|8000|v2|httpbin", "outbound|8000||httpbin"])
+    #expect(
+      out.clusters.map(\.name) == [
+        "outbound|8000|v1|httpbin", "outbound|8000|v2|httpbin", "outbound|8000||httpbin",
+      ])
     #expect(out.clusters.allSatisfy { $0.connectTimeout.seconds == 1 })
     #expect(out.listeners.map(\.name) == ["0.0.0.0_8000"])
     #expect(out.apiListeners.map(\.name) == ["httpbin:8000"])
   }
 
-  @Test(arguments: [(12.5, UInt32(125_000)), (0.5, 5_000), (100, 1_000_000), (33.3333, 333_333), (0.0001, 1)])
+  @Test(arguments: [
+    (12.5, UInt32(125_000)), (0.5, 5_000), (100, 1_000_000), (33.3333, 333_333), (0.0001, 1),
+  ])
   func percentagesBecomePerMillion(percent: Double, expected: UInt32) {
     let fraction = RouteBuilder.fraction(Percent(value: percent))
     #expect(fraction?.numerator == expected)

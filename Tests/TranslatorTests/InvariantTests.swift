@@ -1,11 +1,11 @@
 import EnvoyAPI
 import MeshConfig
+import SwiftProtobuf
 import Testing
+import XDSCache
+import XDSCore
 
 @testable import Translator
-import XDSCore
-import XDSCache
-import SwiftProtobuf
 
 /// Properties every translation must have, checked over generated meshes (seeded, so a
 /// failure reproduces), including destinations that name missing hosts and subsets.
@@ -34,48 +34,76 @@ struct InvariantTests {
       }
       let endpoints = (0..<Int.random(in: 0...4, using: &rng)).map { e in
         WorkloadEntry(
-          address: "10.0.\(i).\(e + 1)", labels: ["version": Bool.random(using: &rng) ? "v1" : "v2"],
-          locality: ["", "eu/a", "us/b/c"].randomElement(using: &rng)!, weight: Int.random(in: 1...5, using: &rng))
+          address: "10.0.\(i).\(e + 1)",
+          labels: ["version": Bool.random(using: &rng) ? "v1" : "v2"],
+          locality: ["", "eu/a", "us/b/c"].randomElement(using: &rng)!,
+          weight: Int.random(in: 1...5, using: &rng))
       }
-      resources.append(MeshResource(
-        metadata: ObjectMeta(name: "se\(i)"),
-        spec: .serviceEntry(ServiceEntry(hosts: [host], ports: ports, resolution: .static, endpoints: endpoints))))
+      resources.append(
+        MeshResource(
+          metadata: ObjectMeta(name: "se\(i)"),
+          spec: .serviceEntry(
+            ServiceEntry(hosts: [host], ports: ports, resolution: .static, endpoints: endpoints))))
       if Bool.random(using: &rng) {
-        resources.append(MeshResource(
-          metadata: ObjectMeta(name: "dr\(i)"),
-          spec: .destinationRule(DestinationRule(
-            host: host,
-            trafficPolicy: TrafficPolicy(loadBalancer: .init(simple: [.random, .leastRequest, .roundRobin].randomElement(using: &rng))),
-            subsets: [Subset(name: "v1", labels: ["version": "v1"]), Subset(name: "v2", labels: ["version": "v2"])]))))
+        resources.append(
+          MeshResource(
+            metadata: ObjectMeta(name: "dr\(i)"),
+            spec: .destinationRule(
+              DestinationRule(
+                host: host,
+                trafficPolicy: TrafficPolicy(
+                  loadBalancer: .init(
+                    simple: [.random, .leastRequest, .roundRobin].randomElement(using: &rng))),
+                subsets: [
+                  Subset(name: "v1", labels: ["version": "v1"]),
+                  Subset(name: "v2", labels: ["version": "v2"]),
+                ]))))
       }
     }
     // VirtualServices, some naming hosts, subsets and ports that do not exist.
     func destination(_ rng: inout Generator) -> Destination {
-      let host = Int.random(in: 0..<10, using: &rng) == 0 ? "missing.mesh.local" : hosts.randomElement(using: &rng)!
+      let host =
+        Int.random(in: 0..<10, using: &rng) == 0
+        ? "missing.mesh.local" : hosts.randomElement(using: &rng)!
       let subset = [nil, "v1", "v2", "nope"].randomElement(using: &rng)!
-      let port: Destination.PortSelector? = Bool.random(using: &rng) ? nil : .init(number: [8000, 8010, 9999].randomElement(using: &rng)!)
+      let port: Destination.PortSelector? =
+        Bool.random(using: &rng)
+        ? nil : .init(number: [8000, 8010, 9999].randomElement(using: &rng)!)
       return Destination(host: host, subset: subset, port: port)
     }
     for (i, host) in hosts.enumerated() where Bool.random(using: &rng) {
       var rules: [HTTPRoute] = []
       for r in 0..<Int.random(in: 1...3, using: &rng) {
         let split = Int.random(in: 0...100, using: &rng)
-        let route: [HTTPRouteDestination] = Bool.random(using: &rng)
+        let route: [HTTPRouteDestination] =
+          Bool.random(using: &rng)
           ? [HTTPRouteDestination(destination: destination(&rng), weight: 100)]
-          : [HTTPRouteDestination(destination: destination(&rng), weight: split),
-             HTTPRouteDestination(destination: destination(&rng), weight: 100 - split)]
+          : [
+            HTTPRouteDestination(destination: destination(&rng), weight: split),
+            HTTPRouteDestination(destination: destination(&rng), weight: 100 - split),
+          ]
         var rule = HTTPRoute(
           name: Bool.random(using: &rng) ? "rule\(r)" : nil,
-          match: Bool.random(using: &rng) ? [HTTPMatchRequest(uri: .prefix("/p\(r)"))] : nil, route: route)
+          match: Bool.random(using: &rng) ? [HTTPMatchRequest(uri: .prefix("/p\(r)"))] : nil,
+          route: route)
         switch Int.random(in: 0...3, using: &rng) {
-        case 0: rule.mirror = destination(&rng); rule.mirrorPercentage = Percent(value: Double.random(in: 0...100, using: &rng))
+        case 0:
+          rule.mirror = destination(&rng)
+          rule.mirrorPercentage = Percent(value: Double.random(in: 0...100, using: &rng))
         case 1: rule.mirror = destination(&rng)
-        case 2: rule.mirrors = [HTTPMirrorPolicy(destination: destination(&rng), percentage: Percent(value: 12.5)), HTTPMirrorPolicy(destination: destination(&rng))]
+        case 2:
+          rule.mirrors = [
+            HTTPMirrorPolicy(destination: destination(&rng), percentage: Percent(value: 12.5)),
+            HTTPMirrorPolicy(destination: destination(&rng)),
+          ]
         default: break
         }
         rules.append(rule)
       }
-      resources.append(MeshResource(metadata: ObjectMeta(name: "vs\(i)"), spec: .virtualService(VirtualService(hosts: [host], http: rules))))
+      resources.append(
+        MeshResource(
+          metadata: ObjectMeta(name: "vs\(i)"),
+          spec: .virtualService(VirtualService(hosts: [host], http: rules))))
     }
     return resources
   }
@@ -86,16 +114,21 @@ struct InvariantTests {
     let out = Translator.translate(MeshSnapshot(resources))
     let clusterNames = out.clusters.map(\.name)
     #expect(Set(clusterNames).count == clusterNames.count, "duplicate cluster names")
-    #expect(Set(out.endpoints.map(\.clusterName)).count == out.endpoints.count, "duplicate load assignments")
+    #expect(
+      Set(out.endpoints.map(\.clusterName)).count == out.endpoints.count,
+      "duplicate load assignments")
     let listenerNames = (out.listeners + out.apiListeners).map(\.name)
     #expect(Set(listenerNames).count == listenerNames.count, "duplicate listeners")
     #expect(Set(out.routes.map(\.name)).count == out.routes.count, "duplicate route configurations")
     let clusters = Set(clusterNames)
     let assignments = Set(out.endpoints.map(\.clusterName))
     for cluster in out.clusters where cluster.type == .eds {
-      #expect(assignments.contains(cluster.name), "EDS cluster \(cluster.name) has no load assignment")
+      #expect(
+        assignments.contains(cluster.name), "EDS cluster \(cluster.name) has no load assignment")
     }
-    for name in assignments { #expect(clusters.contains(name), "load assignment for unknown cluster \(name)") }
+    for name in assignments {
+      #expect(clusters.contains(name), "load assignment for unknown cluster \(name)")
+    }
     for config in out.routes {
       for host in config.virtualHosts {
         for route in host.routes {
@@ -109,10 +142,15 @@ struct InvariantTests {
           default: Issue.record("route \(route.name) has no cluster")
           }
           named += route.route.requestMirrorPolicies.map(\.cluster)
-          for name in named { #expect(clusters.contains(name), "route \(route.name) in \(host.name) names unknown cluster \(name)") }
+          for name in named {
+            #expect(
+              clusters.contains(name),
+              "route \(route.name) in \(host.name) names unknown cluster \(name)")
+          }
           for policy in route.route.requestMirrorPolicies {
             let fraction = policy.runtimeFraction.defaultValue
-            let denominator: UInt32 = [.hundred: 100, .tenThousand: 10_000, .million: 1_000_000][fraction.denominator] ?? 0
+            let denominator: UInt32 =
+              [.hundred: 100, .tenThousand: 10_000, .million: 1_000_000][fraction.denominator] ?? 0
             #expect(fraction.numerator <= denominator)
             #expect(policy.runtimeFraction.runtimeKey.hasPrefix("mirror.default.vs"))
           }
@@ -139,6 +177,7 @@ struct InvariantTests {
         shuffled[index].spec = .serviceEntry(entry)
       }
     }
-    #expect(Translator.translate(MeshSnapshot(resources)) == Translator.translate(MeshSnapshot(shuffled)))
+    #expect(
+      Translator.translate(MeshSnapshot(resources)) == Translator.translate(MeshSnapshot(shuffled)))
   }
 }

@@ -2,13 +2,13 @@ import EnvoyAPI
 import GRPCCore
 import GRPCInProcessTransport
 import Logging
+import TestSupport
 import Testing
 import XDS
+import XDSCache
+import XDSCore
 
 @testable import XDSClient
-import XDSCore
-import XDSCache
-import TestSupport
 
 /// A client, Shadowplane's server on a real HTTP/2 transport, and what they share.
 struct Harness {

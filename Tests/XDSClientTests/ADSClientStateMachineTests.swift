@@ -1,13 +1,13 @@
 import EnvoyAPI
 import Foundation
 import SwiftProtobuf
+import TestSupport
 import Testing
 import XDS
+import XDSCache
+import XDSCore
 
 @testable import XDSClient
-import XDSCore
-import XDSCache
-import TestSupport
 
 typealias Machine = ADSClientStateMachine
 

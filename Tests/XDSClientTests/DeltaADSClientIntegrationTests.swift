@@ -1,12 +1,12 @@
 import EnvoyAPI
 import GRPCCore
+import TestSupport
 import Testing
 import XDS
+import XDSCache
+import XDSCore
 
 @testable import XDSClient
-import XDSCore
-import XDSCache
-import TestSupport
 
 extension Harness {
   /// The push records of the node's stream `streamID`, oldest first.

@@ -1,9 +1,9 @@
 import EnvoyAPI
 import SwiftProtobuf
-import XDS
-import XDSCore
-import XDSCache
 import TestSupport
+import XDS
+import XDSCache
+import XDSCore
 
 /// Delta responses for the client's tests.
 extension Fixtures {

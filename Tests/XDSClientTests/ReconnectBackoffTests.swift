@@ -1,8 +1,8 @@
 import Testing
+import XDSCache
+import XDSCore
 
 @testable import XDSClient
-import XDSCore
-import XDSCache
 
 /// A deterministic generator (SplitMix64) so draws are reproducible.
 struct SeededGenerator: RandomNumberGenerator {

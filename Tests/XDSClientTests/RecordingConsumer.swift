@@ -1,8 +1,8 @@
 import XDS
+import XDSCache
+import XDSCore
 
 @testable import XDSClient
-import XDSCore
-import XDSCache
 
 /// A consumer that records what the client tells it as a stream of events, and rejects the
 /// candidates its rule returns a message for.

@@ -1,8 +1,8 @@
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import XDS
-import XDSCore
 import XDSCache
+import XDSCore
 
 /// Shadowplane's xDS server on a real HTTP/2 transport on 127.0.0.1, as the control plane
 /// runs it. Owned by one test, which stops it (abruptly, like a crash: an ADS stream never

@@ -2,10 +2,10 @@ import EnvoyAPI
 import GRPCCore
 import GRPCInProcessTransport
 import Testing
+import XDSCache
+import XDSCore
 
 @testable import XDS
-import XDSCore
-import XDSCache
 
 /// The ADS service end to end over gRPC's in-process transport: driver, cache and ledger.
 @Suite("ADS service over gRPC")
@@ -16,7 +16,8 @@ struct ADSServiceTests {
     await cache.setSnapshot(Fixtures.mesh())
     let server = XDSServer(cache: cache, ledger: ledger)
     let transport = InProcessTransport()
-    let (requests, send) = AsyncStream.makeStream(of: Envoy_Service_Discovery_V3_DiscoveryRequest.self)
+    let (requests, send) = AsyncStream.makeStream(
+      of: Envoy_Service_Discovery_V3_DiscoveryRequest.self)
 
     try await withGRPCServer(transport: transport.server, services: server.services) { _ in
       try await withGRPCClient(transport: transport.client) { client in
@@ -32,7 +33,9 @@ struct ADSServiceTests {
           send.yield(cds)
           let clusters = try #require(try await responses.next())
           #expect(clusters.resources.count == 1)
-          send.yield(Fixtures.request(.cluster, version: clusters.versionInfo, nonce: clusters.nonce, node: ""))
+          send.yield(
+            Fixtures.request(
+              .cluster, version: clusters.versionInfo, nonce: clusters.nonce, node: ""))
           send.yield(Fixtures.request(.endpoint, names: ["a"], node: ""))
           let endpoints = try #require(try await responses.next())
           #expect(endpoints.typeURL == ResourceType.endpoint.typeURL)
@@ -50,11 +53,15 @@ struct ADSServiceTests {
           #expect(pushed.typeURL == ResourceType.cluster.typeURL)
           #expect(pushed.resources.count == 2)
           send.yield(
-            Fixtures.request(.cluster, version: clusters.versionInfo, nonce: pushed.nonce, error: "cluster b: unsupported", node: ""))
+            Fixtures.request(
+              .cluster, version: clusters.versionInfo, nonce: pushed.nonce,
+              error: "cluster b: unsupported", node: ""))
           // EDS follows the cluster push even though endpoint "a" did not change.
           let resent = try #require(try await responses.next())
           #expect(resent.typeURL == ResourceType.endpoint.typeURL)
-          send.yield(Fixtures.request(.endpoint, names: ["a"], version: resent.versionInfo, nonce: resent.nonce, node: ""))
+          send.yield(
+            Fixtures.request(
+              .endpoint, names: ["a"], version: resent.versionInfo, nonce: resent.nonce, node: ""))
           send.yield(Fixtures.request(.listener, node: ""))
           _ = try #require(try await responses.next())
           status = try #require(await ledger.clients(ofNode: "node-a").first)

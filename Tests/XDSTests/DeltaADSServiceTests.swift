@@ -2,10 +2,10 @@ import EnvoyAPI
 import GRPCCore
 import GRPCInProcessTransport
 import Testing
+import XDSCache
+import XDSCore
 
 @testable import XDS
-import XDSCore
-import XDSCache
 
 /// Incremental ADS and a per-type delta service end to end over gRPC's in-process transport.
 @Suite("Delta xDS services over gRPC")
@@ -49,7 +49,8 @@ struct DeltaADSServiceTests {
           #expect(status.types[.cluster]?.state == .synced)
           #expect(status.types[.cluster]?.subscription == Subscription(wildcard: true))
           #expect(
-            status.types[.endpoint]?.subscription == Subscription(wildcard: false, names: ["a", "b"]))
+            status.types[.endpoint]?.subscription
+              == Subscription(wildcard: false, names: ["a", "b"]))
           send.yield(Fixtures.delta(.endpoint, nonce: endpoints.nonce, node: ""))
 
           // Cluster b appears: only b is pushed, then its load assignment; the client NACKs b.

@@ -1,11 +1,11 @@
 import EnvoyAPI
-import Testing
-
-@testable import XDS
-import XDSCore
-import XDSCache
 import Foundation
 import SwiftProtobuf
+import Testing
+import XDSCache
+import XDSCore
+
+@testable import XDS
 
 /// What a one-service change costs at 1,000 services, delta against state of the world.
 @Suite("Delta push size at scale")

@@ -1,9 +1,9 @@
 import EnvoyAPI
 import Testing
+import XDSCache
+import XDSCore
 
 @testable import XDS
-import XDSCore
-import XDSCache
 
 @Suite("Delta stream state machine")
 struct DeltaStreamStateMachineTests {
@@ -335,7 +335,9 @@ struct DeltaStreamStateMachineTests {
     #expect(ack == [.ack(type: .endpoint, version: last.systemVersionInfo, nonce: last.nonce)])
     #expect(machine.types[.endpoint]!.outstanding.isEmpty)
     #expect(machine.types[.endpoint]!.held == Fixtures.versions(snapshot, .endpoint))
-    #expect(last.systemVersionInfo == TypeSnapshot.version(of: snapshot[.endpoint].select(.init(wildcard: true))))
+    #expect(
+      last.systemVersionInfo
+        == TypeSnapshot.version(of: snapshot[.endpoint].select(.init(wildcard: true))))
   }
 
   // MARK: ADS order

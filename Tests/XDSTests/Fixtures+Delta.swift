@@ -1,8 +1,8 @@
 import EnvoyAPI
+import XDSCache
+import XDSCore
 
 @testable import XDS
-import XDSCore
-import XDSCache
 
 extension Fixtures {
   /// A delta request of `type`.

@@ -1,10 +1,10 @@
 import EnvoyAPI
 import SwiftProtobuf
+import TestSupport
+import XDSCache
+import XDSCore
 
 @testable import XDS
-import XDSCore
-import XDSCache
-import TestSupport
 
 /// Small Envoy resources for tests.
 enum Fixtures {
@@ -47,7 +47,10 @@ enum Fixtures {
     request.versionInfo = version
     request.responseNonce = nonce
     request.node.id = node
-    if let error { request.errorDetail.message = error; request.errorDetail.code = 3 }
+    if let error {
+      request.errorDetail.message = error
+      request.errorDetail.code = 3
+    }
     return request
   }
 }

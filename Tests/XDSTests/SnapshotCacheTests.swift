@@ -1,8 +1,8 @@
 import Testing
+import XDSCache
+import XDSCore
 
 @testable import XDS
-import XDSCore
-import XDSCache
 
 @Suite("Snapshot cache")
 struct SnapshotCacheTests {
@@ -11,7 +11,8 @@ struct SnapshotCacheTests {
     #expect(Fixtures.cluster("a").version != Fixtures.cluster("a", timeoutSeconds: 2).version)
     #expect(Fixtures.cluster("a").version.count == 16)
     let one = TypeSnapshot.version(of: [Fixtures.cluster("a"), Fixtures.cluster("b")])
-    let other = TypeSnapshot.version(of: [Fixtures.cluster("b"), Fixtures.cluster("a")].sorted { $0.name < $1.name })
+    let other = TypeSnapshot.version(
+      of: [Fixtures.cluster("b"), Fixtures.cluster("a")].sorted { $0.name < $1.name })
     #expect(one == other)
   }
 
@@ -25,13 +26,17 @@ struct SnapshotCacheTests {
 
   @Test func watchesWakeOnlyForSubscribedChanges() async throws {
     let cache = SnapshotCache()
-    await cache.setSnapshot(try Snapshot(resources: [Fixtures.route("r1", to: "a"), Fixtures.route("r2", to: "a")]))
-    let one = await cache.watch(nodeID: "n1", interest: [.route: .init(wildcard: false, names: ["r1"])])
-    let two = await cache.watch(nodeID: "n2", interest: [.route: .init(wildcard: false, names: ["r2"])])
+    await cache.setSnapshot(
+      try Snapshot(resources: [Fixtures.route("r1", to: "a"), Fixtures.route("r2", to: "a")]))
+    let one = await cache.watch(
+      nodeID: "n1", interest: [.route: .init(wildcard: false, names: ["r1"])])
+    let two = await cache.watch(
+      nodeID: "n2", interest: [.route: .init(wildcard: false, names: ["r2"])])
     let all = await cache.watch(nodeID: "n3", interest: [.route: .init(wildcard: true)])
     let clustersOnly = await cache.watch(nodeID: "n4", interest: [.cluster: .init(wildcard: true)])
     #expect(one.current != nil)
-    await cache.setSnapshot(try Snapshot(resources: [Fixtures.route("r1", to: "b"), Fixtures.route("r2", to: "a")]))
+    await cache.setSnapshot(
+      try Snapshot(resources: [Fixtures.route("r1", to: "b"), Fixtures.route("r2", to: "a")]))
     for watch in [one, two, all, clustersOnly] { await cache.cancelWatch(watch.id) }
     #expect(await woke(one.updates) == 1)
     #expect(await woke(two.updates) == 0)
@@ -43,7 +48,8 @@ struct SnapshotCacheTests {
   @Test func identicalContentWakesNobody() async throws {
     let cache = SnapshotCache()
     await cache.setSnapshot(Fixtures.mesh())
-    let watch = await cache.watch(nodeID: "n1", interest: [.cluster: .init(wildcard: true), .route: .init(wildcard: true)])
+    let watch = await cache.watch(
+      nodeID: "n1", interest: [.cluster: .init(wildcard: true), .route: .init(wildcard: true)])
     await cache.setSnapshot(Fixtures.mesh())
     await cache.cancelWatch(watch.id)
     #expect(await woke(watch.updates) == 0)

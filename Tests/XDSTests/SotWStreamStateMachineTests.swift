@@ -1,9 +1,9 @@
 import EnvoyAPI
 import Testing
+import XDSCache
+import XDSCore
 
 @testable import XDS
-import XDSCore
-import XDSCache
 
 @Suite("State-of-the-world stream state machine")
 struct SotWStreamStateMachineTests {
@@ -35,11 +35,14 @@ struct SotWStreamStateMachineTests {
     #expect(response.typeURL == "type.googleapis.com/envoy.config.cluster.v3.Cluster")
     #expect(response.resources.count == 2)
     #expect(actions[0].sent!.names == ["a", "b"])
-    #expect(response.versionInfo == TypeSnapshot.version(of: snapshot[.cluster].select(.init(wildcard: true))))
+    #expect(
+      response.versionInfo
+        == TypeSnapshot.version(of: snapshot[.cluster].select(.init(wildcard: true))))
     #expect(response.nonce == "1")
     // Same content in another snapshot (another process): same version.
     var other = Machine(servedTypes: Set(ResourceType.allCases))
-    let again = other.receive(Fixtures.request(.cluster), current: Fixtures.mesh(clusters: ["a", "b"]))
+    let again = other.receive(
+      Fixtures.request(.cluster), current: Fixtures.mesh(clusters: ["a", "b"]))
     #expect(again[0].response!.versionInfo == response.versionInfo)
   }
 
@@ -48,7 +51,8 @@ struct SotWStreamStateMachineTests {
     var machine = Machine(servedTypes: Set(ResourceType.allCases))
     let response = machine.receive(Fixtures.request(.cluster), current: snapshot)[0].response!
     let actions = machine.receive(
-      Fixtures.request(.cluster, version: response.versionInfo, nonce: response.nonce), current: snapshot)
+      Fixtures.request(.cluster, version: response.versionInfo, nonce: response.nonce),
+      current: snapshot)
     #expect(actions == [.ack(type: .cluster, version: response.versionInfo, nonce: response.nonce)])
     #expect(machine.types[.cluster]?.ackedVersion == response.versionInfo)
     // A new snapshot with identical content pushes nothing.
@@ -62,7 +66,11 @@ struct SotWStreamStateMachineTests {
     let actions = machine.receive(
       Fixtures.request(.cluster, version: "", nonce: response.nonce, error: "bad cluster a"),
       current: snapshot)
-    #expect(actions == [.nack(type: .cluster, version: response.versionInfo, keptVersion: "", message: "bad cluster a")])
+    #expect(
+      actions == [
+        .nack(
+          type: .cluster, version: response.versionInfo, keptVersion: "", message: "bad cluster a")
+      ])
     #expect(machine.types[.cluster]?.nackedVersion == response.versionInfo)
     #expect(machine.snapshotChanged(Fixtures.mesh()).isEmpty)
     // A corrected configuration is pushed.
@@ -94,22 +102,30 @@ struct SotWStreamStateMachineTests {
     let response = machine.receive(Fixtures.request(.route, names: ["r1"]), current: snapshot)[0]
     #expect(response.sent!.names == ["r1"])
     _ = machine.receive(
-      Fixtures.request(.route, names: ["r1"], version: response.response!.versionInfo, nonce: response.response!.nonce),
+      Fixtures.request(
+        .route, names: ["r1"], version: response.response!.versionInfo,
+        nonce: response.response!.nonce),
       current: snapshot)
     // r2 changes: not subscribed, nothing sent.
     let unrelated = try! Snapshot(resources: [r1, Fixtures.route("r2", to: "b")])
     #expect(machine.snapshotChanged(unrelated).isEmpty)
     // r1 changes: pushed.
-    let related = try! Snapshot(resources: [Fixtures.route("r1", to: "b"), Fixtures.route("r2", to: "b")])
+    let related = try! Snapshot(resources: [
+      Fixtures.route("r1", to: "b"), Fixtures.route("r2", to: "b"),
+    ])
     #expect(machine.snapshotChanged(related).compactMap(\.sent).map(\.names) == [["r1"]])
   }
 
   @Test func subscriptionChangeMidStreamIsAnswered() {
-    let snapshot = try! Snapshot(resources: [Fixtures.endpoints("a", port: 1), Fixtures.endpoints("b", port: 2)])
+    let snapshot = try! Snapshot(resources: [
+      Fixtures.endpoints("a", port: 1), Fixtures.endpoints("b", port: 2),
+    ])
     var machine = Machine(servedTypes: Set(ResourceType.allCases))
-    let first = machine.receive(Fixtures.request(.endpoint, names: ["a"]), current: snapshot)[0].response!
+    let first = machine.receive(Fixtures.request(.endpoint, names: ["a"]), current: snapshot)[0]
+      .response!
     let actions = machine.receive(
-      Fixtures.request(.endpoint, names: ["a", "b"], version: first.versionInfo, nonce: first.nonce),
+      Fixtures.request(
+        .endpoint, names: ["a", "b"], version: first.versionInfo, nonce: first.nonce),
       current: snapshot)
     #expect(actions.first == .ack(type: .endpoint, version: first.versionInfo, nonce: first.nonce))
     #expect(actions.dropFirst().compactMap(\.sent).map(\.names) == [["a", "b"]])
@@ -117,7 +133,8 @@ struct SotWStreamStateMachineTests {
     // Asking for a name that does not exist is answered too (so the client learns it is absent).
     let second = actions[1].response!
     let missing = machine.receive(
-      Fixtures.request(.endpoint, names: ["a", "b", "zzz"], version: second.versionInfo, nonce: second.nonce),
+      Fixtures.request(
+        .endpoint, names: ["a", "b", "zzz"], version: second.versionInfo, nonce: second.nonce),
       current: snapshot)
     #expect(missing.compactMap(\.sent).map(\.names) == [["a", "b"]])
   }
@@ -132,7 +149,8 @@ struct SotWStreamStateMachineTests {
     #expect(actions == [.upToDate(type: .cluster, version: response.versionInfo)])
     // An outdated version gets the current one.
     var outdated = Machine(servedTypes: Set(ResourceType.allCases))
-    let fresh = outdated.receive(Fixtures.request(.cluster, version: "0123456789abcdef"), current: snapshot)
+    let fresh = outdated.receive(
+      Fixtures.request(.cluster, version: "0123456789abcdef"), current: snapshot)
     #expect(fresh.compactMap(\.sent).count == 1)
     // After an up-to-date reconnect, a change is pushed as usual.
     let change = reconnected.snapshotChanged(Fixtures.mesh(clusters: ["a", "b"]))
@@ -166,7 +184,9 @@ struct SotWStreamStateMachineTests {
     // Cluster a is replaced by b; the route moves to b. Envoy must never route to a
     // missing cluster: CDS keeps a until the route has moved.
     _ = machine.receive(
-      Fixtures.request(.endpoint, names: ["a", "b"], version: machine.types[.endpoint]!.sentVersion!, nonce: machine.types[.endpoint]!.sentNonce!),
+      Fixtures.request(
+        .endpoint, names: ["a", "b"], version: machine.types[.endpoint]!.sentVersion!,
+        nonce: machine.types[.endpoint]!.sentNonce!),
       current: nil)
     let next = Fixtures.mesh(clusters: ["b"], routeTo: "b")
     let sent = machine.snapshotChanged(next).compactMap(\.sent)
@@ -182,10 +202,14 @@ struct SotWStreamStateMachineTests {
       Fixtures.apiListener("greeter:50051", route: "greeter"),
     ])
     var envoy = Machine(servedTypes: Set(ResourceType.allCases))
-    #expect(envoy.receive(Fixtures.request(.listener), current: snapshot)[0].sent!.names == ["0.0.0.0_8080"])
+    #expect(
+      envoy.receive(Fixtures.request(.listener), current: snapshot)[0].sent!.names == [
+        "0.0.0.0_8080"
+      ])
     var grpc = Machine(servedTypes: Set(ResourceType.allCases))
     #expect(
-      grpc.receive(Fixtures.request(.listener, names: ["greeter:50051"]), current: snapshot)[0].sent!.names
+      grpc.receive(Fixtures.request(.listener, names: ["greeter:50051"]), current: snapshot)[0]
+        .sent!.names
         == ["greeter:50051"])
   }
 
@@ -193,8 +217,11 @@ struct SotWStreamStateMachineTests {
     #expect(Subscription.stateOfTheWorld([], everNamed: false) == .init(wildcard: true))
     #expect(Subscription.stateOfTheWorld([], everNamed: true) == .init(wildcard: false))
     #expect(Subscription.stateOfTheWorld(["*"], everNamed: true) == .init(wildcard: true))
-    #expect(Subscription.stateOfTheWorld(["*", "x"], everNamed: false) == .init(wildcard: true, names: ["x"]))
-    #expect(Subscription.stateOfTheWorld(["x"], everNamed: false) == .init(wildcard: false, names: ["x"]))
+    #expect(
+      Subscription.stateOfTheWorld(["*", "x"], everNamed: false)
+        == .init(wildcard: true, names: ["x"]))
+    #expect(
+      Subscription.stateOfTheWorld(["x"], everNamed: false) == .init(wildcard: false, names: ["x"]))
   }
 
   @Test func unknownTypesAndPerTypeStreams() {
@@ -206,9 +233,13 @@ struct SotWStreamStateMachineTests {
     var cds = Machine(servedTypes: [.cluster])
     var untyped = Fixtures.request(.cluster)
     untyped.typeURL = ""
-    #expect(cds.receive(untyped, current: Fixtures.mesh()).compactMap(\.sent).map(\.type) == [.cluster])
+    #expect(
+      cds.receive(untyped, current: Fixtures.mesh()).compactMap(\.sent).map(\.type) == [.cluster])
     // And refuses other types.
-    #expect(cds.receive(Fixtures.request(.route), current: Fixtures.mesh()) == [.unknownType(ResourceType.route.typeURL)])
+    #expect(
+      cds.receive(Fixtures.request(.route), current: Fixtures.mesh()) == [
+        .unknownType(ResourceType.route.typeURL)
+      ])
   }
 
   @Test func noSnapshotYetMeansWaitThenPush() {
@@ -231,10 +262,13 @@ struct MakeBeforeBreakAfterNackTests {
     var machine = SotWStreamStateMachine(servedTypes: Set(ResourceType.allCases))
     let good = Fixtures.mesh(clusters: ["a"])
     let first = machine.receive(Fixtures.request(.cluster), current: good)[0].response!
-    _ = machine.receive(Fixtures.request(.cluster, version: first.versionInfo, nonce: first.nonce), current: nil)
+    _ = machine.receive(
+      Fixtures.request(.cluster, version: first.versionInfo, nonce: first.nonce), current: nil)
     // The client rejects a configuration adding cluster "bad".
     let bad = machine.snapshotChanged(Fixtures.mesh(clusters: ["a", "bad"]))[0].response!
-    _ = machine.receive(Fixtures.request(.cluster, version: first.versionInfo, nonce: bad.nonce, error: "bad"), current: nil)
+    _ = machine.receive(
+      Fixtures.request(.cluster, version: first.versionInfo, nonce: bad.nonce, error: "bad"),
+      current: nil)
     // The fix drops "bad": one response, without it (the client never had it).
     let fixed = machine.snapshotChanged(Fixtures.mesh(clusters: ["a", "c"])).compactMap(\.sent)
     #expect(fixed.map(\.type) == [.cluster])

@@ -1,11 +1,11 @@
+import Atomics
 import EnvoyAPI
 import Foundation
 import Hummingbird
 import Logging
 import SwiftProtobuf
-import XDSCore
 import XDSClient
-import Atomics
+import XDSCore
 
 /// The proxy's admin HTTP API, on Envoy's paths: `/ready`, `/config_dump`, `/stats`,
 /// `/stats/prometheus`, `/clusters`, `/runtime`, `POST /runtime_modify?KEY=VALUE`.
@@ -25,7 +25,9 @@ struct ProxyAdmin: Sendable {
     router.get("/ready") { _, _ in
       await controller.ready
         ? Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "LIVE\n")))
-        : Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "PRE_INITIALIZING\n")))
+        : Response(
+          status: .serviceUnavailable,
+          body: .init(byteBuffer: ByteBuffer(string: "PRE_INITIALIZING\n")))
     }
     router.get("/config_dump") { _, _ in
       text(try await configDump(), type: "application/json")
@@ -43,7 +45,8 @@ struct ProxyAdmin: Sendable {
       for name in config.clusters.keys.sorted() {
         let cluster = config.clusters[name]!
         for endpoint in cluster.endpoints {
-          lines.append("\(name)::\(endpoint.key)::rq_active::\(endpoint.active.load(ordering: .relaxed))")
+          lines.append(
+            "\(name)::\(endpoint.key)::rq_active::\(endpoint.active.load(ordering: .relaxed))")
           lines.append("\(name)::\(endpoint.key)::weight::\(endpoint.weight)")
           lines.append("\(name)::\(endpoint.key)::health_flags::healthy")
         }
@@ -56,13 +59,18 @@ struct ProxyAdmin: Sendable {
       for (key, value) in runtime.values {
         entries[key] = ["final_value": value.description, "layer": runtime.sources[key] ?? ""]
       }
-      let data = try JSONSerialization.data(withJSONObject: ["entries": entries], options: [.sortedKeys, .prettyPrinted])
+      let data = try JSONSerialization.data(
+        withJSONObject: ["entries": entries], options: [.sortedKeys, .prettyPrinted])
       return text(String(decoding: data, as: UTF8.self), type: "application/json")
     }
     router.post("/runtime_modify") { request, _ in
       let pairs = request.uri.queryParameters
       guard !pairs.isEmpty else {
-        return Response(status: .badRequest, body: .init(byteBuffer: ByteBuffer(string: "usage: POST /runtime_modify?KEY=VALUE[&KEY2=VALUE2]\n")))
+        return Response(
+          status: .badRequest,
+          body: .init(
+            byteBuffer: ByteBuffer(string: "usage: POST /runtime_modify?KEY=VALUE[&KEY2=VALUE2]\n"))
+        )
       }
       for (key, value) in pairs {
         await controller.setRuntime(String(key), value.isEmpty ? nil : String(value))
@@ -73,7 +81,8 @@ struct ProxyAdmin: Sendable {
   }
 
   private func text(_ body: String, type: String = "text/plain") -> Response {
-    Response(status: .ok, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(string: body)))
+    Response(
+      status: .ok, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(string: body)))
   }
 
   /// Every counter with its Envoy name, sorted.
@@ -106,16 +115,20 @@ struct ProxyAdmin: Sendable {
   private func configDump() async throws -> String {
     AnyTypeRegistry.registerAll()
     let config = await controller.current.source
-    func entries(_ type: ResourceType, _ messages: [(String, any SwiftProtobuf.Message)], key: String) throws -> String {
+    func entries(
+      _ type: ResourceType, _ messages: [(String, any SwiftProtobuf.Message)], key: String
+    ) throws -> String {
       let items = try messages.sorted { $0.0 < $1.0 }.map { name, message in
         "{\"name\":\(quote(name)),\"version_info\":\(quote(config.versions[type] ?? "")),\"\(key)\":\(try message.jsonString())}"
       }
       return "[" + items.joined(separator: ",") + "]"
     }
-    let listeners = try entries(.listener, config.listeners.map { ($0.key, $0.value) }, key: "listener")
+    let listeners = try entries(
+      .listener, config.listeners.map { ($0.key, $0.value) }, key: "listener")
     let clusters = try entries(.cluster, config.clusters.map { ($0.key, $0.value) }, key: "cluster")
     let routes = try entries(.route, config.routes.map { ($0.key, $0.value) }, key: "route_config")
-    let endpoints = try entries(.endpoint, config.endpoints.map { ($0.key, $0.value) }, key: "endpoint_config")
+    let endpoints = try entries(
+      .endpoint, config.endpoints.map { ($0.key, $0.value) }, key: "endpoint_config")
     return """
       {"configs":[\
       {"@type":"type.googleapis.com/envoy.admin.v3.ListenersConfigDump","dynamic_listeners":\(listeners)},\

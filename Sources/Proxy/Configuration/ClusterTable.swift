@@ -32,7 +32,8 @@ final class ClusterTable: Sendable {
   private let cursor = ManagedAtomic<Int>(0)
 
   init(
-    _ cluster: Envoy_Config_Cluster_V3_Cluster, assignment: Envoy_Config_Endpoint_V3_ClusterLoadAssignment?,
+    _ cluster: Envoy_Config_Cluster_V3_Cluster,
+    assignment: Envoy_Config_Endpoint_V3_ClusterLoadAssignment?,
     stats: ClusterStats
   ) throws(ProxyConfigError) {
     name = cluster.name
@@ -41,40 +42,51 @@ final class ClusterTable: Sendable {
     case .random: balancer = .random
     case .leastRequest: balancer = .leastRequest
     default:
-      throw ProxyConfigError("cluster \(cluster.name): lb_policy \(cluster.lbPolicy) is not supported (use ROUND_ROBIN, RANDOM or LEAST_REQUEST)")
+      throw ProxyConfigError(
+        "cluster \(cluster.name): lb_policy \(cluster.lbPolicy) is not supported (use ROUND_ROBIN, RANDOM or LEAST_REQUEST)"
+      )
     }
     switch cluster.type {
     case .static, .eds, .strictDns, .logicalDns: break
-    default: throw ProxyConfigError("cluster \(cluster.name): type \(cluster.type) is not supported")
+    default:
+      throw ProxyConfigError("cluster \(cluster.name): type \(cluster.type) is not supported")
     }
     connectTimeout = cluster.hasConnectTimeout ? cluster.connectTimeout.duration : .seconds(5)
     var endpoints: [Endpoint] = []
     for locality in assignment?.endpoints ?? [] {
-      for lb in locality.lbEndpoints where lb.healthStatus != .unhealthy && lb.healthStatus != .draining {
+      for lb in locality.lbEndpoints
+      where lb.healthStatus != .unhealthy && lb.healthStatus != .draining {
         let address = lb.endpoint.address.socketAddress
         guard case .portValue(let port)? = address.portSpecifier, port > 0, port < 65536 else {
-          throw ProxyConfigError("cluster \(cluster.name): endpoint \(address.address) has no valid port_value")
+          throw ProxyConfigError(
+            "cluster \(cluster.name): endpoint \(address.address) has no valid port_value")
         }
-        endpoints.append(Endpoint(
-          host: address.address, port: Int(port),
-          weight: lb.hasLoadBalancingWeight ? max(Int(lb.loadBalancingWeight.value), 1) : 1))
+        endpoints.append(
+          Endpoint(
+            host: address.address, port: Int(port),
+            weight: lb.hasLoadBalancingWeight ? max(Int(lb.loadBalancingWeight.value), 1) : 1))
       }
     }
     self.endpoints = endpoints
-    weighted = endpoints.indices.flatMap { Array(repeating: $0, count: min(endpoints[$0].weight, 128)) }
+    weighted = endpoints.indices.flatMap {
+      Array(repeating: $0, count: min(endpoints[$0].weight, 128))
+    }
     self.stats = stats
   }
 
   /// Picks an endpoint, or nil when there is none. `excluding` avoids a host that just
   /// failed, when there is another. The random and least-request balancers draw from
   /// `generator` (the event loop's own).
-  func pick(excluding: Endpoint? = nil, using generator: inout some RandomNumberGenerator) -> Endpoint? {
+  func pick(excluding: Endpoint? = nil, using generator: inout some RandomNumberGenerator)
+    -> Endpoint?
+  {
     guard !endpoints.isEmpty else { return nil }
     if endpoints.count == 1 { return endpoints[0] }
     var choice: Endpoint
     switch balancer {
     case .roundRobin:
-      choice = endpoints[weighted[cursor.loadThenWrappingIncrement(ordering: .relaxed) % weighted.count]]
+      choice =
+        endpoints[weighted[cursor.loadThenWrappingIncrement(ordering: .relaxed) % weighted.count]]
     case .random:
       choice = endpoints[weighted[Int.random(in: 0..<weighted.count, using: &generator)]]
     case .leastRequest:

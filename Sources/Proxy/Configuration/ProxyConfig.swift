@@ -35,7 +35,8 @@ final class ProxyConfig: Sendable {
     for (name, cluster) in config.clusters {
       let assignment: Envoy_Config_Endpoint_V3_ClusterLoadAssignment?
       if cluster.type == .eds {
-        let service = cluster.edsClusterConfig.serviceName.isEmpty ? name : cluster.edsClusterConfig.serviceName
+        let service =
+          cluster.edsClusterConfig.serviceName.isEmpty ? name : cluster.edsClusterConfig.serviceName
         assignment = config.endpoints[service]
       } else {
         assignment = cluster.hasLoadAssignment ? cluster.loadAssignment : nil
@@ -50,12 +51,14 @@ final class ProxyConfig: Sendable {
 
   static let managerName = "envoy.filters.network.http_connection_manager"
   static let routerName = "envoy.filters.http.router"
-  static let managerType = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
+  static let managerType =
+    "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
   static let routerType = "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"
 
   /// The socket and route table of a listener: one filter chain holding an HTTP connection
   /// manager whose HTTP filters end with the router; anything else is refused.
-  private static func listener(_ listener: Envoy_Config_Listener_V3_Listener) throws(ProxyConfigError)
+  private static func listener(_ listener: Envoy_Config_Listener_V3_Listener)
+    throws(ProxyConfigError)
     -> (ListenerSpec, RouteTable?)
   {
     let at = "listener \(listener.name)"
@@ -65,15 +68,20 @@ final class ProxyConfig: Sendable {
     guard case .portValue(let port)? = socket.portSpecifier, port < 65536 else {
       throw ProxyConfigError("\(at): address.socket_address.port_value is required")
     }
-    guard socket.protocol == .tcp else { throw ProxyConfigError("\(at): only TCP listeners are supported") }
+    guard socket.protocol == .tcp else {
+      throw ProxyConfigError("\(at): only TCP listeners are supported")
+    }
     guard listener.filterChains.count == 1, let chain = listener.filterChains.first else {
-      throw ProxyConfigError("\(at): exactly one filter chain is supported, got \(listener.filterChains.count)")
+      throw ProxyConfigError(
+        "\(at): exactly one filter chain is supported, got \(listener.filterChains.count)")
     }
     guard chain.filters.count == 1, let filter = chain.filters.first else {
       throw ProxyConfigError("\(at): the filter chain must hold exactly one filter, \(managerName)")
     }
     guard filter.typedConfig.typeURL == managerType else {
-      throw ProxyConfigError("\(at): unsupported network filter '\(filter.name)' (\(filter.typedConfig.typeURL)); only \(managerName) is supported")
+      throw ProxyConfigError(
+        "\(at): unsupported network filter '\(filter.name)' (\(filter.typedConfig.typeURL)); only \(managerName) is supported"
+      )
     }
     let manager: Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager
     do {
@@ -81,11 +89,14 @@ final class ProxyConfig: Sendable {
     } catch {
       throw ProxyConfigError("\(at): http_connection_manager does not decode", cause: error)
     }
-    guard let last = manager.httpFilters.last, last.typedConfig.typeURL == routerType || (last.name == routerName && last.configType == nil) else {
+    guard let last = manager.httpFilters.last,
+      last.typedConfig.typeURL == routerType || (last.name == routerName && last.configType == nil)
+    else {
       throw ProxyConfigError("\(at): the last HTTP filter must be \(routerName)")
     }
     for http in manager.httpFilters.dropLast() where !http.disabled && !http.isOptional {
-      throw ProxyConfigError("\(at): unsupported HTTP filter '\(http.name)' (\(http.typedConfig.typeURL))")
+      throw ProxyConfigError(
+        "\(at): unsupported HTTP filter '\(http.name)' (\(http.typedConfig.typeURL))")
     }
     var inline: RouteTable?
     let table: String
@@ -96,6 +107,9 @@ final class ProxyConfig: Sendable {
       inline = try RouteTable(config)
     case nil: throw ProxyConfigError("\(at): http_connection_manager needs rds or route_config")
     }
-    return (ListenerSpec(name: listener.name, host: socket.address, port: Int(port), routeTable: table), inline)
+    return (
+      ListenerSpec(name: listener.name, host: socket.address, port: Int(port), routeTable: table),
+      inline
+    )
   }
 }

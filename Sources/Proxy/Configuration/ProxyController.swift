@@ -1,8 +1,8 @@
+import Atomics
 import Logging
 import NIOConcurrencyHelpers
-import XDSCore
 import XDSClient
-import Atomics
+import XDSCore
 
 /// Takes configurations from the xDS client: compiles and checks them (a failure is a
 /// NACK naming the resource and the problem), binds listeners, then swaps the new tables
@@ -21,7 +21,10 @@ actor ProxyController: XDSConfigConsumer {
   private(set) var connected = false
   private var layerOrder: [String]
 
-  init(contexts: LoopContexts, listeners: ListenerManager, stats: ProxyStats, runtimeLayers: [String], logger: Logger) {
+  init(
+    contexts: LoopContexts, listeners: ListenerManager, stats: ProxyStats, runtimeLayers: [String],
+    logger: Logger
+  ) {
     self.contexts = contexts
     self.listeners = listeners
     self.stats = stats
@@ -53,7 +56,8 @@ actor ProxyController: XDSConfigConsumer {
 
   private func reject(_ message: String, _ type: ResourceType) -> String {
     stats.xdsUpdatesRejected.wrappingIncrement(ordering: .relaxed)
-    logger.warning("rejecting xDS update", metadata: ["type": "\(type.rawValue)", "reason": "\(message)"])
+    logger.warning(
+      "rejecting xDS update", metadata: ["type": "\(type.rawValue)", "reason": "\(message)"])
     return message
   }
 
@@ -82,13 +86,17 @@ actor ProxyController: XDSConfigConsumer {
       "xDS configuration applied",
       metadata: [
         "listeners": "\(next.listeners.count)", "routes": "\(next.routeTables.count)",
-        "clusters": "\(next.clusters.count)", "versions": "\(config.versions.map { "\($0.key.rawValue)=\($0.value)" }.sorted())",
+        "clusters": "\(next.clusters.count)",
+        "versions": "\(config.versions.map { "\($0.key.rawValue)=\($0.value)" }.sorted())",
       ])
   }
 
   func connectionStateChanged(connected: Bool) async {
     self.connected = connected
-    logger.info(connected ? "connected to the control plane" : "disconnected from the control plane; serving the last configuration")
+    logger.info(
+      connected
+        ? "connected to the control plane"
+        : "disconnected from the control plane; serving the last configuration")
   }
 
   /// Sets (or, with nil, removes) an admin runtime value; takes effect on the next request.
@@ -101,7 +109,9 @@ actor ProxyController: XDSConfigConsumer {
 
   private func buildRuntime() -> Runtime {
     let layers = current.source.runtimes
-    let ordered = layerOrder.compactMap { layers[$0] } + layers.keys.sorted().filter { !layerOrder.contains($0) }.map { layers[$0]! }
+    let ordered =
+      layerOrder.compactMap { layers[$0] }
+      + layers.keys.sorted().filter { !layerOrder.contains($0) }.map { layers[$0]! }
     return Runtime(layers: ordered, admin: adminRuntime)
   }
 }

@@ -32,11 +32,15 @@ struct Runtime: Sendable, Equatable {
     return value.fraction ?? fallback
   }
 
-  static let denominators: [String: UInt64] = ["HUNDRED": 100, "TEN_THOUSAND": 10_000, "MILLION": 1_000_000]
+  static let denominators: [String: UInt64] = [
+    "HUNDRED": 100, "TEN_THOUSAND": 10_000, "MILLION": 1_000_000,
+  ]
 
   /// Nested structs flatten to dotted keys (`a: {b: 1}` is `a.b`), except a struct holding
   /// `numerator` (a FractionalPercent).
-  private static func flatten(_ fields: [String: Google_Protobuf_Value], prefix: String) -> [(String, RuntimeValue)] {
+  private static func flatten(_ fields: [String: Google_Protobuf_Value], prefix: String) -> [(
+    String, RuntimeValue
+  )] {
     var out: [(String, RuntimeValue)] = []
     for (name, value) in fields {
       let key = prefix.isEmpty ? name : prefix + "." + name
@@ -52,7 +56,8 @@ struct Runtime: Sendable, Equatable {
           } else if case .numberValue(let d)? = nested.fields["denominator"]?.kind {
             denominator = [100, 10_000, 1_000_000][min(max(Int(d), 0), 2)]
           }
-          out.append((key, .fraction(Fraction(numerator: UInt64(max(n, 0)), denominator: denominator))))
+          out.append(
+            (key, .fraction(Fraction(numerator: UInt64(max(n, 0)), denominator: denominator))))
         } else {
           out += flatten(nested.fields, prefix: key)
         }

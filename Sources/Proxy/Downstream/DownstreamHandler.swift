@@ -1,6 +1,6 @@
+import Atomics
 import NIOCore
 import NIOHTTP1
-import Atomics
 
 /// Reads requests from one client connection (HTTP/1.1, keep-alive) and forwards each as a
 /// ``ForwardedRequest``, one at a time, answering in order.
@@ -115,11 +115,13 @@ final class DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
   private func start(_ request: Pending, context: ChannelHandlerContext) {
     loop.stats.downstreamRequests.wrappingIncrement(ordering: .relaxed)
     let forwarded = ForwardedRequest(
-      handler: self, context: context, head: request.head, body: request.body, remoteAddress: remoteAddress)
+      handler: self, context: context, head: request.head, body: request.body,
+      remoteAddress: remoteAddress)
     current = forwarded
     if request.tooLarge {
       forwarded.respondLocally(
-        status: .payloadTooLarge, message: "request body exceeds \(loop.limits.maxRequestBody) bytes", flags: "-")
+        status: .payloadTooLarge,
+        message: "request body exceeds \(loop.limits.maxRequestBody) bytes", flags: "-")
     } else {
       forward(forwarded)
     }

@@ -1,7 +1,7 @@
+import Atomics
 import Foundation
 import NIOCore
 import NIOHTTP1
-import Atomics
 
 /// One downstream request on its way upstream: route, mirrors, attempts with retries, the
 /// route timeout, and the response streamed back. Lives on the connection's event loop and
@@ -42,7 +42,10 @@ final class ForwardedRequest: UpstreamResponder {
   /// (so that ending it twice, or ending one still connecting, counts once).
   private var attemptInFlight = false
 
-  init(handler: DownstreamHandler, context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer?, remoteAddress: String) {
+  init(
+    handler: DownstreamHandler, context: ChannelHandlerContext, head: HTTPRequestHead,
+    body: ByteBuffer?, remoteAddress: String
+  ) {
     self.handler = handler
     self.context = context
     self.loop = handler.loop
@@ -62,10 +65,12 @@ final class ForwardedRequest: UpstreamResponder {
     guard let routeTable = config.listeners[handler.listener]?.routeTable,
       let table = config.routeTables[routeTable],
       let virtualHost = table.virtualHost(for: authority),
-      let route = virtualHost.route(method: head.method.rawValue, path: head.uri, headers: { self.head.headers[$0] })
+      let route = virtualHost.route(
+        method: head.method.rawValue, path: head.uri, headers: { self.head.headers[$0] })
     else {
       loop.stats.noRoute.wrappingIncrement(ordering: .relaxed)
-      respondLocally(status: .notFound, message: "no route for \(authority)\(head.uri)", flags: "NR")
+      respondLocally(
+        status: .notFound, message: "no route for \(authority)\(head.uri)", flags: "NR")
       return
     }
     self.route = route
@@ -75,9 +80,13 @@ final class ForwardedRequest: UpstreamResponder {
     }
     // One draw per request: the weighted split and every mirror policy use it (Envoy).
     let random = loop.random.next()
-    guard let clusterName = route.cluster(random: random), let cluster = config.clusters[clusterName] else {
+    guard let clusterName = route.cluster(random: random),
+      let cluster = config.clusters[clusterName]
+    else {
       loop.stats.noCluster.wrappingIncrement(ordering: .relaxed)
-      respondLocally(status: HTTPResponseStatus(statusCode: route.notFoundStatus), message: "cluster not found", flags: "NC")
+      respondLocally(
+        status: HTTPResponseStatus(statusCode: route.notFoundStatus), message: "cluster not found",
+        flags: "NC")
       return
     }
     self.cluster = cluster
@@ -94,7 +103,9 @@ final class ForwardedRequest: UpstreamResponder {
     // Envoy mirrors only a request that gets an upstream: the shadows leave once the first
     // attempt has a host. Envoy's choice of policies: the route's, else the virtual host's,
     // else the route configuration's.
-    let policies = !route.mirrorPolicies.isEmpty ? route.mirrorPolicies
+    let policies =
+      !route.mirrorPolicies.isEmpty
+      ? route.mirrorPolicies
       : !virtualHost.mirrorPolicies.isEmpty ? virtualHost.mirrorPolicies : table.mirrorPolicies
     if !policies.isEmpty {
       shadows = { [unowned self] in
@@ -112,10 +123,13 @@ final class ForwardedRequest: UpstreamResponder {
     // length (set again below) are not forwarded. One pass finds them; most requests have
     // none, and then nothing is removed.
     var drop: [String] = []
-    for (name, value) in headers where Self.isHopByHop(name) || name.utf8.count == 14 && name.lowercased() == "content-length" {
+    for (name, value) in headers
+    where Self.isHopByHop(name) || name.utf8.count == 14 && name.lowercased() == "content-length" {
       drop.append(name)
       if name.lowercased() == "connection" {
-        drop += value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        drop += value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+          !$0.isEmpty
+        }
       }
     }
     for name in drop { headers.remove(name: name) }
@@ -129,7 +143,9 @@ final class ForwardedRequest: UpstreamResponder {
     } else {
       headers.add(name: "x-forwarded-for", value: remoteAddress)
     }
-    if !headers.contains(name: "x-forwarded-proto") { headers.add(name: "x-forwarded-proto", value: "http") }
+    if !headers.contains(name: "x-forwarded-proto") {
+      headers.add(name: "x-forwarded-proto", value: "http")
+    }
     headers.replaceOrAdd(name: "x-request-id", value: requestID)
     for name in route.requestHeadersToRemove { headers.remove(name: name) }
     Self.apply(route.requestHeadersToAdd, to: &headers)
@@ -138,9 +154,13 @@ final class ForwardedRequest: UpstreamResponder {
     if let rewrite = route.prefixRewrite {
       switch route.pathMatch {
       case .prefix(let prefix), .separatedPrefix(let prefix):
-        if uri.lowercased().hasPrefix(prefix.lowercased()) { uri = rewrite + uri.dropFirst(prefix.count) }
+        if uri.lowercased().hasPrefix(prefix.lowercased()) {
+          uri = rewrite + uri.dropFirst(prefix.count)
+        }
       case .exact(let path):
-        if uri.lowercased().hasPrefix(path.lowercased()) { uri = rewrite + uri.dropFirst(path.count) }
+        if uri.lowercased().hasPrefix(path.lowercased()) {
+          uri = rewrite + uri.dropFirst(path.count)
+        }
       case .regex: break
       }
     }
@@ -166,7 +186,9 @@ final class ForwardedRequest: UpstreamResponder {
   static func apply(_ mutations: [HeaderMutation], to headers: inout HTTPHeaders) {
     for mutation in mutations {
       if mutation.onlyIfAbsent {
-        if !headers.contains(name: mutation.name) { headers.add(name: mutation.name, value: mutation.value) }
+        if !headers.contains(name: mutation.name) {
+          headers.add(name: mutation.name, value: mutation.value)
+        }
       } else if mutation.overwrite {
         headers.replaceOrAdd(name: mutation.name, value: mutation.value)
       } else {
@@ -176,7 +198,9 @@ final class ForwardedRequest: UpstreamResponder {
   }
 
   /// Sends a shadow for each of `policies` that fires for the request's draw.
-  private func sendShadows(_ policies: [MirrorPolicy], timeout: Duration?, random: UInt64, upstream: HTTPRequestHead) {
+  private func sendShadows(
+    _ policies: [MirrorPolicy], timeout: Duration?, random: UInt64, upstream: HTTPRequestHead
+  ) {
     for policy in policies where policy.fires(random: random, runtime: loop.runtime) {
       guard let cluster = config.clusters[policy.cluster] else { continue }
       var shadow = upstream
@@ -224,7 +248,9 @@ final class ForwardedRequest: UpstreamResponder {
     attemptEnded()
     retryOrFail(
       flags: "UF",
-      message: "upstream connect error or disconnect/reset before headers. reset reason: connection failure")
+      message:
+        "upstream connect error or disconnect/reset before headers. reset reason: connection failure"
+    )
   }
 
   private func attemptEnded() {
@@ -263,7 +289,8 @@ final class ForwardedRequest: UpstreamResponder {
     cluster?.stats.record(status: code)
     var headers = response.headers
     var drop: [String] = []
-    for (name, _) in headers where Self.isHopByHop(name) && name.lowercased() != "te" && name.lowercased() != "trailer" {
+    for (name, _) in headers
+    where Self.isHopByHop(name) && name.lowercased() != "te" && name.lowercased() != "trailer" {
       drop.append(name)
     }
     for name in drop { headers.remove(name: name) }
@@ -272,11 +299,17 @@ final class ForwardedRequest: UpstreamResponder {
       Self.apply(route.responseHeadersToAdd, to: &headers)
     }
     if let upstreamStart {
-      headers.replaceOrAdd(name: "x-envoy-upstream-service-time", value: String((NIODeadline.now() - upstreamStart).nanoseconds / 1_000_000))
+      headers.replaceOrAdd(
+        name: "x-envoy-upstream-service-time",
+        value: String((NIODeadline.now() - upstreamStart).nanoseconds / 1_000_000))
     }
     if !keepAlive { headers.replaceOrAdd(name: "connection", value: "close") }
     headSent = true
-    context.write(NIOAny(HTTPServerResponsePart.head(HTTPResponseHead(version: head.version, status: response.status, headers: headers))), promise: nil)
+    context.write(
+      NIOAny(
+        HTTPServerResponsePart.head(
+          HTTPResponseHead(version: head.version, status: response.status, headers: headers))),
+      promise: nil)
   }
 
   func upstreamBody(_ chunk: ByteBuffer) {
@@ -318,14 +351,20 @@ final class ForwardedRequest: UpstreamResponder {
     attemptEnded()
     let wasReused = connection?.reused ?? false
     connection = nil
-    if wasReused, !headSent, !discarding, !staleConnectionRetried, Self.idempotent.contains(head.method.rawValue) {
+    if wasReused, !headSent, !discarding, !staleConnectionRetried,
+      Self.idempotent.contains(head.method.rawValue)
+    {
       // Most likely the upstream closed an idle keep-alive connection as we reused it; an
       // idempotent request may safely be tried once more on a fresh connection.
       staleConnectionRetried = true
       attempt()
       return
     }
-    retryOrFail(flags: "UC", message: "upstream connect error or disconnect/reset before headers. reset reason: connection termination")
+    retryOrFail(
+      flags: "UC",
+      message:
+        "upstream connect error or disconnect/reset before headers. reset reason: connection termination"
+    )
   }
 
   private func timedOut() {
@@ -358,12 +397,18 @@ final class ForwardedRequest: UpstreamResponder {
     self.status = Int(status.code)
     self.flags = flags
     let text = message.isEmpty ? "" : message + "\n"
-    var headers = HTTPHeaders([("content-type", "text/plain"), ("content-length", String(text.utf8.count))])
+    var headers = HTTPHeaders([
+      ("content-type", "text/plain"), ("content-length", String(text.utf8.count)),
+    ])
     if !keepAlive { headers.add(name: "connection", value: "close") }
-    context.write(NIOAny(HTTPServerResponsePart.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
+    context.write(
+      NIOAny(
+        HTTPServerResponsePart.head(
+          HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
     if !text.isEmpty {
       bytesSent = text.utf8.count
-      context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(string: text)))), promise: nil)
+      context.write(
+        NIOAny(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(string: text)))), promise: nil)
     }
     headSent = true
     finish(keepAlive: keepAlive)

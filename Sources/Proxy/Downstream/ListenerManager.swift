@@ -37,7 +37,9 @@ actor ListenerManager {
   func prepare(_ listeners: [String: ListenerSpec]) async -> String? {
     await discardPrepared()
     for (name, spec) in listeners.sorted(by: { $0.key < $1.key }) {
-      if let existing = bound[name], existing.host == spec.host, existing.port == spec.port { continue }
+      if let existing = bound[name], existing.host == spec.host, existing.port == spec.port {
+        continue
+      }
       do {
         prepared[name] = try await bind(name: name, spec: spec)
       } catch {
@@ -93,7 +95,9 @@ actor ListenerManager {
       .childChannelInitializer { channel in
         let id = ObjectIdentifier(channel)
         connections.withLockedValue { $0[id] = channel }
-        channel.closeFuture.whenComplete { _ in _ = connections.withLockedValue { $0.removeValue(forKey: id) } }
+        channel.closeFuture.whenComplete { _ in
+          _ = connections.withLockedValue { $0.removeValue(forKey: id) }
+        }
         return channel.eventLoop.makeCompletedFuture {
           // Pipelining is ordered by DownstreamHandler itself (see there for why).
           try channel.pipeline.syncOperations.configureHTTPServerPipeline(

@@ -16,7 +16,10 @@ final class LoopContext {
   let accessLog: AccessLog
   let stats: ProxyStats
 
-  init(eventLoop: any EventLoop, config: ProxyConfig, runtime: Runtime, limits: ProxyLimits, accessLog: AccessLog, stats: ProxyStats) {
+  init(
+    eventLoop: any EventLoop, config: ProxyConfig, runtime: Runtime, limits: ProxyLimits,
+    accessLog: AccessLog, stats: ProxyStats
+  ) {
     self.eventLoop = eventLoop
     self.config = config
     self.runtime = runtime
@@ -28,7 +31,9 @@ final class LoopContext {
   /// The pool of `endpoint` on this loop.
   func pool(for endpoint: ClusterTable.Endpoint) -> UpstreamPool {
     if let pool = pools[endpoint.key] { return pool }
-    let pool = UpstreamPool(host: endpoint.host, port: endpoint.port, eventLoop: eventLoop, maxIdle: limits.maxIdlePerHost)
+    let pool = UpstreamPool(
+      host: endpoint.host, port: endpoint.port, eventLoop: eventLoop, maxIdle: limits.maxIdlePerHost
+    )
     pools[endpoint.key] = pool
     return pool
   }

@@ -10,7 +10,8 @@ struct LoopContexts: Sendable {
     var contexts: [ObjectIdentifier: NIOLoopBoundBox<LoopContext>] = [:]
     var loops: [any EventLoop] = []
     for loop in group.makeIterator() {
-      contexts[ObjectIdentifier(loop)] = NIOLoopBoundBox.makeBoxSendingValue(make(loop), eventLoop: loop)
+      contexts[ObjectIdentifier(loop)] = NIOLoopBoundBox.makeBoxSendingValue(
+        make(loop), eventLoop: loop)
       loops.append(loop)
     }
     self.contexts = contexts

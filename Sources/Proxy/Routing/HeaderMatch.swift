@@ -28,7 +28,8 @@ struct HeaderMatch: Sendable {
     case .prefixMatch(let v): kind = .prefix(v)
     case .suffixMatch(let v): kind = .suffix(v)
     case .containsMatch(let v): kind = .contains(v)
-    case .safeRegexMatch(let r): kind = .regex(try CompiledRegex(r.regex, at: path + ".safe_regex_match"))
+    case .safeRegexMatch(let r):
+      kind = .regex(try CompiledRegex(r.regex, at: path + ".safe_regex_match"))
     case .presentMatch(let p): kind = .present(p)
     case .stringMatch(let s):
       ignoreCase = s.ignoreCase
@@ -37,7 +38,8 @@ struct HeaderMatch: Sendable {
       case .prefix(let v): kind = .prefix(s.ignoreCase ? v.lowercased() : v)
       case .suffix(let v): kind = .suffix(s.ignoreCase ? v.lowercased() : v)
       case .contains(let v): kind = .contains(s.ignoreCase ? v.lowercased() : v)
-      case .safeRegex(let r): kind = .regex(try CompiledRegex(r.regex, at: path + ".string_match.safe_regex"))
+      case .safeRegex(let r):
+        kind = .regex(try CompiledRegex(r.regex, at: path + ".string_match.safe_regex"))
       case nil: throw ProxyConfigError("\(path).string_match: a pattern is required")
       }
     case nil: kind = .present(true)

@@ -13,8 +13,12 @@ struct HeaderMutation: Sendable, Equatable {
     name = option.header.key.lowercased()
     value = option.header.value
     switch option.appendAction {
-    case .overwriteIfExistsOrAdd, .overwriteIfExists: overwrite = true; onlyIfAbsent = false
-    case .addIfAbsent: overwrite = false; onlyIfAbsent = true
+    case .overwriteIfExistsOrAdd, .overwriteIfExists:
+      overwrite = true
+      onlyIfAbsent = false
+    case .addIfAbsent:
+      overwrite = false
+      onlyIfAbsent = true
     default:
       // The deprecated `append` wins when set (false means overwrite).
       overwrite = option.hasAppend ? !option.append.value : false

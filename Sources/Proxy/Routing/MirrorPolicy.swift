@@ -17,7 +17,8 @@ struct MirrorPolicy: Sendable, Equatable {
           : "request_mirror_policies: cluster_header is not supported by this proxy")
     }
     cluster = policy.cluster
-    defaultFraction = policy.hasRuntimeFraction ? Fraction(policy.runtimeFraction.defaultValue) : nil
+    defaultFraction =
+      policy.hasRuntimeFraction ? Fraction(policy.runtimeFraction.defaultValue) : nil
     runtimeKey = policy.hasRuntimeFraction ? policy.runtimeFraction.runtimeKey : ""
     disableShadowHostSuffix = policy.disableShadowHostSuffixAppend
     hostRewrite = policy.hostRewriteLiteral.isEmpty ? nil : policy.hostRewriteLiteral

@@ -11,10 +11,14 @@ struct RetryPolicy: Sendable, Equatable {
   let perTryTimeout: Duration?
 
   init(_ policy: Envoy_Config_Route_V3_RetryPolicy) {
-    let conditions = Set(policy.retryOn.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+    let conditions = Set(
+      policy.retryOn.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
     on5xx = conditions.contains("5xx")
-    onConnectFailure = conditions.contains("connect-failure") || conditions.contains("5xx") || conditions.contains("reset")
-    onRetriableStatusCodes = conditions.contains("retriable-status-codes") ? Set(policy.retriableStatusCodes) : []
+    onConnectFailure =
+      conditions.contains("connect-failure") || conditions.contains("5xx")
+      || conditions.contains("reset")
+    onRetriableStatusCodes =
+      conditions.contains("retriable-status-codes") ? Set(policy.retriableStatusCodes) : []
     numRetries = policy.hasNumRetries ? Int(policy.numRetries.value) : 1
     perTryTimeout = policy.hasPerTryTimeout ? policy.perTryTimeout.duration : nil
   }

@@ -41,9 +41,12 @@ struct RouteEntry: Sendable {
     switch match.pathSpecifier {
     case .prefix(let prefix): pathMatch = .prefix(caseSensitive ? prefix : prefix.lowercased())
     case .path(let path): pathMatch = .exact(caseSensitive ? path : path.lowercased())
-    case .safeRegex(let regex): pathMatch = .regex(try CompiledRegex(regex.regex, at: where_ + ".match.safe_regex"))
+    case .safeRegex(let regex):
+      pathMatch = .regex(try CompiledRegex(regex.regex, at: where_ + ".match.safe_regex"))
     case .pathSeparatedPrefix(let prefix): pathMatch = .separatedPrefix(prefix)
-    case nil: throw ProxyConfigError("\(where_).match: a path specifier (prefix, path or safe_regex) is required")
+    case nil:
+      throw ProxyConfigError(
+        "\(where_).match: a path specifier (prefix, path or safe_regex) is required")
     }
     headers = try match.headers.enumerated().map { index, header throws(ProxyConfigError) in
       try HeaderMatch(header, at: "\(where_).match.headers[\(index)]")
@@ -51,12 +54,20 @@ struct RouteEntry: Sendable {
     guard case .route(let action)? = route.action else {
       if case .directResponse(let direct)? = route.action {
         self.action = .direct(status: Int(direct.status))
-        prefixRewrite = nil; hostRewrite = nil; timeout = nil; retryPolicy = nil; mirrorPolicies = []
-        requestHeadersToAdd = []; requestHeadersToRemove = []; responseHeadersToAdd = []; responseHeadersToRemove = []
+        prefixRewrite = nil
+        hostRewrite = nil
+        timeout = nil
+        retryPolicy = nil
+        mirrorPolicies = []
+        requestHeadersToAdd = []
+        requestHeadersToRemove = []
+        responseHeadersToAdd = []
+        responseHeadersToRemove = []
         notFoundStatus = 503
         return
       }
-      throw ProxyConfigError("\(where_): only route and direct_response actions are supported by this proxy")
+      throw ProxyConfigError(
+        "\(where_): only route and direct_response actions are supported by this proxy")
     }
     switch action.clusterSpecifier {
     case .cluster(let name): self.action = .cluster(name)
@@ -67,7 +78,9 @@ struct RouteEntry: Sendable {
         bound += UInt64(entry.weight.value)
         entries.append((entry.name, bound))
       }
-      guard bound > 0 else { throw ProxyConfigError("\(where_).route.weighted_clusters: the weights sum to 0") }
+      guard bound > 0 else {
+        throw ProxyConfigError("\(where_).route.weighted_clusters: the weights sum to 0")
+      }
       self.action = .weighted(entries, total: bound)
     case .clusterHeader:
       throw ProxyConfigError("\(where_).route.cluster_header: not supported by this proxy")
@@ -75,7 +88,11 @@ struct RouteEntry: Sendable {
       throw ProxyConfigError("\(where_).route: a cluster or weighted_clusters is required")
     }
     prefixRewrite = action.prefixRewrite.isEmpty ? nil : action.prefixRewrite
-    if case .hostRewriteLiteral(let host)? = action.hostRewriteSpecifier { hostRewrite = host } else { hostRewrite = nil }
+    if case .hostRewriteLiteral(let host)? = action.hostRewriteSpecifier {
+      hostRewrite = host
+    } else {
+      hostRewrite = nil
+    }
     if action.hasTimeout {
       let value = action.timeout.duration
       timeout = value == .zero ? nil : value
@@ -83,7 +100,9 @@ struct RouteEntry: Sendable {
       timeout = .seconds(15)
     }
     retryPolicy = action.hasRetryPolicy ? RetryPolicy(action.retryPolicy) : nil
-    mirrorPolicies = try action.requestMirrorPolicies.map { policy throws(ProxyConfigError) in try MirrorPolicy(policy) }
+    mirrorPolicies = try action.requestMirrorPolicies.map { policy throws(ProxyConfigError) in
+      try MirrorPolicy(policy)
+    }
     requestHeadersToAdd = route.requestHeadersToAdd.map(HeaderMutation.init)
     requestHeadersToRemove = route.requestHeadersToRemove.map { $0.lowercased() }
     responseHeadersToAdd = route.responseHeadersToAdd.map(HeaderMutation.init)
@@ -97,7 +116,8 @@ struct RouteEntry: Sendable {
   }
 
   /// Whether the request matches: path (without the query), then every header matcher.
-  func matches(method: String, path fullPath: String, headers lookup: (String) -> [String]) -> Bool {
+  func matches(method: String, path fullPath: String, headers lookup: (String) -> [String]) -> Bool
+  {
     var path = Substring(fullPath)
     if let query = path.firstIndex(where: { $0 == "?" || $0 == "#" }) { path = path[..<query] }
     let subject = caseSensitive ? String(path) : path.lowercased()

@@ -43,7 +43,8 @@ struct RouteTable: Sendable {
         if duplicate {
           // Envoy rejects a route configuration whose virtual hosts share a domain.
           throw ProxyConfigError(
-            "route configuration \(config.name): domain '\(domain)' appears in more than one virtual host")
+            "route configuration \(config.name): domain '\(domain)' appears in more than one virtual host"
+          )
         }
       }
     }
@@ -53,7 +54,9 @@ struct RouteTable: Sendable {
     self.suffixes = suffixes.sorted { $0.0.count > $1.0.count }
     self.prefixes = prefixes.sorted { $0.0.count > $1.0.count }
     self.fallback = fallback
-    mirrorPolicies = try config.requestMirrorPolicies.map { policy throws(ProxyConfigError) in try MirrorPolicy(policy) }
+    mirrorPolicies = try config.requestMirrorPolicies.map { policy throws(ProxyConfigError) in
+      try MirrorPolicy(policy)
+    }
   }
 
   /// The virtual host for a Host/:authority value: exact, then `*.suffix`, then `prefix*`,

@@ -11,10 +11,15 @@ struct VirtualHostTable: Sendable {
     name = host.name
     var routes: [RouteEntry] = []
     for (index, route) in host.routes.enumerated() {
-      routes.append(try RouteEntry(route, path: "route configuration \(routeConfig): virtual host \(host.name): routes[\(index)]"))
+      routes.append(
+        try RouteEntry(
+          route,
+          path: "route configuration \(routeConfig): virtual host \(host.name): routes[\(index)]"))
     }
     self.routes = routes
-    mirrorPolicies = try host.requestMirrorPolicies.map { policy throws(ProxyConfigError) in try MirrorPolicy(policy) }
+    mirrorPolicies = try host.requestMirrorPolicies.map { policy throws(ProxyConfigError) in
+      try MirrorPolicy(policy)
+    }
     retryPolicy = host.hasRetryPolicy ? RetryPolicy(host.retryPolicy) : nil
   }
 

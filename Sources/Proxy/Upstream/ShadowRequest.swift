@@ -1,6 +1,6 @@
+import Atomics
 import NIOCore
 import NIOHTTP1
-import Atomics
 
 /// A mirrored copy of a request: sent to the mirror cluster, its response read and
 /// discarded. Fire and forget: nothing about it reaches the client, and it is bounded per
@@ -22,7 +22,8 @@ final class ShadowRequest: UpstreamResponder {
 
   /// Starts a shadow unless the loop is at its bound (then counts a drop).
   static func send(
-    context: LoopContext, cluster: ClusterTable, head: HTTPRequestHead, body: ByteBuffer?, timeout: Duration?,
+    context: LoopContext, cluster: ClusterTable, head: HTTPRequestHead, body: ByteBuffer?,
+    timeout: Duration?,
     log: AccessLog.Entry?
   ) {
     guard context.shadowsInFlight < context.limits.maxShadowsPerLoop else {
@@ -34,12 +35,15 @@ final class ShadowRequest: UpstreamResponder {
       cluster.stats.shadowsFailed.wrappingIncrement(ordering: .relaxed)
       return
     }
-    let shadow = ShadowRequest(context: context, cluster: cluster, endpoint: endpoint, head: head, body: body, timeout: timeout, log: log)
+    let shadow = ShadowRequest(
+      context: context, cluster: cluster, endpoint: endpoint, head: head, body: body,
+      timeout: timeout, log: log)
     shadow.start()
   }
 
   private init(
-    context: LoopContext, cluster: ClusterTable, endpoint: ClusterTable.Endpoint, head: HTTPRequestHead, body: ByteBuffer?,
+    context: LoopContext, cluster: ClusterTable, endpoint: ClusterTable.Endpoint,
+    head: HTTPRequestHead, body: ByteBuffer?,
     timeout: Duration?, log: AccessLog.Entry?
   ) {
     self.context = context

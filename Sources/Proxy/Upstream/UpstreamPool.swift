@@ -1,7 +1,7 @@
+import Atomics
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import Atomics
 
 /// Keep-alive HTTP/1.1 connections to one upstream host, on one event loop.
 ///

@@ -4,8 +4,8 @@ import Logging
 import Metrics
 import Prometheus
 import ServiceLifecycle
-import XDSCore
 import UnixSignals
+import XDSCore
 
 /// `shadowplane control-plane`: serve xDS and the admin API.
 struct ControlPlaneCommand: AsyncParsableCommand {

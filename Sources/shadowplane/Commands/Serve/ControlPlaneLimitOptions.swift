@@ -1,8 +1,8 @@
 import ArgumentParser
 import ControlPlane
+import Foundation
 import MeshConfig
 import XDS
-import Foundation
 
 /// The control plane's bounds (README, "Limits and timeouts"); what each refuses is counted
 /// in `shadowplane_limit_refusals_total{limit}`.
@@ -25,25 +25,31 @@ struct ControlPlaneLimitOptions: ParsableArguments {
   @Option(help: "The longest NACK message kept in the ledger, history and log, in bytes.")
   var maxErrorDetailBytes = ControlPlane.Limits().stream.maxErrorDetailBytes
 
-  @Option(help: "The largest xDS request message, in bytes (larger ones end their stream undecoded).")
+  @Option(
+    help: "The largest xDS request message, in bytes (larger ones end their stream undecoded).")
   var maxXdsRequestBytes = ControlPlane.Limits().maxXDSRequestBytes
 
   @Option(help: "Streams per HTTP/2 connection to the xDS port (advertised to clients).")
   var maxConcurrentStreams = ControlPlane.Limits().maxConcurrentStreams
 
-  @Option(help: "On SIGTERM/SIGINT, how long open xDS streams are still served before they are ended.")
+  @Option(
+    help: "On SIGTERM/SIGINT, how long open xDS streams are still served before they are ended.")
   var drainPeriod = DurationArgument(ControlPlane.Limits().drainPeriod)
 
   @Option(
-    help: "Host names the admin API answers to besides loopback names and its bound address (comma-separated).")
+    help:
+      "Host names the admin API answers to besides loopback names and its bound address (comma-separated)."
+  )
   var adminAllowedHosts: String?
 
   func validate() throws {
     let positive: [(String, Int)] = [
       ("--max-yaml-nodes", maxYamlNodes), ("--max-apply-documents", maxApplyDocuments),
       ("--max-admin-body-bytes", maxAdminBodyBytes), ("--max-node-id-bytes", maxNodeIdBytes),
-      ("--max-node-metadata-bytes", maxNodeMetadataBytes), ("--max-error-detail-bytes", maxErrorDetailBytes),
-      ("--max-concurrent-streams", maxConcurrentStreams), ("--max-xds-request-bytes", maxXdsRequestBytes),
+      ("--max-node-metadata-bytes", maxNodeMetadataBytes),
+      ("--max-error-detail-bytes", maxErrorDetailBytes),
+      ("--max-concurrent-streams", maxConcurrentStreams),
+      ("--max-xds-request-bytes", maxXdsRequestBytes),
     ]
     for (flag, value) in positive where value < 1 {
       throw ValidationError("\(flag) must be at least 1, got \(value)")

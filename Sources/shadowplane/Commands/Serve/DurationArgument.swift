@@ -14,7 +14,10 @@ struct DurationArgument: ExpressibleByArgument, Sendable, CustomStringConvertibl
   }
 
   var description: String {
-    MeshDuration(nanoseconds: Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000).description
+    MeshDuration(
+      nanoseconds: Int64(duration.components.seconds) * 1_000_000_000 + duration.components
+        .attoseconds / 1_000_000_000
+    ).description
   }
 
   var defaultValueDescription: String { description }

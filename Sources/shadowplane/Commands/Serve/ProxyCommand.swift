@@ -2,8 +2,8 @@ import ArgumentParser
 import Logging
 import Proxy
 import ServiceLifecycle
-import XDSCore
 import UnixSignals
+import XDSCore
 
 /// `shadowplane proxy`: the bundled xDS-driven HTTP proxy.
 struct ProxyCommand: AsyncParsableCommand {
