@@ -8,9 +8,12 @@ let strict: [SwiftSetting] = [
   .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+// Shadowplane runs on Linux only: the config store watches its directory with inotify, and
+// the atomic writes, signal masks and the demo use Glibc. No Apple platform is declared
+// because none is built or tested (DirectoryWatcher.swift stops a build elsewhere with a
+// clear error).
 let package = Package(
   name: "shadowplane",
-  platforms: [.macOS(.v15)],
   products: [
     .executable(name: "shadowplane", targets: ["shadowplane"]),
     .library(name: "XDS", targets: ["XDS"]),

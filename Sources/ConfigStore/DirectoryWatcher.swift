@@ -6,6 +6,10 @@ import Foundation
   import Musl
 #endif
 
+#if !os(Linux)
+  #error("Shadowplane runs on Linux: the config store watches its directory with inotify(7)")
+#endif
+
 /// Events from a directory (a file written, moved in or out, created or deleted), through
 /// Linux inotify. Several events in a burst may arrive as one.
 enum DirectoryWatcher {
