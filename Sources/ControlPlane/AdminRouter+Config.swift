@@ -19,39 +19,14 @@ import XDSCore
 extension AdminRouter {
   func addConfigRoutes(to router: Router<AdminRequestContext>) {
     router.post("/api/v1/config/apply") { request, _ in
-      guard let store else { return noStore() }
-      let body = try await body(of: request)
-      let result: ApplyResult
-      do throws(ConfigErrors) {
-        let resources = try MeshConfigDecoder.decode(
-          utf8: body.readableBytesView, source: "request", limits: limits.decode)
-        result = try await store.apply(resources)
-      } catch {
-        logger.warning(
-          "apply rejected", metadata: ["errors": "\(LogText(error.description, limit: 4096))"])
-        return try refused(error)
+      try await change(request) { store, resources throws(ConfigErrors) in
+        try await store.apply(resources)
       }
-      logger.info(
-        "applied",
-        metadata: [
-          "revision": "\(result.revision)",
-          "changes":
-            "\(LogText(result.changes.map { "\($0.resource) \($0.action.rawValue)" }.description, limit: 4096))",
-        ])
-      return try json(result, revision: result.revision)
     }
     router.post("/api/v1/config/delete") { request, _ in
-      guard let store else { return noStore() }
-      let body = try await body(of: request)
-      let result: ApplyResult
-      do throws(ConfigErrors) {
-        let resources = try MeshConfigDecoder.decode(
-          utf8: body.readableBytesView, source: "request", limits: limits.decode)
-        result = try await store.delete(resources.map(\.key))
-      } catch {
-        return try refused(error)
+      try await change(request) { store, resources throws(ConfigErrors) in
+        try await store.delete(resources.map(\.key))
       }
-      return try json(result, revision: result.revision)
     }
     router.delete("/api/v1/config/:kind/:namespace/:name") { _, context in
       guard let store else { return noStore() }
@@ -87,6 +62,37 @@ extension AdminRouter {
       let format = request.uri.queryParameters["format"].map(String.init) ?? "json"
       return try resources([resource], format: format, single: true)
     }
+  }
+
+  /// Decodes the resources of a request's body (YAML or JSON, under the decode limits) and
+  /// applies `edit` to the store with them: the answer is the result, or the refusal.
+  private func change(
+    _ request: Request,
+    _ edit: (any ConfigStore, [MeshResource]) async throws(ConfigErrors) -> ApplyResult
+  ) async throws -> Response {
+    guard let store else { return noStore() }
+    let body = try await body(of: request)
+    let result: ApplyResult
+    do throws(ConfigErrors) {
+      let resources = try MeshConfigDecoder.decode(
+        utf8: body.readableBytesView, source: "request", limits: limits.decode)
+      result = try await edit(store, resources)
+    } catch {
+      logger.warning(
+        "configuration change refused",
+        metadata: [
+          "path": "\(request.uri.path)", "errors": "\(LogText(error.description, limit: 4096))",
+        ])
+      return try refused(error)
+    }
+    logger.info(
+      "configuration changed",
+      metadata: [
+        "path": "\(request.uri.path)", "revision": "\(result.revision)",
+        "changes":
+          "\(LogText(result.changes.map { "\($0.resource) \($0.action.rawValue)" }.description, limit: 4096))",
+      ])
+    return try json(result, revision: result.revision)
   }
 
   private func resources(_ list: [MeshResource], format: String, single: Bool) throws -> Response {
