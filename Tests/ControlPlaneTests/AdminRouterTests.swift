@@ -354,3 +354,26 @@ where Inner.Context == AdminRequestContext {
 extension HTTPField.Name {
   static let testAuthority = HTTPField.Name("x-test-authority")!
 }
+
+/// The guard's host and origin rules, as plain functions.
+@Suite("Admin guard rules")
+struct AdminGuardRuleTests {
+  @Test func allowedHostsFollowTheBind() {
+    #expect(AdminGuard.allowedHosts(boundHost: "0.0.0.0", extra: []) == nil)
+    #expect(
+      AdminGuard.allowedHosts(boundHost: "0.0.0.0", extra: ["cp.example"])?.contains("cp.example")
+        == true)
+    let loopback = AdminGuard.allowedHosts(boundHost: "127.0.0.1", extra: [])
+    #expect(loopback == ["localhost", "127.0.0.1", "::1"])
+  }
+
+  @Test func authoritiesAndOrigins() {
+    #expect(AdminGuard.host(ofAuthority: "LocalHost:18001") == "localhost")
+    #expect(AdminGuard.host(ofAuthority: "[::1]:18001") == "::1")
+    #expect(AdminGuard.host(ofAuthority: "::1") == "::1")
+    #expect(AdminGuard.sameOrigin("http://127.0.0.1:18001", authority: "127.0.0.1:18001"))
+    #expect(AdminGuard.sameOrigin("http://[::1]:18001", authority: "[::1]:18001"))
+    #expect(!AdminGuard.sameOrigin("http://127.0.0.1:9999", authority: "127.0.0.1:18001"))
+    #expect(!AdminGuard.sameOrigin("null", authority: "127.0.0.1:18001"))
+  }
+}
