@@ -59,7 +59,14 @@ struct AdminRouter: Sendable {
       guard let snapshot = await cache.snapshot(forNode: node) else {
         return error(.notFound, "no snapshot is served to node '\(node)'")
       }
-      return try document(snapshot.allResources)
+      // What the node's streams subscribe to (an Envoy never gets the api_listeners of
+      // proxyless gRPC clients); everything its snapshot holds while none is connected.
+      let streams = await ledger.clients(ofNode: node)
+      let served = snapshot.allResources.filter { resource in
+        streams.isEmpty
+          || streams.contains { $0.types[resource.type]?.subscription?.includes(resource) ?? false }
+      }
+      return try document(served)
     }
     router.get("/api/v1/resources") { _, _ in
       let snapshot = await cache.snapshot(forNode: SnapshotCache.defaultGroup)

@@ -271,12 +271,14 @@ package struct DeltaStreamStateMachine: Sendable {
       if type == .endpoint { demand.forced = clustersSent }
       let (updates, removed) = changes(type, demand: demand)
       if type == .cluster { clustersSent = Set(updates.map(\.name)) }
-      if stream.isAggregated {
+      if updates.isEmpty, removed.isEmpty, state.answered {
+        actions += settled(type)
+      } else if stream.isAggregated {
         if !updates.isEmpty || (!state.answered && removed.isEmpty) {
           actions += send(type, updates: updates, removed: [])
         }
         if !removed.isEmpty { removals.append((type, removed)) }
-      } else if !updates.isEmpty || !removed.isEmpty || !state.answered {
+      } else {
         actions += send(type, updates: updates, removed: removed)
       }
     }
@@ -284,6 +286,27 @@ package struct DeltaStreamStateMachine: Sendable {
       actions += send(type, updates: [], removed: removed)
     }
     return actions
+  }
+
+  /// Nothing of `type` needs sending, yet a client that rejected something may now hold
+  /// everything it should: what it rejected is no longer in the snapshot (a listener it
+  /// could not bind was deleted). Those rejections are forgotten, and when none is left
+  /// and no response is outstanding, the type is up to date at the version of what the
+  /// client holds (no response is sent; the ledger leaves NACK for SYNCED).
+  private mutating func settled(_ type: ResourceType) -> [Action] {
+    guard let state = stream.types[type], let snapshot = stream.snapshot, state.outstanding.isEmpty,
+      !state.nacked.isEmpty || !state.nackedRemovals.isEmpty
+    else { return [] }
+    let current = snapshot[type].resources
+    let nacked = state.nacked.filter { current[$0.key]?.version == $0.value }
+    let nackedRemovals = state.nackedRemovals.filter { current[$0] == nil && state.held[$0] != nil }
+    stream.types[type]!.nacked = nacked
+    stream.types[type]!.nackedRemovals = nackedRemovals
+    guard nacked.isEmpty, nackedRemovals.isEmpty else { return [] }
+    let version = ContentHash.version(ofNamed: state.held.map { ($0.key, $0.value) })
+    guard version != state.sentVersion else { return [] }
+    stream.types[type]!.sentVersion = version
+    return [.upToDate(type: type, version: version)]
   }
 
   /// The resources of `type` to send and the names to remove, from the current snapshot:

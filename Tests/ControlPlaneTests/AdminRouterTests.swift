@@ -210,6 +210,32 @@ struct AdminRouterTests {
     }
   }
 
+  @Test func aNodesConfigIsWhatItsStreamsSubscribeTo() async throws {
+    let fixture = try Fixture(store: false)
+    let snapshot = try Snapshot(resources: [
+      try VersionedResource(EnvoyFixtures.listener("0.0.0.0_80", port: 80, route: "80")),
+      try VersionedResource(
+        EnvoyFixtures.apiListener("svc:80", route: "80"), visibleToWildcard: false),
+    ])
+    await fixture.cache.setSnapshot(snapshot)
+    let envoy = await fixture.ledger.open(
+      nodeID: "envoy-1", nodeCluster: "mesh", userAgent: "envoy", streamKind: .ads, variant: .sotw,
+      peer: "-")
+    await fixture.ledger.update(envoy, .listener) { $0.subscription = Subscription(wildcard: true) }
+    try await fixture.test { client in
+      // Envoy subscribes to every listener by wildcard: the api_listener is not for it.
+      try await client.execute(uri: "/api/v1/nodes/envoy-1/config", method: .get) { response in
+        let text = String(buffer: response.body)
+        #expect(text.contains("0.0.0.0_80"))
+        #expect(!text.contains("svc:80"))
+      }
+      // A node with no stream: everything its snapshot holds.
+      try await client.execute(uri: "/api/v1/nodes/nobody/config", method: .get) { response in
+        #expect(String(buffer: response.body).contains("svc:80"))
+      }
+    }
+  }
+
   @Test func historyAndDiffDescribeRecordedRevisions() async throws {
     let fixture = try Fixture(store: false)
     let first = try Snapshot(

@@ -276,6 +276,41 @@ struct DeltaStreamStateMachineTests {
         == DeltaSent(type: .cluster, names: ["b"]))
   }
 
+  @Test func aRejectedResourceThatGoesAwayLeavesTheTypeUpToDate() {
+    var machine = syncedADS(Fixtures.mesh())
+    let held = machine.types[.cluster]!.held
+    let heldVersion = machine.types[.cluster]!.sentVersion
+    let bad = Fixtures.mesh(clusters: ["a", "b"])
+    let cds = machine.snapshotChanged(bad).compactMap(\.response)[0]
+    _ = machine.receive(
+      Fixtures.delta(.cluster, nonce: cds.nonce, error: "cluster b: bad"), current: nil)
+    // b is deleted: nothing to send (the client never took it), and the client holds
+    // exactly what is served again, at the version it held before.
+    let back = machine.snapshotChanged(Fixtures.mesh())
+    #expect(back.compactMap(\.sent).isEmpty)
+    let settled = ContentHash.version(ofNamed: held.map { ($0.key, $0.value) })
+    #expect(back == [.upToDate(type: .cluster, version: settled)])
+    #expect(settled == heldVersion)
+    #expect(machine.types[.cluster]!.nacked.isEmpty)
+    // Nothing more to say after that.
+    #expect(machine.snapshotChanged(Fixtures.mesh()).isEmpty)
+  }
+
+  @Test func aRejectionStillCurrentKeepsTheTypeRejected() {
+    var machine = syncedADS(Fixtures.mesh())
+    let bad = Fixtures.mesh(clusters: ["a", "b"])
+    let cds = machine.snapshotChanged(bad).compactMap(\.response)[0]
+    _ = machine.receive(
+      Fixtures.delta(.cluster, nonce: cds.nonce, error: "cluster b: bad"), current: nil)
+    // Another change elsewhere: b is still there, still rejected; no up-to-date claim.
+    let other = try! Snapshot(
+      resources: bad.allResources.filter { $0.type != .route } + [Fixtures.route("r", to: "b")])
+    #expect(
+      !machine.snapshotChanged(other).contains {
+        if case .upToDate(.cluster, _) = $0 { true } else { false }
+      })
+  }
+
   @Test func staleNoncesAreIgnoredButTheirSubscriptionChangesApply() {
     let snapshot = try! Snapshot(resources: [
       Fixtures.endpoints("a", port: 1), Fixtures.endpoints("b", port: 2),
