@@ -32,53 +32,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import adversarial as adv  # noqa: E402
 from adversarial import harness, ph, poll  # noqa: E402
+import envoy_harness  # noqa: E402  (Tests/Interop, on the path through adversarial)
 
 DRAIN = 2.0
 EXIT_SLACK = 2.0
 RECONNECT = 15.0
-ENVOY_BIN = os.environ.get("ENVOY_BIN", os.path.join(adv.REPO, ".venv-envoy", "bin", "envoy"))
-BOOTSTRAP = os.path.join(adv.REPO, "manifests", "envoy", "bootstrap.yaml")
-
-
-class Envoy(harness.ControlPlane):
-    """Real Envoy with ``manifests/envoy/bootstrap.yaml``, its node id and ports replaced
-    (reuses the harness's process handling: log draining, stop, atexit cleanup)."""
-
-    def __init__(self, xds_port: int, node_id: str):
-        super().__init__([], name="envoy")
-        self.node_id = node_id
-        self.admin_port = harness.free_port()
-        with open(BOOTSTRAP, encoding="utf-8") as f:
-            text = f.read()
-        for old, new in (("port_value: 18000", f"port_value: {xds_port}"),
-                         ("port_value: 9901", f"port_value: {self.admin_port}"),
-                         ("id: envoy-1", f"id: {node_id}")):
-            if old not in text:
-                raise AssertionError(f"{BOOTSTRAP} no longer has {old!r}")
-            text = text.replace(old, new)
-        self.bootstrap = os.path.join(self.tmpdir.name, "bootstrap.yaml")
-        with open(self.bootstrap, "w", encoding="utf-8") as f:
-            f.write(text)
-
-    def start(self, timeout: float = harness.STARTUP_TIMEOUT) -> "Envoy":
-        cmd = [ENVOY_BIN, "-c", self.bootstrap, "--disable-hot-restart", "--concurrency", "1",
-               "-l", "warning", "--component-log-level", "config:info,upstream:info"]
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE)
-        with harness._live_lock:
-            harness._live.add(self)
-        import threading
-        for stream, tag in ((self.proc.stderr, "stderr"), (self.proc.stdout, "stdout")):
-            t = threading.Thread(target=self._drain, args=(stream, tag), daemon=True,
-                                 name=f"envoy-{tag}")
-            t.start()
-            self._readers.append(t)
-        poll(lambda: harness.http_request("GET", f"http://127.0.0.1:{self.admin_port}/ready",
-                                          timeout=1)[0] in (200, 503), timeout,
-             what="Envoy's admin to answer")
-        return self
-
-
 class DrainTest(adv.AdversarialTestCase):
     TAG = "cp-drain"
 
@@ -156,11 +114,10 @@ class DrainTest(adv.AdversarialTestCase):
         self.check_client_restart(self.NODE_ID, lambda cp: self.start_proxy_with(
             cp.xds_address, self.NODE_ID))
 
-    @unittest.skipUnless(os.access(ENVOY_BIN, os.X_OK),
-                         f"no Envoy at {ENVOY_BIN} (scripts/setup installs it in .venv-envoy)")
+    @unittest.skipUnless(envoy_harness.envoy_available(), envoy_harness.skip_reason())
     def test_envoy_attached(self) -> None:
-        def start_envoy(cp: harness.ControlPlane) -> Envoy:
-            envoy = Envoy(cp.xds_port, "envoy-drain")
+        def start_envoy(cp: harness.ControlPlane) -> envoy_harness.Envoy:
+            envoy = envoy_harness.Envoy(cp.xds_port, "envoy-drain", concurrency=1)
             self._planes.append(envoy)
             self.addCleanup(envoy.cleanup)
             return envoy.start()

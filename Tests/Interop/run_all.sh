@@ -6,15 +6,20 @@
 #   test_proxy_e2e.py runs twice: with the proxy's default xDS variant (delta) and with
 #   SHADOWPLANE_XDS_MODE=sotw (passed to the proxy as --xds-mode),
 #   test_envoy_rules.py and test_envoy_rules_manifests.py with .venv-pgv
-#   (protoc-gen-validate, xds-protos).
+#   (protoc-gen-validate, xds-protos),
+#   test_envoy_live.py (real Envoy from .venv-envoy against the control plane, and the proxy
+#   checked against it) twice: SHADOWPLANE_XDS_MODE=sotw and =delta (Envoy's ADS api_type
+#   and the proxy's --xds-mode).
 # Environment: SHADOWPLANE_BIN (default <repo>/.build/debug/shadowplane),
-#   INTEROP_VENV and PGV_VENV to use other venvs.
+#   INTEROP_VENV and PGV_VENV to use other venvs, ENVOY_BIN (default
+#   <repo>/.venv-envoy/bin/envoy).
 # Prints PASS/FAIL per test file; exits non-zero if any failed.
 set -u
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 export SHADOWPLANE_BIN="${SHADOWPLANE_BIN:-$repo/.build/debug/shadowplane}"
+export ENVOY_BIN="${ENVOY_BIN:-$repo/.venv-envoy/bin/envoy}"
 interop_py="${INTEROP_VENV:-$repo/.venv-interop}/bin/python"
 pgv_py="${PGV_VENV:-$repo/.venv-pgv}/bin/python"
 # Each test file bounds its own waits; this is a last resort against a hang.
@@ -56,6 +61,13 @@ run "$pgv_py" test_envoy_rules.py
 run "$pgv_py" test_envoy_rules_manifests.py
 run "$pgv_py" test_envoy_bootstrap.py
 run "$interop_py" test_runtime_rtds.py
+if [ -x "$ENVOY_BIN" ]; then
+  SHADOWPLANE_XDS_MODE=sotw run "$interop_py" test_envoy_live.py "test_envoy_live.py (sotw)"
+  SHADOWPLANE_XDS_MODE=delta run "$interop_py" test_envoy_live.py "test_envoy_live.py (delta)"
+else
+  echo "FAIL test_envoy_live.py (no Envoy at $ENVOY_BIN: run scripts/setup)"
+  failed=$((failed + 1))
+fi
 run "$interop_py" test_demo.py
 
 if [ "$failed" -ne 0 ]; then
