@@ -1,0 +1,5 @@
+public import ArgumentParser
+public import MeshIdentity
+
+/// `--role read|write`.
+extension OperatorRole: ExpressibleByArgument {}
