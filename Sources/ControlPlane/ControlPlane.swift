@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 public import Logging
 public import MeshConfig
+import Metrics
 public import Prometheus
 public import ServiceLifecycle
 import Translator
@@ -64,6 +65,9 @@ public struct ControlPlane: Sendable {
     public var historyRetention = 100
     /// Bounds on inputs and streams.
     public var limits = Limits()
+    /// TLS on the xDS port (mutual when a client CA is given: every stream must then claim
+    /// the node id its certificate names); nil serves plaintext.
+    public var xdsTLS: TLSFiles?
     /// Host names the admin API answers to besides loopback names and its bound address
     /// (`--admin-allowed-hosts`); see ``AdminGuard``.
     public var allowedAdminHosts: [String] = []
@@ -116,15 +120,16 @@ public struct ControlPlane: Sendable {
     case .resources(let file):
       try await loadResources(file, history: history)
     }
+    let (security, authorizer) = try xdsSecurity()
     let xds = XDSServer(
-      cache: cache, ledger: ledger, limits: configuration.limits.stream,
+      cache: cache, ledger: ledger, limits: configuration.limits.stream, authorizeNode: authorizer,
       logger: Logger(label: "shadowplane.xds"))
     let grpc = GRPCServerService(
       address: configuration.xdsAddress, services: xds.services,
       maxConcurrentStreams: configuration.limits.maxConcurrentStreams,
       maxRequestBytes: configuration.limits.maxXDSRequestBytes,
       drainPeriod: configuration.limits.drainPeriod,
-      endStreams: { [cache] in await cache.endAllWatches() }, logger: logger)
+      endStreams: { [cache] in await cache.endAllWatches() }, security: security, logger: logger)
     let admin = AdminRouter(
       cache: cache, ledger: ledger, registry: registry, logger: logger, store: store,
       history: history, limits: configuration.limits, boundHost: configuration.adminAddress.host,
@@ -142,6 +147,33 @@ public struct ControlPlane: Sendable {
       },
       logger: Logger(label: "shadowplane.admin"))
     return [grpc, app] + services
+  }
+
+  /// The xDS port's security and, with mutual TLS, the check of each stream's node against
+  /// its connection's certificate (``NodeIdentityPolicy``).
+  private func xdsSecurity() throws(ControlPlaneError) -> (
+    GRPCServerService.Security, XDSServer.NodeAuthorizer?
+  ) {
+    guard let files = configuration.xdsTLS else { return (.plaintext, nil) }
+    let context: ReloadingTLSContext
+    do {
+      context = try ReloadingTLSContext(files, logger: logger)
+    } catch {
+      throw ControlPlaneError(
+        code: .tlsUnavailable, message: "cannot serve xDS over TLS", cause: error)
+    }
+    let identities = PeerIdentities()
+    let ledger = self.ledger
+    let logger = self.logger
+    let security = GRPCServerService.Security.tls(context, identities) { peer, reason in
+      logger.warning(
+        "xDS connection refused", metadata: ["peer": "\(peer)", "reason": "\(reason)"])
+      Metrics.Counter(label: "shadowplane_xds_refused_total").increment()
+      Task { await ledger.refused(StreamRefusal(nodeID: nil, peer: peer, reason: reason)) }
+    }
+    guard files.clientCA != nil else { return (security, nil) }
+    let policy = NodeIdentityPolicy(identities: identities)
+    return (security, { node, peer in policy.authorize(node, peer: peer) })
   }
 
   /// Warns, at every start, about an address other machines can reach: neither the admin

@@ -10,6 +10,7 @@ public struct ControlPlaneError: Error, CustomStringConvertible {
       case resourcesUnreadable = "resources unreadable"
       case resourcesInvalid = "resources invalid"
       case translationFailed = "translation failed"
+      case tlsUnavailable = "TLS unavailable"
     }
 
     private let wrapped: Wrapped
@@ -23,6 +24,8 @@ public struct ControlPlaneError: Error, CustomStringConvertible {
     public static let resourcesInvalid = Code(.resourcesInvalid)
     /// The first revision could not be translated into a snapshot.
     public static let translationFailed = Code(.translationFailed)
+    /// The TLS certificate, key or client CA could not be loaded.
+    public static let tlsUnavailable = Code(.tlsUnavailable)
 
     public var description: String { wrapped.rawValue }
   }

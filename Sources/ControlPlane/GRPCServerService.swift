@@ -1,6 +1,7 @@
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import Logging
+import NIOPosix
 import ServiceLifecycle
 import XDSCore
 
@@ -23,7 +24,19 @@ struct GRPCServerService: Service {
   let drainPeriod: Duration
   /// Ends every open stream with UNAVAILABLE (the cache ends their watches).
   let endStreams: @Sendable () async -> Void
+  /// Plaintext, or TLS from reloading files.
+  let security: Security
   let logger: Logger
+
+  /// How the xDS port is secured.
+  enum Security: Sendable {
+    case plaintext
+    /// TLS with `context` (mutual when its files name a client CA); each connection's client
+    /// identity goes into `identities`, each failed handshake to `onHandshakeFailure`.
+    case tls(
+      ReloadingTLSContext, PeerIdentities,
+      onHandshakeFailure: @Sendable (_ peer: String, _ reason: String) -> Void)
+  }
 
   /// The drain period ended with streams still open.
   private struct DrainPeriodEnded: Error {}
@@ -37,15 +50,43 @@ struct GRPCServerService: Service {
   }
 
   func run() async throws {
-    let transport = HTTP2ServerTransport.Posix(
-      address: address.host.contains(":")
-        ? .ipv6(host: address.host, port: address.port)
-        : .ipv4(host: address.host, port: address.port),
-      transportSecurity: .plaintext,
-      config: .defaults {
-        $0.rpc.maxRequestPayloadSize = maxRequestBytes
-        $0.http2.maxConcurrentStreams = maxConcurrentStreams
-      })
+    switch security {
+    case .plaintext:
+      let transport = HTTP2ServerTransport.Posix(
+        address: address.host.contains(":")
+          ? .ipv6(host: address.host, port: address.port)
+          : .ipv4(host: address.host, port: address.port),
+        transportSecurity: .plaintext,
+        config: .defaults {
+          $0.rpc.maxRequestPayloadSize = maxRequestBytes
+          $0.http2.maxConcurrentStreams = maxConcurrentStreams
+        })
+      try await serve(transport) {
+        let listening = try await transport.listeningAddress
+        return listening.ipv4.map { HostPort(host: $0.host, port: $0.port) }
+          ?? listening.ipv6.map { HostPort(host: $0.host, port: $0.port) }
+      }
+    case .tls(let context, let identities, let onHandshakeFailure):
+      var config = HTTP2ServerTransport.Custom<TLSListenerFactory>.Config.defaults
+      config.rpc.maxRequestPayloadSize = maxRequestBytes
+      config.http2.maxConcurrentStreams = maxConcurrentStreams
+      let transport = HTTP2ServerTransport.Custom(
+        listenerFactory: TLSListenerFactory(
+          eventLoopGroup: MultiThreadedEventLoopGroup.singleton, address: address, context: context,
+          identities: identities, onHandshakeFailure: onHandshakeFailure),
+        config: config)
+      try await serve(transport) {
+        let listening = await transport.listeningAddress
+        return listening?.ipv4.map { HostPort(host: $0.host, port: $0.port) }
+          ?? listening?.ipv6.map { HostPort(host: $0.host, port: $0.port) }
+      }
+    }
+  }
+
+  /// Serves on `transport` until drained or cancelled; logs the address `bound` gives.
+  private func serve<Transport: ServerTransport>(
+    _ transport: Transport, bound: @escaping @Sendable () async throws -> HostPort?
+  ) async throws {
     let server = GRPCServer(transport: transport, services: services)
     let drainPeriod = self.drainPeriod
     let logger = self.logger
@@ -56,11 +97,10 @@ struct GRPCServerService: Service {
           return .serving
         }
         group.addTask {
-          let listening = try await transport.listeningAddress
-          let bound =
-            listening.ipv4.map { HostPort(host: $0.host, port: $0.port) }
-            ?? listening.ipv6.map { HostPort(host: $0.host, port: $0.port) }
-          if let bound { logger.info("xDS server listening on \(bound)") }
+          if let address = try await bound() {
+            let scheme = if case .tls = security { "TLS" } else { "plaintext" }
+            logger.info("xDS server listening on \(address) (\(scheme))")
+          }
           return .listening
         }
         group.addTask {

@@ -17,6 +17,10 @@ public actor StatusLedger {
   /// The sequence numbers of the pushes still pending, per stream and type.
   private var pending: [UInt64: [ResourceType: [UInt64]]] = [:]
   private let pushRetention: Int
+  /// The newest refusals, oldest first, at most ``refusalRetention``.
+  private var refusals: [StreamRefusal] = []
+  /// How many refusals are kept.
+  public static let refusalRetention = 100
 
   /// - Parameter pushRetention: how many push records to keep for the history.
   public init(pushRetention: Int = 20_000) {
@@ -114,6 +118,17 @@ public actor StatusLedger {
     status.state = status.currentState
     clients[streamID]!.types[type] = status
   }
+
+  /// Records a client turned away.
+  public func refused(_ refusal: StreamRefusal) {
+    refusals.append(refusal)
+    if refusals.count > Self.refusalRetention {
+      refusals.removeFirst(refusals.count - Self.refusalRetention)
+    }
+  }
+
+  /// The newest refusals, oldest first.
+  public func recentRefusals() -> [StreamRefusal] { refusals }
 
   /// Every connected client, sorted by node id then stream id.
   public func all() -> [ClientStatus] {

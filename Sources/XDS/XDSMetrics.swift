@@ -70,6 +70,11 @@ struct XDSMetrics: Sendable {
     Self.handles.bytesSent[variant]![type]!
   }
 
+  /// A stream or connection refused for its identity (mutual TLS).
+  func refusedStream() {
+    Counter(label: "shadowplane_xds_refused_total").increment()
+  }
+
   /// NACKs received.
   func nacks(_ type: ResourceType) -> Counter { Self.handles.nacks[type]! }
 

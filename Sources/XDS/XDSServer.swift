@@ -1,4 +1,4 @@
-import EnvoyAPI
+public import EnvoyAPI
 public import GRPCCore
 public import Logging
 public import XDSCache
@@ -25,22 +25,36 @@ public struct XDSServer: Sendable {
     public init() {}
   }
 
+  /// Whether a client may claim a node: with mutual TLS, the node id its certificate names.
+  public enum NodeAuthorization: Sendable, Equatable {
+    case allowed
+    /// Refused (PERMISSION_DENIED), saying why.
+    case denied(String)
+  }
+
+  /// Decides whether the client at `peer` (gRPC's address name) may claim `node`.
+  public typealias NodeAuthorizer =
+    @Sendable (_ node: Envoy_Config_Core_V3_Node, _ peer: String) -> NodeAuthorization
+
   /// The snapshots served.
   public let cache: SnapshotCache
   /// Every connected client and what it was sent.
   public let ledger: StatusLedger
   /// Bounds on each stream's client.
   public let limits: Limits
+  /// Checks each stream's node against its client's identity; nil allows every node.
+  public let authorizeNode: NodeAuthorizer?
   let logger: Logger
 
   /// Services over `cache`, recording into `ledger`.
   public init(
     cache: SnapshotCache, ledger: StatusLedger, limits: Limits = Limits(),
-    logger: Logger = Logger(label: "shadowplane.xds")
+    authorizeNode: NodeAuthorizer? = nil, logger: Logger = Logger(label: "shadowplane.xds")
   ) {
     self.cache = cache
     self.ledger = ledger
     self.limits = limits
+    self.authorizeNode = authorizeNode
     self.logger = logger
   }
 
@@ -81,7 +95,8 @@ public struct XDSServer: Sendable {
       Void
   ) -> StreamingServerResponse<Response> {
     let driver = XDSStreamDriver<Machine, Response>(
-      cache: cache, ledger: ledger, logger: logger, limits: limits, kind: kind, perform: perform)
+      cache: cache, ledger: ledger, logger: logger, limits: limits, authorizeNode: authorizeNode,
+      kind: kind, perform: perform)
     return StreamingServerResponse { writer in
       try await driver.run(
         requests: request.messages, writer: writer, metadata: request.metadata,

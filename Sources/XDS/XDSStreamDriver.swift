@@ -22,6 +22,7 @@ struct XDSStreamDriver<Machine: XDSStreamMachine, Response: Sendable> {
   let ledger: StatusLedger
   let logger: Logger
   let limits: XDSServer.Limits
+  let authorizeNode: XDSServer.NodeAuthorizer?
   let metrics = XDSMetrics()
   /// ADS or one type's stream.
   let kind: StreamKind
@@ -74,6 +75,7 @@ struct XDSStreamDriver<Machine: XDSStreamMachine, Response: Sendable> {
             if streamID == nil {
               let node = Machine.node(of: request)
               try check(node, peer: peer)
+              try await authorize(node, peer: peer)
               nodeID = node.id
               streamID = await open(node, metadata: metadata, peer: peer)
               let registered = await cache.watch(nodeID: nodeID)
@@ -147,6 +149,18 @@ struct XDSStreamDriver<Machine: XDSStreamMachine, Response: Sendable> {
       "xDS stream refused",
       metadata: ["node": "\(LogText(node.id))", "peer": "\(peer)", "reason": "\(message)"])
     throw RPCError(code: .invalidArgument, message: message)
+  }
+
+  /// Refuses a stream whose node its client may not claim (PERMISSION_DENIED): counted,
+  /// logged, and kept in the ledger's refusals for `proxy-status`.
+  private func authorize(_ node: Envoy_Config_Core_V3_Node, peer: String) async throws(RPCError) {
+    guard let authorizeNode, case .denied(let reason) = authorizeNode(node, peer) else { return }
+    metrics.refusedStream()
+    logger.warning(
+      "xDS stream refused",
+      metadata: ["node": "\(LogText(node.id))", "peer": "\(peer)", "reason": "\(reason)"])
+    await ledger.refused(StreamRefusal(nodeID: node.id, peer: peer, reason: reason))
+    throw RPCError(code: .permissionDenied, message: reason)
   }
 
   private func open(_ node: Envoy_Config_Core_V3_Node, metadata: Metadata, peer: String) async

@@ -32,6 +32,8 @@ struct ControlPlaneCommand: AsyncParsableCommand {
   @Option(help: "How many pushed snapshots history and diff keep.")
   var historySize: Int = 100
 
+  @OptionGroup(title: "Security") var security: ControlPlaneSecurityOptions
+
   @OptionGroup(title: "Limits and timeouts") var limits: ControlPlaneLimitOptions
 
   @OptionGroup var logging: LoggingOptions
@@ -64,6 +66,7 @@ struct ControlPlaneCommand: AsyncParsableCommand {
     configuration.historyRetention = historySize
     configuration.limits = limits.limits
     configuration.allowedAdminHosts = limits.allowedHosts
+    configuration.xdsTLS = security.xdsTLS
     let logger = Logger(label: "shadowplane.control-plane")
     let services: [any Service]
     do {
