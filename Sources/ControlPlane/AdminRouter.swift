@@ -50,6 +50,7 @@ struct AdminRouter: Sendable {
         body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
     }
     router.get("/api/v1/status") { _, _ in try await json(ledger.all()) }
+    router.get("/api/v1/refusals") { _, _ in try await json(ledger.recentRefusals()) }
     router.get("/api/v1/status/:node") { _, context in
       let node = try context.parameters.require("node")
       return try await json(ledger.clients(ofNode: node))
