@@ -46,7 +46,7 @@ struct AdminGuard: RouterMiddleware {
       logger.warning(
         "admin request refused: unexpected Host",
         metadata: [
-          "host": "\(LogText(authority))", "peer": "\(context.remoteAddress?.description ?? "-")",
+          "host": "\(LogText(authority))", "peer": "\(context.peer)",
         ])
       return Self.refusal(
         "unexpected Host header '\(authority.prefix(100))': the admin API answers to \(allowedHosts.sorted().joined(separator: ", ")) (add names with --admin-allowed-hosts)"
@@ -60,7 +60,7 @@ struct AdminGuard: RouterMiddleware {
       logger.warning(
         "admin write refused: cross-origin",
         metadata: [
-          "origin": "\(LogText(origin))", "peer": "\(context.remoteAddress?.description ?? "-")",
+          "origin": "\(LogText(origin))", "peer": "\(context.peer)",
         ])
       return Self.refusal(
         "cross-origin write refused: Origin '\(origin.prefix(100))' is not this API's origin")
@@ -68,7 +68,7 @@ struct AdminGuard: RouterMiddleware {
     let response = try await next(request, context)
     if isWrite {
       var metadata: Logger.Metadata = [
-        "peer": "\(context.remoteAddress?.description ?? "-")", "method": "\(request.method)",
+        "peer": "\(context.peer)", "method": "\(request.method)",
         "path": "\(LogText(request.uri.path))", "status": "\(response.status.code)",
       ]
       if let revision = response.headers[.shadowplaneRevision] {

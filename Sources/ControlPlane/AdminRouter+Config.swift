@@ -18,13 +18,13 @@ import XDSCore
 /// Errors and warnings carry `source`, `resource`, `field` and `message`.
 extension AdminRouter {
   func addConfigRoutes(to router: Router<AdminRequestContext>) {
-    router.post("/api/v1/config/apply") { request, _ in
-      try await change(request) { store, resources throws(ConfigErrors) in
+    router.post("/api/v1/config/apply") { request, context in
+      try await change(request, context, .apply) { store, resources throws(ConfigErrors) in
         try await store.apply(resources)
       }
     }
-    router.post("/api/v1/config/delete") { request, _ in
-      try await change(request) { store, resources throws(ConfigErrors) in
+    router.post("/api/v1/config/delete") { request, context in
+      try await change(request, context, .delete) { store, resources throws(ConfigErrors) in
         try await store.delete(resources.map(\.key))
       }
     }
@@ -39,6 +39,9 @@ extension AdminRouter {
       } catch {
         return try refused(error, source: String?.none)
       }
+      await audit(
+        .delete, result.changes.map { "\($0.resource) \($0.action.rawValue)" }, result.revision,
+        context)
       return try json(result, revision: result.revision)
     }
     router.get("/api/v1/config") { request, _ in
@@ -67,7 +70,7 @@ extension AdminRouter {
   /// Decodes the resources of a request's body (YAML or JSON, under the decode limits) and
   /// applies `edit` to the store with them: the answer is the result, or the refusal.
   private func change(
-    _ request: Request,
+    _ request: Request, _ context: AdminRequestContext, _ action: AuditRecord.Action,
     _ edit: (any ConfigStore, [MeshResource]) async throws(ConfigErrors) -> ApplyResult
   ) async throws -> Response {
     guard let store else { return noStore() }
@@ -92,6 +95,14 @@ extension AdminRouter {
         "changes":
           "\(LogText(result.changes.map { "\($0.resource) \($0.action.rawValue)" }.description, limit: 4096))",
       ])
+    if result.changes.contains(where: { $0.action != .unchanged }) {
+      await audit(
+        action,
+        result.changes.filter { $0.action != .unchanged }.map {
+          "\($0.resource) \($0.action.rawValue)"
+        },
+        result.revision, context)
+    }
     return try json(result, revision: result.revision)
   }
 

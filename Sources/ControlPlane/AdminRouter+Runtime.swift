@@ -20,23 +20,26 @@ extension AdminRouter {
       let key = context.parameters.get("key") ?? ""
       let body = try await request.body.collect(upTo: 4096)
       let value = String(buffer: body).trimmingCharacters(in: .whitespacesAndNewlines)
-      return try await setRuntime(store, key, value)
+      return try await setRuntime(store, key, value, context)
     }
     router.delete("/api/v1/runtime/:key") { _, context in
       guard let store else { return noStore() }
-      return try await setRuntime(store, context.parameters.get("key") ?? "", nil)
+      return try await setRuntime(store, context.parameters.get("key") ?? "", nil, context)
     }
   }
 
-  private func setRuntime(_ store: any ConfigStore, _ key: String, _ value: String?) async throws
-    -> Response
-  {
+  private func setRuntime(
+    _ store: any ConfigStore, _ key: String, _ value: String?, _ context: AdminRequestContext
+  ) async throws -> Response {
     let revision: Int64
     do throws(ConfigErrors) {
       revision = try await store.setRuntime(key, value)
     } catch {
       return try refused(error)
     }
+    await audit(
+      value == nil ? .runtimeUnset : .runtimeSet, [value.map { "\(key)=\($0)" } ?? key], revision,
+      context)
     return try json(
       RuntimeOverrides(revision: revision, values: await store.runtime()), revision: revision)
   }

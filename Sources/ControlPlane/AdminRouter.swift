@@ -29,6 +29,8 @@ struct AdminRouter: Sendable {
   let store: (any ConfigStore)?
   /// Snapshots pushed, for `/api/v1/history` and `/api/v1/diff`.
   let history: ConfigHistory
+  /// Every write, for `GET /api/v1/audit`.
+  let auditTrail: AuditTrail
   /// Bounds on request bodies and on the configuration they hold.
   let limits: ControlPlane.Limits
   /// The admin API's bound host and the extra `Host` names it answers to.
@@ -73,7 +75,11 @@ struct AdminRouter: Sendable {
       let snapshot = await cache.snapshot(forNode: SnapshotCache.defaultGroup)
       return try document(snapshot?.allResources ?? [])
     }
-    router.put("/api/v1/resources") { request, _ in
+    router.get("/api/v1/audit") { request, _ in
+      let limit = request.uri.queryParameters["limit"].flatMap { Int($0) } ?? 100
+      return try await json(auditTrail.recent(limit: limit))
+    }
+    router.put("/api/v1/resources") { request, context in
       if store != nil {
         return self.error(
           .conflict, "resources come from the config store (--store); use /api/v1/config/apply")
@@ -91,6 +97,7 @@ struct AdminRouter: Sendable {
       await cache.setSnapshot(snapshot)
       await history.record(snapshot)
       logger.info("resources replaced", metadata: ["resources": "\(resources.count)"])
+      await audit(.replaceResources, ["\(resources.count) resources"], snapshot.revision, context)
       return try json(["resources": resources.count], revision: snapshot.revision)
     }
     addConfigRoutes(to: router)
@@ -115,6 +122,17 @@ struct AdminRouter: Sendable {
     if let revision { headers[.shadowplaneRevision] = String(revision) }
     return Response(
       status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+  }
+
+  /// Records a write in the audit trail, with the identity and address of who made it.
+  func audit(
+    _ action: AuditRecord.Action, _ resources: [String], _ revision: Int64,
+    _ context: AdminRequestContext
+  ) async {
+    await auditTrail.record(
+      AuditRecord(
+        identity: context.identity, source: context.peer,
+        action: action, resources: resources, revision: revision))
   }
 
   /// A request's body, at most `--max-admin-body-bytes` (413 beyond, counted).

@@ -130,9 +130,12 @@ public struct ControlPlane: Sendable {
       maxRequestBytes: configuration.limits.maxXDSRequestBytes,
       drainPeriod: configuration.limits.drainPeriod,
       endStreams: { [cache] in await cache.endAllWatches() }, security: security, logger: logger)
+    let auditTrail = AuditTrail(
+      directory: store?.directory, logger: Logger(label: "shadowplane.audit"))
     let admin = AdminRouter(
       cache: cache, ledger: ledger, registry: registry, logger: logger, store: store,
-      history: history, limits: configuration.limits, boundHost: configuration.adminAddress.host,
+      history: history, auditTrail: auditTrail, limits: configuration.limits,
+      boundHost: configuration.adminAddress.host,
       allowedHosts: configuration.allowedAdminHosts)
     let logger = self.logger
     let app = Application(

@@ -43,6 +43,7 @@ struct AdminRouterTests {
       router = AdminRouter(
         cache: cache, ledger: ledger, registry: PrometheusCollectorRegistry(),
         logger: Logger(label: "test.admin"), store: withStore ? store : nil, history: history,
+        auditTrail: AuditTrail(directory: directory.path, logger: Logger(label: "test.audit")),
         limits: limits, boundHost: boundHost, allowedHosts: [])
     }
 
@@ -107,6 +108,32 @@ struct AdminRouterTests {
         #expect(response.status == .ok)
         #expect(String(buffer: response.body).contains("\"httpbin\""))
       }
+    }
+  }
+
+  @Test func everyWriteIsInTheAuditTrailAndSurvivesARestart() async throws {
+    let fixture = try Fixture()
+    try await fixture.test { client in
+      _ = try await client.execute(
+        uri: "/api/v1/config/apply", method: .post, body: ByteBuffer(string: Self.serviceEntry))
+      // Unchanged: not a write worth recording.
+      _ = try await client.execute(
+        uri: "/api/v1/config/apply", method: .post, body: ByteBuffer(string: Self.serviceEntry))
+      _ = try await client.execute(
+        uri: "/api/v1/runtime/mirror.default.httpbin.http0.0", method: .put,
+        body: ByteBuffer(string: "25"))
+      _ = try await client.execute(uri: "/api/v1/config/se/default/httpbin", method: .delete)
+      try await client.execute(uri: "/api/v1/audit", method: .get) { response in
+        let trail = try Self.decode([AuditRecord].self, response.body)
+        #expect(trail.map(\.action) == [.apply, .runtimeSet, .delete])
+        #expect(trail[0].resources == ["ServiceEntry default/httpbin created"])
+        #expect(trail[1].resources == ["mirror.default.httpbin.http0.0=25"])
+        #expect(trail.map(\.revision) == [2, 3, 4])
+        #expect(trail.allSatisfy { $0.identity == "anonymous" })
+      }
+      // A control plane started again reads the trail back from the store.
+      let reopened = AuditTrail(directory: fixture.directory.path, logger: Logger(label: "test"))
+      #expect(await reopened.recent(limit: 10).map(\.action) == [.apply, .runtimeSet, .delete])
     }
   }
 
