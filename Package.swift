@@ -98,6 +98,18 @@ let package = Package(
       swiftSettings: strict
     ),
     .target(
+      name: "AdminAuth",
+      dependencies: [
+        "MeshIdentity",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        .product(name: "X509", package: "swift-certificates"),
+        .product(name: "SwiftASN1", package: "swift-asn1"),
+      ],
+      swiftSettings: strict
+    ),
+    .target(
       name: "AdminAPI",
       dependencies: ["XDSCore", "MeshConfig"],
       swiftSettings: strict
@@ -135,7 +147,9 @@ let package = Package(
       name: "ControlPlane",
       dependencies: [
         "XDS", "XDSCore", "XDSCache", "EnvoyAPI", "MeshConfig", "ConfigStore", "Translator",
-        "AdminAPI", "MeshIdentity",
+        "AdminAPI", "MeshIdentity", "AdminAuth",
+        .product(name: "HummingbirdTLS", package: "hummingbird"),
+        .product(name: "HummingbirdCore", package: "hummingbird"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "NIOTLS", package: "swift-nio"),
@@ -224,7 +238,7 @@ let package = Package(
       name: "ControlPlaneTests",
       dependencies: [
         "ControlPlane", "AdminAPI", "ConfigStore", "MeshConfig", "XDS", "XDSCore", "XDSCache",
-        "TestSupport",
+        "TestSupport", "AdminAuth",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "HummingbirdTesting", package: "hummingbird"),
         .product(name: "Logging", package: "swift-log"),

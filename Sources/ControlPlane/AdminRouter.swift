@@ -1,10 +1,12 @@
 import AdminAPI
+import AdminAuth
 import ConfigStore
 import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
 import MeshConfig
+import Metrics
 import NIOCore
 import NIOFoundationEssentialsCompat
 import Prometheus
@@ -36,6 +38,8 @@ struct AdminRouter: Sendable {
   /// The admin API's bound host and the extra `Host` names it answers to.
   let boundHost: String
   let allowedHosts: [String]
+  /// Who may read and who may write.
+  let authentication: AdminAuthenticator<AdminRequestContext>.Configuration
   /// Revisions of static mode's `PUT /api/v1/resources` (the store numbers its own).
   let staticRevision = StaticRevision()
 
@@ -45,6 +49,12 @@ struct AdminRouter: Sendable {
       middleware: AdminGuard(
         allowedHosts: AdminGuard.allowedHosts(boundHost: boundHost, extra: allowedHosts),
         logger: logger))
+    router.add(
+      middleware: AdminAuthenticator(authentication) { status in
+        Metrics.Counter(
+          label: "shadowplane_admin_auth_refusals_total", dimensions: [("status", "\(status.code)")]
+        ).increment()
+      })
     router.get("/healthz") { _, _ in "ok\n" }
     router.get("/metrics") { _, _ in
       Response(

@@ -1,6 +1,9 @@
+import AdminAuth
 import ConfigStore
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 public import Logging
 public import MeshConfig
 import Metrics
@@ -68,6 +71,14 @@ public struct ControlPlane: Sendable {
     /// TLS on the xDS port (mutual when a client CA is given: every stream must then claim
     /// the node id its certificate names); nil serves plaintext.
     public var xdsTLS: TLSFiles?
+    /// TLS on the admin port (mutual when a client CA is given: a client certificate with an
+    /// operator's SPIFFE id authenticates); nil serves plaintext.
+    public var adminTLS: TLSFiles?
+    /// Bearer tokens of the admin API (`--admin-token-file`).
+    public var adminTokenFile: String?
+    /// Serve on non-loopback addresses without TLS and authentication. Off by default:
+    /// then such a bind refuses to start, saying what to add.
+    public var insecure = false
     /// Host names the admin API answers to besides loopback names and its bound address
     /// (`--admin-allowed-hosts`); see ``AdminGuard``.
     public var allowedAdminHosts: [String] = []
@@ -107,7 +118,8 @@ public struct ControlPlane: Sendable {
   public func makeServices() async throws(ControlPlaneError) -> [any Service] {
     let history = ConfigHistory(retention: configuration.historyRetention)
     LimitRefusal.registerAll()
-    warnIfExposed()
+    try refuseIfExposed()
+    let authentication = try adminAuthentication()
     var services: [any Service] = []
     var store: FileConfigStore?
     switch configuration.source {
@@ -136,10 +148,23 @@ public struct ControlPlane: Sendable {
       cache: cache, ledger: ledger, registry: registry, logger: logger, store: store,
       history: history, auditTrail: auditTrail, limits: configuration.limits,
       boundHost: configuration.adminAddress.host,
-      allowedHosts: configuration.allowedAdminHosts)
+      allowedHosts: configuration.allowedAdminHosts, authentication: authentication)
     let logger = self.logger
+    let server: HTTPServerBuilder
+    if let files = configuration.adminTLS {
+      do {
+        server = try .tls(
+          .http1(), tlsConfiguration: files.serverConfiguration(protocols: ["http/1.1"]))
+      } catch {
+        throw ControlPlaneError(
+          code: .tlsUnavailable, message: "cannot serve the admin API over TLS", cause: error)
+      }
+    } else {
+      server = .http1()
+    }
     let app = Application(
       router: admin.router(),
+      server: server,
       configuration: .init(
         address: .hostname(configuration.adminAddress.host, port: configuration.adminAddress.port),
         serverName: "shadowplane"),
@@ -179,17 +204,55 @@ public struct ControlPlane: Sendable {
     return (security, { node, peer in policy.authorize(node, peer: peer) })
   }
 
-  /// Warns, at every start, about an address other machines can reach: neither the admin
-  /// API nor xDS has authentication or TLS yet.
-  private func warnIfExposed() {
-    for (name, address) in [
-      ("admin", configuration.adminAddress), ("xDS", configuration.xdsAddress),
-    ]
-    where !address.isLoopback {
-      logger.warning(
-        "\(name) listening on a non-loopback address without authentication or TLS: anyone who can reach \(address) can read and change the mesh",
-        metadata: ["address": "\(address)"])
+  /// Secure by default off loopback: an address other machines can reach needs TLS and
+  /// authentication (xDS: mutual TLS; admin: TLS and tokens or client certificates), else
+  /// the control plane refuses to start, saying what to add, unless `insecure` is set; then
+  /// it warns at every start.
+  private func refuseIfExposed() throws(ControlPlaneError) {
+    var missing: [String] = []
+    if !configuration.xdsAddress.isLoopback, configuration.xdsTLS?.clientCA == nil {
+      missing.append(
+        "xDS on \(configuration.xdsAddress) has no mutual TLS: add --xds-tls-cert, --xds-tls-key and --xds-client-ca (shadowplane certs init DIR makes them)"
+      )
     }
+    if !configuration.adminAddress.isLoopback {
+      let authenticated =
+        configuration.adminTokenFile != nil || configuration.adminTLS?.clientCA != nil
+      if configuration.adminTLS == nil || !authenticated {
+        missing.append(
+          "the admin API on \(configuration.adminAddress) has no TLS and authentication: add --admin-tls-cert and --admin-tls-key, and --admin-token-file or --admin-client-ca"
+        )
+      }
+    }
+    guard !missing.isEmpty else { return }
+    guard configuration.insecure else {
+      throw ControlPlaneError(
+        code: .insecureBind,
+        message: "refusing to serve off loopback without security: "
+          + missing.joined(separator: "; ") + " (or pass --insecure to serve anyway)")
+    }
+    for problem in missing {
+      logger.warning(
+        "--insecure: \(problem); anyone who can reach it can read and change the mesh")
+    }
+  }
+
+  /// The admin API's authentication, from the token file and the admin port's client CA.
+  private func adminAuthentication() throws(ControlPlaneError)
+    -> AdminAuthenticator<AdminRequestContext>.Configuration
+  {
+    var tokens: AdminTokens?
+    if let file = configuration.adminTokenFile {
+      do {
+        tokens = try AdminTokens(file: file)
+      } catch {
+        throw ControlPlaneError(
+          code: .credentialsUnavailable, message: "cannot read the admin tokens", cause: error)
+      }
+    }
+    return .init(
+      tokens: tokens, clientCertificates: configuration.adminTLS?.clientCA != nil,
+      open: ["/healthz"])
   }
 
   /// Opens the store and translates its first revision into the cache.

@@ -11,6 +11,8 @@ public struct ControlPlaneError: Error, CustomStringConvertible {
       case resourcesInvalid = "resources invalid"
       case translationFailed = "translation failed"
       case tlsUnavailable = "TLS unavailable"
+      case insecureBind = "insecure bind"
+      case credentialsUnavailable = "credentials unavailable"
     }
 
     private let wrapped: Wrapped
@@ -26,6 +28,10 @@ public struct ControlPlaneError: Error, CustomStringConvertible {
     public static let translationFailed = Code(.translationFailed)
     /// The TLS certificate, key or client CA could not be loaded.
     public static let tlsUnavailable = Code(.tlsUnavailable)
+    /// A non-loopback address without TLS and authentication, and no `--insecure`.
+    public static let insecureBind = Code(.insecureBind)
+    /// The admin token file could not be read.
+    public static let credentialsUnavailable = Code(.credentialsUnavailable)
 
     public var description: String { wrapped.rawValue }
   }

@@ -1,4 +1,5 @@
 import AdminAPI
+import AdminAuth
 import ConfigStore
 import Foundation
 import HTTPTypes
@@ -33,10 +34,8 @@ struct AdminRouterTests {
     ///   accepts any `Host`, as the router test client sends none.
     init(
       store withStore: Bool = true, boundHost: String = "0.0.0.0",
-      limits: ControlPlane.Limits = .init()
-    )
-      throws
-    {
+      limits: ControlPlane.Limits = .init(), tokens: AdminTokens? = nil
+    ) throws {
       directory = FileManager.default.temporaryDirectory
         .appendingPathComponent("adminrouter-\(UUID().uuidString)")
       store = try FileConfigStore(directory: directory.path)
@@ -44,7 +43,8 @@ struct AdminRouterTests {
         cache: cache, ledger: ledger, registry: PrometheusCollectorRegistry(),
         logger: Logger(label: "test.admin"), store: withStore ? store : nil, history: history,
         auditTrail: AuditTrail(directory: directory.path, logger: Logger(label: "test.audit")),
-        limits: limits, boundHost: boundHost, allowedHosts: [])
+        limits: limits, boundHost: boundHost, allowedHosts: [],
+        authentication: .init(tokens: tokens, clientCertificates: false, open: ["/healthz"]))
     }
 
     /// Runs `body` with a test client of the router. Hummingbird's router test client
@@ -135,6 +135,64 @@ struct AdminRouterTests {
       let reopened = AuditTrail(directory: fixture.directory.path, logger: Logger(label: "test"))
       #expect(await reopened.recent(limit: 10).map(\.action) == [.apply, .runtimeSet, .delete])
     }
+  }
+
+  @Test func withTokensEveryCallNeedsOneAndWritesNeedTheWriteRole() async throws {
+    let tokens = try AdminTokens(
+      parsing: """
+        # name role token
+        deployer write write-token-0123456789
+        dashboard read read-token-0123456789
+        """, source: "tokens")
+    try await Fixture(tokens: tokens).test { client in
+      // Probes need nothing.
+      try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
+      try await client.execute(uri: "/api/v1/status", method: .get) { response in
+        #expect(response.status == .unauthorized)
+        #expect(response.headers[.wwwAuthenticate] == "Bearer realm=\"shadowplane\"")
+      }
+      try await client.execute(
+        uri: "/api/v1/status", method: .get,
+        headers: [.authorization: "Bearer wrong-token-0123456789"]
+      ) { #expect($0.status == .unauthorized) }
+      try await client.execute(
+        uri: "/api/v1/status", method: .get,
+        headers: [.authorization: "Bearer read-token-0123456789"]
+      ) { #expect($0.status == .ok) }
+      try await client.execute(
+        uri: "/api/v1/config/apply", method: .post,
+        headers: [.authorization: "Bearer read-token-0123456789"],
+        body: ByteBuffer(string: Self.serviceEntry)
+      ) { response in
+        #expect(response.status == .forbidden)
+        #expect(String(buffer: response.body).contains("token:dashboard has the read role"))
+      }
+      try await client.execute(
+        uri: "/api/v1/config/apply", method: .post,
+        headers: [.authorization: "Bearer write-token-0123456789"],
+        body: ByteBuffer(string: Self.serviceEntry)
+      ) { #expect($0.status == .ok) }
+      try await client.execute(
+        uri: "/api/v1/audit", method: .get,
+        headers: [.authorization: "Bearer read-token-0123456789"]
+      ) { response in
+        let trail = try Self.decode([AuditRecord].self, response.body)
+        #expect(trail.map(\.identity) == ["token:deployer"])
+      }
+    }
+  }
+
+  @Test func tokenFilesAreCheckedLineByLine() {
+    #expect(throws: AdminAuthError.self) { try AdminTokens(parsing: "a write", source: "f") }
+    let role = #expect(throws: AdminAuthError.self) {
+      try AdminTokens(parsing: "a admin 0123456789abcdef", source: "f")
+    }
+    #expect(role?.description == "f:1: role must be read or write, got 'admin'")
+    #expect(throws: AdminAuthError.self) { try AdminTokens(parsing: "a read short", source: "f") }
+    #expect(throws: AdminAuthError.self) {
+      try AdminTokens(parsing: "a read 0123456789abcdef\na write 0123456789abcdeX", source: "f")
+    }
+    #expect(throws: AdminAuthError.self) { try AdminTokens(parsing: "# nothing", source: "f") }
   }
 
   @Test func anInvalidApplyIsRefusedNamingTheField() async throws {

@@ -86,6 +86,23 @@ final class ReloadingTLSContext: Sendable {
 
   /// A server context from the files.
   static func load(_ files: TLSFiles) throws -> NIOSSLContext {
+    let configuration = try files.serverConfiguration()
+    do {
+      return try NIOSSLContext(configuration: configuration)
+    } catch {
+      throw TLSFilesError(
+        file: files.certificate, problem: "certificate and key do not make a TLS context",
+        cause: error)
+    }
+  }
+}
+
+extension TLSFiles {
+  /// A TLS server configuration from the files: TLS 1.2 and later, `protocols` offered by
+  /// ALPN, client certificates required and checked against the client CA when there is
+  /// one. Throws naming the file that does not load.
+  func serverConfiguration(protocols: [String] = ["h2"]) throws -> TLSConfiguration {
+    let files = self
     let chain: [NIOSSLCertificate]
     let key: NIOSSLPrivateKey
     do {
@@ -105,7 +122,7 @@ final class ReloadingTLSContext: Sendable {
       certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
     configuration.minimumTLSVersion = .tlsv12
     // gRPC over TLS negotiates h2 (Envoy's and gRPC's clients offer it).
-    configuration.applicationProtocols = ["h2"]
+    configuration.applicationProtocols = protocols
     if let clientCA = files.clientCA {
       let roots: [NIOSSLCertificate]
       do {
@@ -117,13 +134,7 @@ final class ReloadingTLSContext: Sendable {
       configuration.certificateVerification = .noHostnameVerification
       configuration.sendCANameList = true
     }
-    do {
-      return try NIOSSLContext(configuration: configuration)
-    } catch {
-      throw TLSFilesError(
-        file: files.certificate, problem: "certificate and key do not make a TLS context",
-        cause: error)
-    }
+    return configuration
   }
 }
 
