@@ -37,6 +37,7 @@ let package = Package(
     .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+    .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
     .package(url: "https://github.com/ordo-one/malloc-interposer", from: "1.6.1"),
@@ -217,6 +218,10 @@ let package = Package(
       name: "shadowplane",
       dependencies: [
         "ControlPlane", "Proxy", "CSignalMask", "MeshConfig", "XDSCore", "AdminAPI", "MeshIdentity",
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
         "EnvoyAPI",
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

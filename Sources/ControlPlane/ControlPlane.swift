@@ -154,7 +154,9 @@ public struct ControlPlane: Sendable {
     if let files = configuration.adminTLS {
       do {
         server = try .tls(
-          .http1(), tlsConfiguration: files.serverConfiguration(protocols: ["http/1.1"]))
+          .http1(),
+          tlsConfiguration: files.serverConfiguration(
+            protocols: ["http/1.1"], clientCertificateOptional: true))
       } catch {
         throw ControlPlaneError(
           code: .tlsUnavailable, message: "cannot serve the admin API over TLS", cause: error)

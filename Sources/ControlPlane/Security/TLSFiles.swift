@@ -99,9 +99,13 @@ final class ReloadingTLSContext: Sendable {
 
 extension TLSFiles {
   /// A TLS server configuration from the files: TLS 1.2 and later, `protocols` offered by
-  /// ALPN, client certificates required and checked against the client CA when there is
-  /// one. Throws naming the file that does not load.
-  func serverConfiguration(protocols: [String] = ["h2"]) throws -> TLSConfiguration {
+  /// ALPN, and with a client CA, client certificates checked against it: required
+  /// (`clientCertificateOptional` false, the xDS port), or checked only when presented (the
+  /// admin port, where a bearer token may authenticate instead). Throws naming the file
+  /// that does not load.
+  func serverConfiguration(
+    protocols: [String] = ["h2"], clientCertificateOptional: Bool = false
+  ) throws -> TLSConfiguration {
     let files = self
     let chain: [NIOSSLCertificate]
     let key: NIOSSLPrivateKey
@@ -131,7 +135,8 @@ extension TLSFiles {
         throw TLSFilesError(file: clientCA, problem: "not a PEM CA certificate", cause: error)
       }
       configuration.trustRoots = .certificates(roots)
-      configuration.certificateVerification = .noHostnameVerification
+      configuration.certificateVerification =
+        clientCertificateOptional ? .optionalVerification : .noHostnameVerification
       configuration.sendCANameList = true
     }
     return configuration

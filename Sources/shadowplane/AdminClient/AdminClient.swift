@@ -1,10 +1,10 @@
 import AdminAPI
+import AsyncHTTPClient
 import Foundation
 import MeshConfig
-
-#if canImport(FoundationNetworking)
-  import FoundationNetworking
-#endif
+import NIOCore
+import NIOHTTP1
+import NIOSSL
 
 /// A client for the control plane's admin HTTP API (`AdminRouter` in ControlPlane).
 ///
@@ -29,12 +29,28 @@ struct AdminClient: Sendable {
     var isSuccess: Bool { (200..<300).contains(status) }
   }
 
+  /// How a request proves who sends it, and which server certificates it trusts.
+  struct Credentials: Sendable {
+    /// `Authorization: Bearer TOKEN`.
+    var token: String?
+    /// For https: the trusted CA and the client certificate (mutual TLS); nil uses the
+    /// system's trust store.
+    var tls: TLSConfiguration?
+
+    /// No token, the system's trust store.
+    static let none = Credentials(token: nil, tls: nil)
+  }
+
   /// The server's base URL.
   let server: AdminServer
+  /// The credentials sent with every request.
+  var credentials = Credentials.none
 
   /// How long to wait for an answer; the admin API answers from memory, so a long wait means
   /// something is wrong.
   static let timeout: TimeInterval = 30
+  /// The largest answer read (a 10,000-node status is about 20 MB).
+  static let maxAnswerBytes = 256 << 20
 
   /// Sends a request and returns the answer whatever its status.
   func send(
@@ -42,17 +58,22 @@ struct AdminClient: Sendable {
     contentType: String = "application/yaml"
   ) async throws(CommandFailure) -> Response {
     let url = try url(path, query: query)
-    var request = URLRequest(url: url, timeoutInterval: Self.timeout)
-    request.httpMethod = method.rawValue
-    if let body {
-      request.httpBody = body
-      request.setValue(contentType, forHTTPHeaderField: "Content-Type")
+    var request = HTTPClientRequest(url: url.absoluteString)
+    request.method = HTTPMethod(rawValue: method.rawValue)
+    request.headers.add(name: "accept", value: "application/json")
+    if let token = credentials.token {
+      request.headers.add(name: "authorization", value: "Bearer \(token)")
     }
-    request.setValue("application/json", forHTTPHeaderField: "Accept")
+    if let body {
+      request.body = .bytes(ByteBuffer(bytes: body))
+      request.headers.add(name: "content-type", value: contentType)
+    }
+    request.tlsConfiguration = credentials.tls
     do {
-      let (data, response) = try await URLSession.shared.data(for: request)
-      let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-      return Response(status: status, body: data)
+      let response = try await HTTPClient.shared.execute(
+        request, timeout: .seconds(Int64(Self.timeout)))
+      let bytes = try await response.body.collect(upTo: Self.maxAnswerBytes)
+      return Response(status: Int(response.status.code), body: Data(bytes.readableBytesView))
     } catch {
       throw CommandFailure(
         "cannot reach the control plane at \(server) (\(Self.describe(error))); "
@@ -138,13 +159,12 @@ struct AdminClient: Sendable {
   /// A transport or decoding error in a few words.
   private static func describe(_ error: any Error) -> String {
     switch error {
-    case let urlError as URLError:
-      switch urlError.code {
-      case .cannotConnectToHost: return "connection refused"
-      case .timedOut: return "timed out after \(Int(timeout))s"
-      case .cannotFindHost: return "unknown host"
-      default: return urlError.localizedDescription
-      }
+    case let clientError as HTTPClientError
+    where clientError == .deadlineExceeded || clientError == .connectTimeout:
+      return "timed out after \(Int(timeout))s"
+    case _
+    where "\(error)".contains("Connection refused") || "\(error)".contains("connectionRefused"):
+      return "connection refused"
     case DecodingError.dataCorrupted(let context):
       return "not the JSON expected: \(context.debugDescription)"
     case DecodingError.keyNotFound(let key, let context):
