@@ -16,7 +16,7 @@ actor ProxyController: XDSConfigConsumer {
   private var pending: ProxyConfig?
   private(set) var current = ProxyConfig.empty
   /// Values set with `POST /runtime_modify`, above every RTDS layer.
-  private(set) var adminRuntime: [String: String] = [:]
+  private(set) var adminRuntime: [String: RuntimeValue] = [:]
   private(set) var runtime = Runtime()
   private(set) var connected = false
   private var layerOrder: [String]
@@ -45,6 +45,9 @@ actor ProxyController: XDSConfigConsumer {
     do {
       config = try ProxyConfig(candidate) { name in self.clusterStats(named: name) }
     } catch {
+      if error.cause is RuntimeValueError {
+        stats.runtimeLoadErrors.wrappingIncrement(ordering: .relaxed)
+      }
       return reject(error.description, changed)
     }
     if let failure = await listeners.prepare(config.listeners) {
@@ -73,7 +76,11 @@ actor ProxyController: XDSConfigConsumer {
   func apply(_ config: XDSConfig) async {
     guard let next = pending, next.source == config else { return }
     pending = nil
+    let previous = current
     current = next
+    if next.runtimeLayers != previous.runtimeLayers {
+      stats.runtimeLoadSuccesses.wrappingIncrement(ordering: .relaxed)
+    }
     runtime = buildRuntime()
     let runtime = self.runtime
     await contexts.update { context in
@@ -99,16 +106,17 @@ actor ProxyController: XDSConfigConsumer {
         : "disconnected from the control plane; serving the last configuration")
   }
 
-  /// Sets (or, with nil, removes) an admin runtime value; takes effect on the next request.
-  func setRuntime(_ key: String, _ value: String?) async {
-    adminRuntime[key] = value
+  /// Sets (or, with nil, removes) admin runtime values, all at once; they take effect on the
+  /// next request. The values were checked by the caller (``RuntimeValue/init(parsing:)``).
+  func setRuntime(_ changes: [(key: String, value: RuntimeValue?)]) async {
+    for (key, value) in changes { adminRuntime[key] = value }
     runtime = buildRuntime()
     let runtime = self.runtime
     await contexts.update { $0.runtime = runtime }
   }
 
   private func buildRuntime() -> Runtime {
-    let layers = current.source.runtimes
+    let layers = current.runtimeLayers
     let ordered =
       layerOrder.compactMap { layers[$0] }
       + layers.keys.sorted().filter { !layerOrder.contains($0) }.map { layers[$0]! }
