@@ -118,21 +118,7 @@ final class ForwardedRequest: UpstreamResponder {
   /// The request as sent upstream: hop-by-hop headers removed, Envoy's forwarding headers
   /// added, the route's header mutations and rewrites applied.
   private func upstreamRequest(route: RouteEntry) -> HTTPRequestHead {
-    var headers = head.headers
-    // Hop-by-hop headers (RFC 9110, 7.6.1), those the Connection header names, and the
-    // length (set again below) are not forwarded. One pass finds them; most requests have
-    // none, and then nothing is removed.
-    var drop: [String] = []
-    for (name, value) in headers
-    where Self.isHopByHop(name) || name.utf8.count == 14 && name.lowercased() == "content-length" {
-      drop.append(name)
-      if name.lowercased() == "connection" {
-        drop += value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
-          !$0.isEmpty
-        }
-      }
-    }
-    for name in drop { headers.remove(name: name) }
+    var headers = Self.endToEnd(head.headers)
     if let body, body.readableBytes > 0 || head.headers.contains(name: "content-length") {
       headers.add(name: "content-length", value: String(body.readableBytes))
     } else if head.headers.contains(name: "content-length") {
@@ -167,6 +153,27 @@ final class ForwardedRequest: UpstreamResponder {
     return HTTPRequestHead(version: .http1_1, method: head.method, uri: uri, headers: headers)
   }
 
+  /// `headers` without hop-by-hop headers (RFC 9110, 7.6.1), those the Connection header
+  /// names, and the length (the caller sets it again). One pass finds them; most requests
+  /// have none, and then nothing is removed. Connection may not remove an end-to-end
+  /// header the proxy relies on (``isProtected(_:)``): Envoy never lets it remove
+  /// Host/:authority.
+  static func endToEnd(_ headers: HTTPHeaders) -> HTTPHeaders {
+    var headers = headers
+    var drop: [String] = []
+    for (name, value) in headers
+    where Self.isHopByHop(name) || name.utf8.count == 14 && name.lowercased() == "content-length" {
+      drop.append(name)
+      if name.lowercased() == "connection" {
+        drop += value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+          !$0.isEmpty && !Self.isProtected($0)
+        }
+      }
+    }
+    for name in drop { headers.remove(name: name) }
+    return headers
+  }
+
   /// Whether `name` is a hop-by-hop header: `connection`, `keep-alive`, `proxy-connection`,
   /// `te`, `trailer`, `transfer-encoding` or `upgrade` (any case). The length test first
   /// keeps the common case free of allocation.
@@ -179,6 +186,17 @@ final class ForwardedRequest: UpstreamResponder {
     case 17: name.lowercased() == "transfer-encoding"
     default: false
     }
+  }
+
+  /// Whether `name` is an end-to-end header that a `Connection` header may not remove:
+  /// `host` (routing and the upstream's authority), `content-length` (set by the proxy),
+  /// and the forwarding headers the proxy appends to (`x-forwarded-for`,
+  /// `x-forwarded-proto`, `x-request-id`, `x-envoy-*`), so a client cannot strip what an
+  /// earlier proxy added.
+  static func isProtected(_ name: some StringProtocol) -> Bool {
+    let lower = name.lowercased()
+    return ["host", "content-length", "x-forwarded-for", "x-forwarded-proto", "x-request-id"]
+      .contains(lower) || lower.hasPrefix("x-envoy-")
   }
 
   /// Applies a route's header additions in order: append, overwrite, or add only when
