@@ -109,6 +109,21 @@ struct RouteTableTests {
     }
   }
 
+  @Test func shadowsGetTheRoutesOwnTimeoutOnlyWhenItSetsOne() throws {
+    var route = Self.catchAll("web")
+    var entry = try RouteEntry(route, path: "test")
+    #expect(entry.timeout == .seconds(15), "Envoy's default route timeout")
+    #expect(entry.shadowTimeout == nil, "no timeout of its own: the default shadow timeout")
+    route.route.timeout = .init(seconds: 3)
+    entry = try RouteEntry(route, path: "test")
+    #expect(entry.timeout == .seconds(3))
+    #expect(entry.shadowTimeout == .seconds(3))
+    route.route.timeout = .init(seconds: 0)
+    entry = try RouteEntry(route, path: "test")
+    #expect(entry.timeout == nil, "0 disables the route timeout")
+    #expect(entry.shadowTimeout == nil, "but a shadow still gets the default")
+  }
+
   @Test func weightedClustersSplitByCumulativeWeight() throws {
     var split = Self.catchAll("")
     var weighted = Envoy_Config_Route_V3_WeightedCluster()

@@ -109,7 +109,9 @@ final class ForwardedRequest: UpstreamResponder {
       : !virtualHost.mirrorPolicies.isEmpty ? virtualHost.mirrorPolicies : table.mirrorPolicies
     if !policies.isEmpty {
       shadows = { [unowned self] in
-        self.sendShadows(policies, timeout: route.timeout, random: random, upstream: upstream)
+        self.sendShadows(
+          policies, timeout: route.shadowTimeout ?? self.loop.limits.defaultShadowTimeout,
+          random: random, upstream: upstream)
       }
     }
     attempt()
@@ -217,7 +219,7 @@ final class ForwardedRequest: UpstreamResponder {
 
   /// Sends a shadow for each of `policies` that fires for the request's draw.
   private func sendShadows(
-    _ policies: [MirrorPolicy], timeout: Duration?, random: UInt64, upstream: HTTPRequestHead
+    _ policies: [MirrorPolicy], timeout: Duration, random: UInt64, upstream: HTTPRequestHead
   ) {
     for policy in policies where policy.fires(random: random, runtime: loop.runtime) {
       guard let cluster = config.clusters[policy.cluster] else { continue }

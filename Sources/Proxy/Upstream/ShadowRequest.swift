@@ -11,7 +11,7 @@ final class ShadowRequest: UpstreamResponder {
   private let endpoint: ClusterTable.Endpoint
   private let head: HTTPRequestHead
   private let body: ByteBuffer?
-  private let timeout: Duration?
+  private let timeout: Duration
   private var connection: UpstreamConnection?
   private var timer: Scheduled<Void>?
   private var status = 0
@@ -23,7 +23,7 @@ final class ShadowRequest: UpstreamResponder {
   /// Starts a shadow unless the loop is at its bound (then counts a drop).
   static func send(
     context: LoopContext, cluster: ClusterTable, head: HTTPRequestHead, body: ByteBuffer?,
-    timeout: Duration?,
+    timeout: Duration,
     log: AccessLog.Entry?
   ) {
     guard context.shadowsInFlight < context.limits.maxShadowsPerLoop else {
@@ -44,7 +44,7 @@ final class ShadowRequest: UpstreamResponder {
   private init(
     context: LoopContext, cluster: ClusterTable, endpoint: ClusterTable.Endpoint,
     head: HTTPRequestHead, body: ByteBuffer?,
-    timeout: Duration?, log: AccessLog.Entry?
+    timeout: Duration, log: AccessLog.Entry?
   ) {
     self.context = context
     self.cluster = cluster
@@ -60,7 +60,7 @@ final class ShadowRequest: UpstreamResponder {
     cluster.stats.shadowsSent.wrappingIncrement(ordering: .relaxed)
     cluster.stats.requestsTotal.wrappingIncrement(ordering: .relaxed)
     cluster.stats.requestsActive.wrappingIncrement(ordering: .relaxed)
-    if let timeout {
+    if timeout > .zero {
       // Loop-confined like the shadow itself: the isolated view takes a non-Sendable task.
       timer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout.timeAmount) { [self] in
         cluster.stats.requestTimeouts.wrappingIncrement(ordering: .relaxed)
