@@ -189,6 +189,9 @@ struct ProxyAdminTests {
           "http.downstream_cx_idle_timeout: 0", "http.downstream_rq_header_overflow: 0",
           "http.downstream_rq_too_large: 0", "http.downstream_rq_bad_request: 0",
           "runtime.load_error: 0", "runtime.admin_rejected: 0",
+          "cluster.web.upstream_cx_overflow: 0", "cluster.web.upstream_rq_pending_overflow: 0",
+          "cluster.web.upstream_rq_retry_overflow: 0", "cluster.web.upstream_rq_retry: 0",
+          "cluster.web.upstream_rq_timeout: 0", "cluster.web.upstream_rq_shadow_failed: 0",
         ] {
           #expect(lines.contains(expected), "\(expected)")
         }
@@ -204,6 +207,9 @@ struct ProxyAdminTests {
           "envoy_http_downstream_rq_header_overflow 0\n", "envoy_http_downstream_rq_too_large 0\n",
           "envoy_http_downstream_rq_bad_request 0\n", "envoy_runtime_load_error 0\n",
           "envoy_runtime_admin_rejected 0\n",
+          "envoy_cluster_upstream_cx_overflow{envoy_cluster_name=\"web\"} 0\n",
+          "envoy_cluster_upstream_rq_pending_overflow{envoy_cluster_name=\"web\"} 0\n",
+          "envoy_cluster_upstream_rq_retry_overflow{envoy_cluster_name=\"web\"} 0\n",
         ] {
           #expect(text.contains(line), "\(line)")
         }

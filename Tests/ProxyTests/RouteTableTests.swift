@@ -124,6 +124,17 @@ struct RouteTableTests {
     #expect(entry.shadowTimeout == nil, "but a shadow still gets the default")
   }
 
+  @Test func aRouteOrVirtualHostRetryBackOffEnvoyRefusesIsANackReason() {
+    var route = Self.catchAll("web")
+    route.route.retryPolicy.retryOn = "5xx"
+    route.route.retryPolicy.retryBackOff.baseInterval = .init(seconds: 0)
+    #expect {
+      try Self.table([Self.host("h", ["*"], routes: [route])])
+    } throws: { error in
+      "\(error)".contains("routes[0].route.retry_policy.retry_back_off.base_interval")
+    }
+  }
+
   @Test func weightedClustersSplitByCumulativeWeight() throws {
     var split = Self.catchAll("")
     var weighted = Envoy_Config_Route_V3_WeightedCluster()

@@ -28,7 +28,11 @@ final class ProxyConfig: Sendable {
   /// Compiles `config`, reusing `stats` by cluster name. Throws what a NACK should say; an
   /// RTDS layer holding a value the proxy cannot use is refused whole, naming the key (its
   /// ``ProxyConfigError/cause`` is the ``RuntimeValueError``), so the last good layer stays.
-  init(_ config: XDSConfig, stats: (String) -> ClusterStats) throws(ProxyConfigError) {
+  /// `resources` gives each cluster its circuit breaker counts, kept by name too.
+  init(
+    _ config: XDSConfig, stats: (String) -> ClusterStats,
+    resources: (String) -> ClusterResources = { _ in ClusterResources() }
+  ) throws(ProxyConfigError) {
     var layers: [String: RuntimeLayer] = [:]
     for (name, runtime) in config.runtimes {
       do {
@@ -55,7 +59,8 @@ final class ProxyConfig: Sendable {
       } else {
         assignment = cluster.hasLoadAssignment ? cluster.loadAssignment : nil
       }
-      clusters[name] = try ClusterTable(cluster, assignment: assignment, stats: stats(name))
+      clusters[name] = try ClusterTable(
+        cluster, assignment: assignment, stats: stats(name), resources: resources(name))
     }
     self.listeners = listeners
     self.routeTables = tables

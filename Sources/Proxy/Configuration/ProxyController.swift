@@ -13,6 +13,7 @@ actor ProxyController: XDSConfigConsumer {
   private let stats: ProxyStats
   private let logger: Logger
   private var clusterStats: [String: ClusterStats] = [:]
+  private var clusterResources: [String: ClusterResources] = [:]
   private var pending: ProxyConfig?
   private(set) var current = ProxyConfig.empty
   /// Values set with `POST /runtime_modify`, above every RTDS layer.
@@ -43,7 +44,9 @@ actor ProxyController: XDSConfigConsumer {
   func validate(_ candidate: XDSConfig, changed: ResourceType) async -> String? {
     let config: ProxyConfig
     do {
-      config = try ProxyConfig(candidate) { name in self.clusterStats(named: name) }
+      config = try ProxyConfig(
+        candidate, stats: { name in self.clusterStats(named: name) },
+        resources: { name in self.clusterResources(named: name) })
     } catch {
       if error.cause is RuntimeValueError {
         stats.runtimeLoadErrors.wrappingIncrement(ordering: .relaxed)
@@ -62,6 +65,13 @@ actor ProxyController: XDSConfigConsumer {
     logger.warning(
       "rejecting xDS update", metadata: ["type": "\(type.rawValue)", "reason": "\(message)"])
     return message
+  }
+
+  private func clusterResources(named cluster: String) -> ClusterResources {
+    if let existing = clusterResources[cluster] { return existing }
+    let created = ClusterResources()
+    clusterResources[cluster] = created
+    return created
   }
 
   private func clusterStats(named cluster: String) -> ClusterStats {

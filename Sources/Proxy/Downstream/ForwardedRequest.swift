@@ -25,7 +25,13 @@ final class ForwardedRequest: UpstreamResponder {
   private var upstreamHead: HTTPRequestHead?
   private var endpoint: ClusterTable.Endpoint?
   private var connection: UpstreamConnection?
-  private var retriesLeft = 0
+  /// The route's retry policy (else the virtual host's) and this request's retries.
+  private var retryPolicy: RetryPolicy?
+  private var retries = RetryState(nil)
+  /// The back-off before the next attempt.
+  private var retryTimer: Scheduled<Void>?
+  /// The wait decided for a retried response, once it has been read to its end.
+  private var retryAfterResponse: Duration?
   /// Sends this request's shadows; run once, when the first attempt has picked a host.
   private var shadows: (() -> Void)?
   /// One free retry when a reused keep-alive connection turns out closed by the upstream.
@@ -93,7 +99,8 @@ final class ForwardedRequest: UpstreamResponder {
     if requestID.isEmpty { requestID = loop.random.uuidString() }
     let upstream = upstreamRequest(route: route)
     upstreamHead = upstream
-    retriesLeft = (route.retryPolicy ?? virtualHost.retryPolicy)?.numRetries ?? 0
+    retryPolicy = route.retryPolicy ?? virtualHost.retryPolicy
+    retries = RetryState(retryPolicy)
     if let timeout = route.timeout {
       // Loop-confined like the request itself: the isolated view takes a non-Sendable task.
       timer = loop.eventLoop.assumeIsolated().scheduleTask(in: timeout.timeAmount) { [self] in
@@ -252,8 +259,68 @@ final class ForwardedRequest: UpstreamResponder {
     attemptInFlight = true
     upstreamStart = .now()
     loop.pool(for: endpoint).send(
-      head: upstreamHead, body: body, responder: self, connectTimeout: cluster.connectTimeout,
-      stats: cluster.stats)
+      UpstreamPool.Request(head: upstreamHead, body: body, responder: self, cluster: cluster))
+  }
+
+  /// The circuit breakers refused the attempt: 503 at once with `x-envoy-overloaded: true`
+  /// (Envoy's router on a connection pool overflow; flag UO).
+  func upstreamOverflow() {
+    attemptEnded()
+    guard !finished else { return }
+    retries.releaseHeld()
+    respondLocally(
+      status: .serviceUnavailable,
+      message:
+        "upstream connect error or disconnect/reset before headers. reset reason: overflow",
+      flags: "UO", headers: [("x-envoy-overloaded", "true")])
+  }
+
+  /// Asks the retry state for another attempt (the policy would retry): the wait before it,
+  /// or nil when none is left to the request or the cluster is at `max_retries` (each
+  /// counted).
+  private func nextRetry() -> Duration? {
+    guard let cluster else { return nil }
+    switch retries.next(
+      resources: cluster.resources, limit: cluster.thresholds.maxRetries,
+      random: loop.random.next())
+    {
+    case .retry(let delay):
+      cluster.stats.requestRetries.wrappingIncrement(ordering: .relaxed)
+      return delay
+    case .limitExceeded:
+      cluster.stats.retryLimitExceeded.wrappingIncrement(ordering: .relaxed)
+      return nil
+    case .overflow:
+      cluster.stats.retryOverflows.wrappingIncrement(ordering: .relaxed)
+      flags = "UO"
+      return nil
+    }
+  }
+
+  /// Starts the next attempt after `delay` (Envoy's back-off), on a host other than
+  /// `failed` when there is one.
+  private func retry(after delay: Duration, excluding failed: ClusterTable.Endpoint?) {
+    retryTimer = loop.eventLoop.assumeIsolated().scheduleTask(in: delay.timeAmount) {
+      [self] in
+      retryTimer = nil
+      guard !finished else { return }
+      attempt(excluding: failed)
+    }
+  }
+
+  /// Gives up on the attempt in flight, wherever it is: waiting for a connection in the
+  /// pool, or on its connection (which closes); a retry waiting for its back-off does not
+  /// start.
+  private func abandonAttempt() {
+    retryTimer?.cancel()
+    retryTimer = nil
+    if let connection {
+      connection.abandon()
+    } else if attemptInFlight, let endpoint {
+      loop.pool(for: endpoint).withdraw(self)
+    }
+    connection = nil
+    attemptEnded()
   }
 
   var awaitsConnection: Bool { !finished }
@@ -282,16 +349,17 @@ final class ForwardedRequest: UpstreamResponder {
 
   private func retryOrFail(flags: String, message: String) {
     guard !finished else { return }
-    if !headSent, retriesLeft > 0, route?.retryPolicy?.onConnectFailure ?? false {
-      retriesLeft -= 1
-      cluster?.stats.requestRetries.wrappingIncrement(ordering: .relaxed)
-      attempt(excluding: endpoint)
+    if !headSent, retryPolicy?.onConnectFailure ?? false, let delay = nextRetry() {
+      retry(after: delay, excluding: endpoint)
       return
     }
     if headSent {
       finish(keepAlive: false)
     } else {
-      respondLocally(status: .serviceUnavailable, message: message, flags: flags)
+      // A retry refused at max_retries leaves Envoy's UO flag beside the failure's.
+      respondLocally(
+        status: .serviceUnavailable, message: message,
+        flags: self.flags == "UO" ? flags + ",UO" : flags)
     }
   }
 
@@ -301,10 +369,14 @@ final class ForwardedRequest: UpstreamResponder {
   func upstreamHead(_ response: HTTPResponseHead) {
     guard !finished else { return }
     let code = Int(response.status.code)
-    if retriesLeft > 0, route?.retryPolicy?.retries(status: code) ?? false {
+    if retryPolicy?.retries(status: code) ?? false, let delay = nextRetry() {
+      // Read to its end and dropped; the retry follows its back-off.
       discarding = true
+      retryAfterResponse = delay
       return
     }
+    // The latest attempt answered: a retry it held is given back (Envoy: retry success).
+    retries.releaseHeld()
     status = code
     cluster?.stats.record(status: code)
     var headers = response.headers
@@ -352,9 +424,8 @@ final class ForwardedRequest: UpstreamResponder {
     if let connection, let endpoint { loop.pool(for: endpoint).release(connection) }
     connection = nil
     if discarding {
-      retriesLeft -= 1
-      cluster?.stats.requestRetries.wrappingIncrement(ordering: .relaxed)
-      attempt()
+      retry(after: retryAfterResponse ?? .zero, excluding: nil)
+      retryAfterResponse = nil
       return
     }
     finish(keepAlive: keepAlive)
@@ -391,9 +462,7 @@ final class ForwardedRequest: UpstreamResponder {
     guard !finished else { return }
     cluster?.stats.requestTimeouts.wrappingIncrement(ordering: .relaxed)
     // An attempt still connecting ends here too: its connection, if it comes, goes idle.
-    connection?.abandon()
-    connection = nil
-    attemptEnded()
+    abandonAttempt()
     if headSent {
       flags = "UT"
       finish(keepAlive: false)
@@ -407,12 +476,16 @@ final class ForwardedRequest: UpstreamResponder {
     guard !finished else { return }
     finished = true
     timer?.cancel()
-    connection?.abandon()
-    attemptEnded()
+    abandonAttempt()
+    retries.releaseHeld()
   }
 
-  /// Answers from the proxy itself (no route, no upstream, timeout, ...).
-  func respondLocally(status: HTTPResponseStatus, message: String, flags: String) {
+  /// Answers from the proxy itself (no route, no upstream, timeout, ...), with `headers`
+  /// added.
+  func respondLocally(
+    status: HTTPResponseStatus, message: String, flags: String,
+    headers extra: [(String, String)] = []
+  ) {
     guard !finished else { return }
     self.status = Int(status.code)
     self.flags = flags
@@ -420,6 +493,7 @@ final class ForwardedRequest: UpstreamResponder {
     var headers = HTTPHeaders([
       ("content-type", "text/plain"), ("content-length", String(text.utf8.count)),
     ])
+    headers.add(contentsOf: extra)
     if !keepAlive { headers.add(name: "connection", value: "close") }
     context.write(
       NIOAny(
@@ -438,6 +512,9 @@ final class ForwardedRequest: UpstreamResponder {
     guard !finished else { return }
     finished = true
     timer?.cancel()
+    retryTimer?.cancel()
+    retryTimer = nil
+    retries.releaseHeld()
     if keepAlive {
       context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
     } else {

@@ -105,7 +105,9 @@ struct RouteEntry: Sendable {
       timeout = .seconds(15)
       shadowTimeout = nil
     }
-    retryPolicy = action.hasRetryPolicy ? RetryPolicy(action.retryPolicy) : nil
+    retryPolicy =
+      action.hasRetryPolicy
+      ? try RetryPolicy(action.retryPolicy, at: where_ + ".route.retry_policy") : nil
     mirrorPolicies = try action.requestMirrorPolicies.map { policy throws(ProxyConfigError) in
       try MirrorPolicy(policy)
     }
