@@ -290,6 +290,7 @@ let package = Package(
       name: "ProxyTests",
       dependencies: [
         "Proxy", "EnvoyAPI", "XDSClient", "XDSCore",
+        .product(name: "Atomics", package: "swift-atomics"),
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOEmbedded", package: "swift-nio"),

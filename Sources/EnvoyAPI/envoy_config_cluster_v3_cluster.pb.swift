@@ -77,6 +77,15 @@ public nonisolated struct Envoy_Config_Cluster_V3_Cluster: @unchecked Sendable {
   /// Clears the value of `perConnectionBufferLimitBytes`. Subsequent reads from it will return its default value.
   public mutating func clearPerConnectionBufferLimitBytes() {_uniqueStorage()._perConnectionBufferLimitBytes = nil}
 
+  public var circuitBreakers: Envoy_Config_Cluster_V3_CircuitBreakers {
+    get {_storage._circuitBreakers ?? Envoy_Config_Cluster_V3_CircuitBreakers()}
+    set {_uniqueStorage()._circuitBreakers = newValue}
+  }
+  /// Returns true if `circuitBreakers` has been explicitly set.
+  public var hasCircuitBreakers: Bool {_storage._circuitBreakers != nil}
+  /// Clears the value of `circuitBreakers`. Subsequent reads from it will return its default value.
+  public mutating func clearCircuitBreakers() {_uniqueStorage()._circuitBreakers = nil}
+
   public var lbPolicy: Envoy_Config_Cluster_V3_Cluster.LbPolicy {
     get {_storage._lbPolicy}
     set {_uniqueStorage()._lbPolicy = newValue}
@@ -355,7 +364,7 @@ fileprivate nonisolated let _protobuf_package = "envoy.config.cluster.v3"
 
 nonisolated extension Envoy_Config_Cluster_V3_Cluster: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Cluster"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}type\0\u{3}eds_cluster_config\0\u{3}connect_timeout\0\u{3}per_connection_buffer_limit_bytes\0\u{3}lb_policy\0\u{4}\u{b}dns_lookup_family\0\u{2}\u{8}metadata\0\u{4}\u{3}alt_stat_name\0\u{4}\u{5}load_assignment\0\u{4}\u{3}typed_extension_protocol_options\0\u{3}least_request_lb_config\0\u{4}\u{13}round_robin_lb_config\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}type\0\u{3}eds_cluster_config\0\u{3}connect_timeout\0\u{3}per_connection_buffer_limit_bytes\0\u{3}lb_policy\0\u{4}\u{4}circuit_breakers\0\u{4}\u{7}dns_lookup_family\0\u{2}\u{8}metadata\0\u{4}\u{3}alt_stat_name\0\u{4}\u{5}load_assignment\0\u{4}\u{3}typed_extension_protocol_options\0\u{3}least_request_lb_config\0\u{4}\u{13}round_robin_lb_config\0")
 
   fileprivate class _StorageClass {
     var _name: String = String()
@@ -364,6 +373,7 @@ nonisolated extension Envoy_Config_Cluster_V3_Cluster: SwiftProtobuf.Message, Sw
     var _edsClusterConfig: Envoy_Config_Cluster_V3_Cluster.EdsClusterConfig? = nil
     var _connectTimeout: SwiftProtobuf.Google_Protobuf_Duration? = nil
     var _perConnectionBufferLimitBytes: SwiftProtobuf.Google_Protobuf_UInt32Value? = nil
+    var _circuitBreakers: Envoy_Config_Cluster_V3_CircuitBreakers? = nil
     var _lbPolicy: Envoy_Config_Cluster_V3_Cluster.LbPolicy = .roundRobin
     var _loadAssignment: Envoy_Config_Endpoint_V3_ClusterLoadAssignment? = nil
     var _typedExtensionProtocolOptions: Dictionary<String,SwiftProtobuf.Google_Protobuf_Any> = [:]
@@ -386,6 +396,7 @@ nonisolated extension Envoy_Config_Cluster_V3_Cluster: SwiftProtobuf.Message, Sw
       _edsClusterConfig = source._edsClusterConfig
       _connectTimeout = source._connectTimeout
       _perConnectionBufferLimitBytes = source._perConnectionBufferLimitBytes
+      _circuitBreakers = source._circuitBreakers
       _lbPolicy = source._lbPolicy
       _loadAssignment = source._loadAssignment
       _typedExtensionProtocolOptions = source._typedExtensionProtocolOptions
@@ -423,6 +434,7 @@ nonisolated extension Envoy_Config_Cluster_V3_Cluster: SwiftProtobuf.Message, Sw
         case 4: try { try decoder.decodeSingularMessageField(value: &_storage._connectTimeout) }()
         case 5: try { try decoder.decodeSingularMessageField(value: &_storage._perConnectionBufferLimitBytes) }()
         case 6: try { try decoder.decodeSingularEnumField(value: &_storage._lbPolicy) }()
+        case 10: try { try decoder.decodeSingularMessageField(value: &_storage._circuitBreakers) }()
         case 17: try { try decoder.decodeSingularEnumField(value: &_storage._dnsLookupFamily) }()
         case 25: try { try decoder.decodeSingularMessageField(value: &_storage._metadata) }()
         case 28: try { try decoder.decodeSingularStringField(value: &_storage._altStatName) }()
@@ -484,6 +496,9 @@ nonisolated extension Envoy_Config_Cluster_V3_Cluster: SwiftProtobuf.Message, Sw
       if _storage._lbPolicy != .roundRobin {
         try visitor.visitSingularEnumField(value: _storage._lbPolicy, fieldNumber: 6)
       }
+      try { if let v = _storage._circuitBreakers {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+      } }()
       if _storage._dnsLookupFamily != .auto {
         try visitor.visitSingularEnumField(value: _storage._dnsLookupFamily, fieldNumber: 17)
       }
@@ -525,6 +540,7 @@ nonisolated extension Envoy_Config_Cluster_V3_Cluster: SwiftProtobuf.Message, Sw
         if _storage._edsClusterConfig != rhs_storage._edsClusterConfig {return false}
         if _storage._connectTimeout != rhs_storage._connectTimeout {return false}
         if _storage._perConnectionBufferLimitBytes != rhs_storage._perConnectionBufferLimitBytes {return false}
+        if _storage._circuitBreakers != rhs_storage._circuitBreakers {return false}
         if _storage._lbPolicy != rhs_storage._lbPolicy {return false}
         if _storage._loadAssignment != rhs_storage._loadAssignment {return false}
         if _storage._typedExtensionProtocolOptions != rhs_storage._typedExtensionProtocolOptions {return false}

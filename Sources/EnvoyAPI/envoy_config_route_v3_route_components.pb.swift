@@ -22,37 +22,64 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
-public nonisolated struct Envoy_Config_Route_V3_VirtualHost: Sendable {
+public nonisolated struct Envoy_Config_Route_V3_VirtualHost: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var name: String = String()
+  public var name: String {
+    get {_storage._name}
+    set {_uniqueStorage()._name = newValue}
+  }
 
-  public var domains: [String] = []
+  public var domains: [String] {
+    get {_storage._domains}
+    set {_uniqueStorage()._domains = newValue}
+  }
 
-  public var routes: [Envoy_Config_Route_V3_Route] = []
+  public var routes: [Envoy_Config_Route_V3_Route] {
+    get {_storage._routes}
+    set {_uniqueStorage()._routes = newValue}
+  }
 
-  public var requireTls: Envoy_Config_Route_V3_VirtualHost.TlsRequirementType = .none
+  public var requireTls: Envoy_Config_Route_V3_VirtualHost.TlsRequirementType {
+    get {_storage._requireTls}
+    set {_uniqueStorage()._requireTls = newValue}
+  }
 
-  public var requestHeadersToAdd: [Envoy_Config_Core_V3_HeaderValueOption] = []
+  public var requestHeadersToAdd: [Envoy_Config_Core_V3_HeaderValueOption] {
+    get {_storage._requestHeadersToAdd}
+    set {_uniqueStorage()._requestHeadersToAdd = newValue}
+  }
 
-  public var responseHeadersToAdd: [Envoy_Config_Core_V3_HeaderValueOption] = []
+  public var responseHeadersToAdd: [Envoy_Config_Core_V3_HeaderValueOption] {
+    get {_storage._responseHeadersToAdd}
+    set {_uniqueStorage()._responseHeadersToAdd = newValue}
+  }
 
-  public var responseHeadersToRemove: [String] = []
+  public var responseHeadersToRemove: [String] {
+    get {_storage._responseHeadersToRemove}
+    set {_uniqueStorage()._responseHeadersToRemove = newValue}
+  }
 
-  public var requestHeadersToRemove: [String] = []
+  public var requestHeadersToRemove: [String] {
+    get {_storage._requestHeadersToRemove}
+    set {_uniqueStorage()._requestHeadersToRemove = newValue}
+  }
 
   public var retryPolicy: Envoy_Config_Route_V3_RetryPolicy {
-    get {_retryPolicy ?? Envoy_Config_Route_V3_RetryPolicy()}
-    set {_retryPolicy = newValue}
+    get {_storage._retryPolicy ?? Envoy_Config_Route_V3_RetryPolicy()}
+    set {_uniqueStorage()._retryPolicy = newValue}
   }
   /// Returns true if `retryPolicy` has been explicitly set.
-  public var hasRetryPolicy: Bool {self._retryPolicy != nil}
+  public var hasRetryPolicy: Bool {_storage._retryPolicy != nil}
   /// Clears the value of `retryPolicy`. Subsequent reads from it will return its default value.
-  public mutating func clearRetryPolicy() {self._retryPolicy = nil}
+  public mutating func clearRetryPolicy() {_uniqueStorage()._retryPolicy = nil}
 
-  public var requestMirrorPolicies: [Envoy_Config_Route_V3_RouteAction.RequestMirrorPolicy] = []
+  public var requestMirrorPolicies: [Envoy_Config_Route_V3_RouteAction.RequestMirrorPolicy] {
+    get {_storage._requestMirrorPolicies}
+    set {_uniqueStorage()._requestMirrorPolicies = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -96,7 +123,7 @@ public nonisolated struct Envoy_Config_Route_V3_VirtualHost: Sendable {
 
   public init() {}
 
-  fileprivate var _retryPolicy: Envoy_Config_Route_V3_RetryPolicy? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 public nonisolated struct Envoy_Config_Route_V3_Route: @unchecked Sendable {
@@ -572,12 +599,54 @@ public nonisolated struct Envoy_Config_Route_V3_RetryPolicy: Sendable {
 
   public var retriableStatusCodes: [UInt32] = []
 
+  public var retryBackOff: Envoy_Config_Route_V3_RetryPolicy.RetryBackOff {
+    get {_retryBackOff ?? Envoy_Config_Route_V3_RetryPolicy.RetryBackOff()}
+    set {_retryBackOff = newValue}
+  }
+  /// Returns true if `retryBackOff` has been explicitly set.
+  public var hasRetryBackOff: Bool {self._retryBackOff != nil}
+  /// Clears the value of `retryBackOff`. Subsequent reads from it will return its default value.
+  public mutating func clearRetryBackOff() {self._retryBackOff = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  /// Jittered exponential back-off between retries (Envoy: base 25 ms, max 10 x base).
+  public nonisolated struct RetryBackOff: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    public var baseInterval: SwiftProtobuf.Google_Protobuf_Duration {
+      get {_baseInterval ?? SwiftProtobuf.Google_Protobuf_Duration()}
+      set {_baseInterval = newValue}
+    }
+    /// Returns true if `baseInterval` has been explicitly set.
+    public var hasBaseInterval: Bool {self._baseInterval != nil}
+    /// Clears the value of `baseInterval`. Subsequent reads from it will return its default value.
+    public mutating func clearBaseInterval() {self._baseInterval = nil}
+
+    public var maxInterval: SwiftProtobuf.Google_Protobuf_Duration {
+      get {_maxInterval ?? SwiftProtobuf.Google_Protobuf_Duration()}
+      set {_maxInterval = newValue}
+    }
+    /// Returns true if `maxInterval` has been explicitly set.
+    public var hasMaxInterval: Bool {self._maxInterval != nil}
+    /// Clears the value of `maxInterval`. Subsequent reads from it will return its default value.
+    public mutating func clearMaxInterval() {self._maxInterval = nil}
+
+    public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    public init() {}
+
+    fileprivate var _baseInterval: SwiftProtobuf.Google_Protobuf_Duration? = nil
+    fileprivate var _maxInterval: SwiftProtobuf.Google_Protobuf_Duration? = nil
+  }
 
   public init() {}
 
   fileprivate var _numRetries: SwiftProtobuf.Google_Protobuf_UInt32Value? = nil
   fileprivate var _perTryTimeout: SwiftProtobuf.Google_Protobuf_Duration? = nil
+  fileprivate var _retryBackOff: Envoy_Config_Route_V3_RetryPolicy.RetryBackOff? = nil
 }
 
 public nonisolated struct Envoy_Config_Route_V3_RedirectAction: Sendable {
@@ -833,76 +902,130 @@ nonisolated extension Envoy_Config_Route_V3_VirtualHost: SwiftProtobuf.Message, 
   public static let protoMessageName: String = _protobuf_package + ".VirtualHost"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}domains\0\u{1}routes\0\u{3}require_tls\0\u{4}\u{3}request_headers_to_add\0\u{4}\u{3}response_headers_to_add\0\u{3}response_headers_to_remove\0\u{4}\u{2}request_headers_to_remove\0\u{4}\u{3}retry_policy\0\u{4}\u{6}request_mirror_policies\0")
 
+  fileprivate class _StorageClass {
+    var _name: String = String()
+    var _domains: [String] = []
+    var _routes: [Envoy_Config_Route_V3_Route] = []
+    var _requireTls: Envoy_Config_Route_V3_VirtualHost.TlsRequirementType = .none
+    var _requestHeadersToAdd: [Envoy_Config_Core_V3_HeaderValueOption] = []
+    var _responseHeadersToAdd: [Envoy_Config_Core_V3_HeaderValueOption] = []
+    var _responseHeadersToRemove: [String] = []
+    var _requestHeadersToRemove: [String] = []
+    var _retryPolicy: Envoy_Config_Route_V3_RetryPolicy? = nil
+    var _requestMirrorPolicies: [Envoy_Config_Route_V3_RouteAction.RequestMirrorPolicy] = []
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _name = source._name
+      _domains = source._domains
+      _routes = source._routes
+      _requireTls = source._requireTls
+      _requestHeadersToAdd = source._requestHeadersToAdd
+      _responseHeadersToAdd = source._responseHeadersToAdd
+      _responseHeadersToRemove = source._responseHeadersToRemove
+      _requestHeadersToRemove = source._requestHeadersToRemove
+      _retryPolicy = source._retryPolicy
+      _requestMirrorPolicies = source._requestMirrorPolicies
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
-      case 2: try { try decoder.decodeRepeatedStringField(value: &self.domains) }()
-      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.routes) }()
-      case 4: try { try decoder.decodeSingularEnumField(value: &self.requireTls) }()
-      case 7: try { try decoder.decodeRepeatedMessageField(value: &self.requestHeadersToAdd) }()
-      case 10: try { try decoder.decodeRepeatedMessageField(value: &self.responseHeadersToAdd) }()
-      case 11: try { try decoder.decodeRepeatedStringField(value: &self.responseHeadersToRemove) }()
-      case 13: try { try decoder.decodeRepeatedStringField(value: &self.requestHeadersToRemove) }()
-      case 16: try { try decoder.decodeSingularMessageField(value: &self._retryPolicy) }()
-      case 22: try { try decoder.decodeRepeatedMessageField(value: &self.requestMirrorPolicies) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._name) }()
+        case 2: try { try decoder.decodeRepeatedStringField(value: &_storage._domains) }()
+        case 3: try { try decoder.decodeRepeatedMessageField(value: &_storage._routes) }()
+        case 4: try { try decoder.decodeSingularEnumField(value: &_storage._requireTls) }()
+        case 7: try { try decoder.decodeRepeatedMessageField(value: &_storage._requestHeadersToAdd) }()
+        case 10: try { try decoder.decodeRepeatedMessageField(value: &_storage._responseHeadersToAdd) }()
+        case 11: try { try decoder.decodeRepeatedStringField(value: &_storage._responseHeadersToRemove) }()
+        case 13: try { try decoder.decodeRepeatedStringField(value: &_storage._requestHeadersToRemove) }()
+        case 16: try { try decoder.decodeSingularMessageField(value: &_storage._retryPolicy) }()
+        case 22: try { try decoder.decodeRepeatedMessageField(value: &_storage._requestMirrorPolicies) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.name.isEmpty {
-      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
-    }
-    if !self.domains.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.domains, fieldNumber: 2)
-    }
-    if !self.routes.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.routes, fieldNumber: 3)
-    }
-    if self.requireTls != .none {
-      try visitor.visitSingularEnumField(value: self.requireTls, fieldNumber: 4)
-    }
-    if !self.requestHeadersToAdd.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.requestHeadersToAdd, fieldNumber: 7)
-    }
-    if !self.responseHeadersToAdd.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.responseHeadersToAdd, fieldNumber: 10)
-    }
-    if !self.responseHeadersToRemove.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.responseHeadersToRemove, fieldNumber: 11)
-    }
-    if !self.requestHeadersToRemove.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.requestHeadersToRemove, fieldNumber: 13)
-    }
-    try { if let v = self._retryPolicy {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 16)
-    } }()
-    if !self.requestMirrorPolicies.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.requestMirrorPolicies, fieldNumber: 22)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._name.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._name, fieldNumber: 1)
+      }
+      if !_storage._domains.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._domains, fieldNumber: 2)
+      }
+      if !_storage._routes.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._routes, fieldNumber: 3)
+      }
+      if _storage._requireTls != .none {
+        try visitor.visitSingularEnumField(value: _storage._requireTls, fieldNumber: 4)
+      }
+      if !_storage._requestHeadersToAdd.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._requestHeadersToAdd, fieldNumber: 7)
+      }
+      if !_storage._responseHeadersToAdd.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._responseHeadersToAdd, fieldNumber: 10)
+      }
+      if !_storage._responseHeadersToRemove.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._responseHeadersToRemove, fieldNumber: 11)
+      }
+      if !_storage._requestHeadersToRemove.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._requestHeadersToRemove, fieldNumber: 13)
+      }
+      try { if let v = _storage._retryPolicy {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 16)
+      } }()
+      if !_storage._requestMirrorPolicies.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._requestMirrorPolicies, fieldNumber: 22)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Envoy_Config_Route_V3_VirtualHost, rhs: Envoy_Config_Route_V3_VirtualHost) -> Bool {
-    if lhs.name != rhs.name {return false}
-    if lhs.domains != rhs.domains {return false}
-    if lhs.routes != rhs.routes {return false}
-    if lhs.requireTls != rhs.requireTls {return false}
-    if lhs.requestHeadersToAdd != rhs.requestHeadersToAdd {return false}
-    if lhs.responseHeadersToAdd != rhs.responseHeadersToAdd {return false}
-    if lhs.responseHeadersToRemove != rhs.responseHeadersToRemove {return false}
-    if lhs.requestHeadersToRemove != rhs.requestHeadersToRemove {return false}
-    if lhs._retryPolicy != rhs._retryPolicy {return false}
-    if lhs.requestMirrorPolicies != rhs.requestMirrorPolicies {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._name != rhs_storage._name {return false}
+        if _storage._domains != rhs_storage._domains {return false}
+        if _storage._routes != rhs_storage._routes {return false}
+        if _storage._requireTls != rhs_storage._requireTls {return false}
+        if _storage._requestHeadersToAdd != rhs_storage._requestHeadersToAdd {return false}
+        if _storage._responseHeadersToAdd != rhs_storage._responseHeadersToAdd {return false}
+        if _storage._responseHeadersToRemove != rhs_storage._responseHeadersToRemove {return false}
+        if _storage._requestHeadersToRemove != rhs_storage._requestHeadersToRemove {return false}
+        if _storage._retryPolicy != rhs_storage._retryPolicy {return false}
+        if _storage._requestMirrorPolicies != rhs_storage._requestMirrorPolicies {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1572,7 +1695,7 @@ nonisolated extension Envoy_Config_Route_V3_RouteAction.RequestMirrorPolicy: Swi
 
 nonisolated extension Envoy_Config_Route_V3_RetryPolicy: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RetryPolicy"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}retry_on\0\u{3}num_retries\0\u{3}per_try_timeout\0\u{4}\u{4}retriable_status_codes\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}retry_on\0\u{3}num_retries\0\u{3}per_try_timeout\0\u{4}\u{4}retriable_status_codes\0\u{3}retry_back_off\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1584,6 +1707,7 @@ nonisolated extension Envoy_Config_Route_V3_RetryPolicy: SwiftProtobuf.Message, 
       case 2: try { try decoder.decodeSingularMessageField(value: &self._numRetries) }()
       case 3: try { try decoder.decodeSingularMessageField(value: &self._perTryTimeout) }()
       case 7: try { try decoder.decodeRepeatedUInt32Field(value: &self.retriableStatusCodes) }()
+      case 8: try { try decoder.decodeSingularMessageField(value: &self._retryBackOff) }()
       default: break
       }
     }
@@ -1606,6 +1730,9 @@ nonisolated extension Envoy_Config_Route_V3_RetryPolicy: SwiftProtobuf.Message, 
     if !self.retriableStatusCodes.isEmpty {
       try visitor.visitPackedUInt32Field(value: self.retriableStatusCodes, fieldNumber: 7)
     }
+    try { if let v = self._retryBackOff {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1614,6 +1741,46 @@ nonisolated extension Envoy_Config_Route_V3_RetryPolicy: SwiftProtobuf.Message, 
     if lhs._numRetries != rhs._numRetries {return false}
     if lhs._perTryTimeout != rhs._perTryTimeout {return false}
     if lhs.retriableStatusCodes != rhs.retriableStatusCodes {return false}
+    if lhs._retryBackOff != rhs._retryBackOff {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Envoy_Config_Route_V3_RetryPolicy.RetryBackOff: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = Envoy_Config_Route_V3_RetryPolicy.protoMessageName + ".RetryBackOff"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}base_interval\0\u{3}max_interval\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._baseInterval) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._maxInterval) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._baseInterval {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._maxInterval {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Envoy_Config_Route_V3_RetryPolicy.RetryBackOff, rhs: Envoy_Config_Route_V3_RetryPolicy.RetryBackOff) -> Bool {
+    if lhs._baseInterval != rhs._baseInterval {return false}
+    if lhs._maxInterval != rhs._maxInterval {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

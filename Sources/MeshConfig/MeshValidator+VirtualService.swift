@@ -1,6 +1,10 @@
 // VirtualService rules, after Istio's ValidateVirtualService and validateHTTPRoute.
 
 extension MeshValidator {
+  /// The most `retries.attempts` a route may ask for (Istio sets no bound; a proxy makes
+  /// up to this many retries per request).
+  static let maxRetryAttempts = 100
+
   static func validateVirtualService(
     _ service: VirtualService, at spec: FieldPath, _ findings: inout Findings
   ) {
@@ -46,6 +50,12 @@ extension MeshValidator {
       if retries.attempts < 0 {
         findings.error(
           path.field("retries").field("attempts"), "must not be negative, got \(retries.attempts)")
+      } else if retries.attempts > maxRetryAttempts {
+        // Each attempt may hold a connection and a retry of the destination's circuit
+        // breakers; a bound here keeps a typo (or 2^31-1) from becoming a retry storm.
+        findings.error(
+          path.field("retries").field("attempts"),
+          "must be at most \(maxRetryAttempts), got \(retries.attempts)")
       }
       if let perTryTimeout = retries.perTryTimeout {
         checkNotNegative(perTryTimeout, at: path.field("retries").field("perTryTimeout"), &findings)

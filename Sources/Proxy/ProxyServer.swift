@@ -27,6 +27,9 @@ public struct ProxyServer: Service {
     public var threads = System.coreCount
     /// The xDS protocol variant the proxy's ADS client speaks. Default: delta.
     public var xdsMode: XDSVariant = .delta
+    /// Downstream timeouts and size limits, shadow bounds (``ProxyLimits``: each with its
+    /// default, Envoy's where Envoy has one).
+    public var limits = ProxyLimits()
 
     /// A proxy of node `nodeID` in `nodeCluster`, configured by the control plane at
     /// `xdsServer`, with its admin API on `adminAddress`.
@@ -52,7 +55,7 @@ public struct ProxyServer: Service {
     let stats = ProxyStats()
     let contexts = LoopContexts(group: group) { loop in
       LoopContext(
-        eventLoop: loop, config: .empty, runtime: Runtime(), limits: ProxyLimits(),
+        eventLoop: loop, config: .empty, runtime: Runtime(), limits: configuration.limits,
         accessLog: accessLog, stats: stats)
     }
     let listeners = ListenerManager(group: group, contexts: contexts)

@@ -1,8 +1,11 @@
 """Issue 12, crashes: runtime values the bundled proxy cannot use must never crash it.
 
-- ``POST /runtime_modify?mirror.default.web.http0.0=1e20`` is a finite value above 100 %
-  ("always", as in Envoy): accepted, and the next mirrored request is served and mirrored
-  (the defect: SIGILL in ``RuntimeValue.fraction``, ``UInt64(1e20)``).
+- ``POST /runtime_modify?mirror.default.web.http0.0=1e20`` (the defect: SIGILL in
+  ``RuntimeValue.fraction``, ``UInt64(1e20)``) is beyond the range every runtime value is
+  checked against (at most 2^53: XDSCore's ``RuntimeValue``, the bound that also NACKs
+  1e300 in an RTDS layer below): refused with 400 naming the key, and the proxy lives. A
+  finite value above 100 % within that range (1e15) is accepted and means "always", as in
+  Envoy: the next mirrored request is served and mirrored.
 - ``POST /runtime_modify?any.key=inf`` (and -inf, nan, -1, 1e400) is refused with 400
   naming the key, counted ``runtime.admin_rejected``; ``GET /runtime`` still answers (the
   defect: the value was taken and ``/runtime`` crashed converting it to Int64).
@@ -88,13 +91,20 @@ class ProxyRuntimeTest(adv.AdversarialTestCase):
     # -- the admin endpoint ---------------------------------------------------------------
 
     def test_runtime_modify_above_100_percent_means_always(self) -> None:
-        """1e20 is finite and non-negative: accepted, read as "always"; the mirrored
-        request that follows is served, mirrored, and the proxy lives."""
+        """1e20 (beyond 2^53, the bound of every runtime value) is refused naming the key and
+        the proxy lives; 1e15 is finite, non-negative and in range: accepted, read as
+        "always"; the mirrored request that follows is served, mirrored, and the proxy
+        lives."""
         self.mirrored_store_setup()
         code, body = self.runtime_modify(self.proxy, KEY, "1e20")
-        self.assertEqual(code, 200, f"POST /runtime_modify {KEY}=1e20: {code} {body[:300]!r}")
+        self.assert_alive(self.proxy, f"after runtime_modify {KEY}=1e20",
+                          grace=3.0 if code == -1 else 0.0)
+        self.assertEqual(code, 400, f"POST /runtime_modify {KEY}=1e20: {code} {body[:300]!r}")
+        self.assertIn(KEY.encode(), body, "the refusal must name the key")
+        code, body = self.runtime_modify(self.proxy, KEY, "1e15")
+        self.assertEqual(code, 200, f"POST /runtime_modify {KEY}=1e15: {code} {body[:300]!r}")
         self.assert_served_and_mirrored(self.proxy, self.client, self.v2,
-                                        f"after runtime_modify {KEY}=1e20")
+                                        f"after runtime_modify {KEY}=1e15")
         self.assertEqual(self.runtime_modify(self.proxy, KEY, "125000/MILLION")[0], 200)
         self.assert_alive(self.proxy, "after a valid runtime_modify")
 

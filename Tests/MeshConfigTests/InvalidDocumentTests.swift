@@ -210,6 +210,14 @@ extension InvalidDocumentCase {
       virtualService(route, "  retries: {attempts: -1}"),
       field: "spec.http[0].retries.attempts", message: "must not be negative, got -1"),
     Case(
+      "retry attempts above 100",
+      virtualService(route, "  retries: {attempts: 101, retryOn: connect-failure}"),
+      field: "spec.http[0].retries.attempts", message: "must be at most 100, got 101"),
+    Case(
+      "retry attempts of 2^31-1",
+      virtualService(route, "  retries: {attempts: 2147483647, retryOn: connect-failure}"),
+      field: "spec.http[0].retries.attempts", message: "must be at most 100, got 2147483647"),
+    Case(
       "empty rewrite uri",
       virtualService(route, "  rewrite: {uri: \"\"}"),
       field: "spec.http[0].rewrite.uri", message: "must not be empty"),

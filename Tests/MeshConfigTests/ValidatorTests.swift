@@ -95,6 +95,22 @@ struct ValidatorTests {
       ])
   }
 
+  @Test("retry attempts: 0 through 100 are accepted, more are refused naming the field")
+  func retryAttemptsAreBounded() {
+    for attempts in [0, 1, 100] {
+      let route = HTTPRoute(
+        route: toHttpbin, retries: HTTPRetry(attempts: attempts, retryOn: "connect-failure"))
+      #expect(MeshValidator.validate(virtualService([route])).isEmpty, "attempts \(attempts)")
+    }
+    for attempts in [101, Int(Int32.max)] {
+      let route = HTTPRoute(
+        route: toHttpbin, retries: HTTPRetry(attempts: attempts, retryOn: "connect-failure"))
+      let errors = MeshValidator.validate(virtualService([route]))
+      #expect(errors.map(\.field) == ["spec.http[0].retries.attempts"])
+      #expect(errors.map(\.message) == ["must be at most 100, got \(attempts)"])
+    }
+  }
+
   @Test("a ServiceEntry with both endpoints and a workloadSelector, and bad addresses")
   func serviceEntryRules() {
     let entry = ServiceEntry(

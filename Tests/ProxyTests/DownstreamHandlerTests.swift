@@ -1,3 +1,4 @@
+import Atomics
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
@@ -42,14 +43,18 @@ private final class Connection {
   let channel = EmbeddedChannel()
   let readCounter = ReadCounter()
   let held = HeldRequests()
+  let stats = ProxyStats()
 
-  init(holding: Bool, config: ProxyConfig? = nil, maxRequestBody: Int = 1 << 20) throws {
-    var limits = ProxyLimits()
-    limits.maxRequestBody = maxRequestBody
+  init(
+    holding: Bool, config: ProxyConfig? = nil, maxRequestBody: Int = 1 << 20,
+    limits given: ProxyLimits = ProxyLimits()
+  ) throws {
+    var limits = given
+    limits.maxRequestBodyBytes = maxRequestBody
     let loop = LoopContext(
       eventLoop: channel.eventLoop, config: try config ?? ProxyFixtures.proxyConfig(),
       runtime: Runtime(), limits: limits, accessLog: try AccessLog(.disabled),
-      stats: ProxyStats())
+      stats: stats)
     let held = self.held
     let name = ProxyFixtures.listenerName
     let handler =
@@ -66,9 +71,11 @@ private final class Connection {
   }
 
   /// Sends a whole request: head, body if any, end.
-  func send(_ uri: String, method: HTTPMethod = .GET, body: String? = nil) throws {
+  func send(
+    _ uri: String, method: HTTPMethod = .GET, body: String? = nil, hosts: Int = 1
+  ) throws {
     var head = HTTPRequestHead(version: .http1_1, method: method, uri: uri)
-    head.headers.add(name: "host", value: "example.com")
+    for _ in 0..<hosts { head.headers.add(name: "host", value: "example.com") }
     if let body { head.headers.add(name: "content-length", value: String(body.utf8.count)) }
     try channel.writeInbound(HTTPServerRequestPart.head(head))
     if let body { try channel.writeInbound(HTTPServerRequestPart.body(ByteBuffer(string: body))) }
@@ -96,6 +103,25 @@ private final class Connection {
   func quiesce() {
     channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
   }
+
+  /// What the socket does when bytes arrive that hold no complete request part yet (part
+  /// of a head): a read that ends without a part.
+  func partOfAHeadArrives() {
+    channel.pipeline.fireChannelReadComplete()
+  }
+
+  /// Moves the loop's manual clock on, running the timers that come due.
+  func advance(_ amount: TimeAmount) {
+    channel.embeddedEventLoop.advanceTime(by: amount)
+  }
+}
+
+/// Limits with the two timeouts set (0 disables one).
+private func timeouts(headers: TimeAmount, idle: TimeAmount) -> ProxyLimits {
+  var limits = ProxyLimits()
+  limits.requestHeadersTimeout = .nanoseconds(headers.nanoseconds)
+  limits.idleTimeout = .nanoseconds(idle.nanoseconds)
+  return limits
 }
 
 @Suite("DownstreamHandler: pipelining, read holding, drain, limits (on EmbeddedChannel)")
@@ -234,5 +260,241 @@ struct DownstreamHandlerTests {
     #expect(responses.map(\.head.status) == [.notFound])
     #expect(responses.first?.head.headers["connection"] == ["close"])
     #expect(!connection.channel.isActive)
+  }
+}
+
+@Suite("DownstreamHandler: request headers and idle timeouts (EmbeddedEventLoop's manual clock)")
+struct DownstreamTimeoutTests {
+  @Test func aSilentConnectionClosesAtTheRequestHeadersTimeoutWithoutAnAnswer() throws {
+    let connection = try Connection(
+      holding: false, limits: timeouts(headers: .seconds(2), idle: .hours(1)))
+    connection.advance(.milliseconds(1999))
+    #expect(connection.channel.isActive)
+    connection.advance(.milliseconds(1))
+    #expect(!connection.channel.isActive)
+    #expect(try connection.responses().isEmpty, "nothing was asked: nothing is answered")
+    #expect(connection.stats.requestHeaderTimeouts.load(ordering: .relaxed) == 1)
+    #expect(connection.stats.idleTimeouts.load(ordering: .relaxed) == 0)
+  }
+
+  @Test func aFirstHeadArrivingTooSlowlyIsAnswered408() throws {
+    let connection = try Connection(
+      holding: false, limits: timeouts(headers: .seconds(2), idle: .hours(1)))
+    connection.advance(.seconds(1))
+    connection.partOfAHeadArrives()
+    connection.advance(.milliseconds(999))
+    #expect(connection.channel.isActive)
+    connection.advance(.milliseconds(1))
+    let responses = try connection.responses()
+    #expect(responses.map(\.head.status) == [.requestTimeout])
+    #expect(responses.first?.head.headers["connection"] == ["close"])
+    #expect(!connection.channel.isActive)
+    #expect(connection.stats.requestHeaderTimeouts.load(ordering: .relaxed) == 1)
+  }
+
+  @Test func aCompleteHeadStopsTheRequestHeadersTimer() throws {
+    let connection = try Connection(
+      holding: false, limits: timeouts(headers: .seconds(2), idle: .seconds(10)))
+    connection.partOfAHeadArrives()
+    connection.advance(.milliseconds(1500))
+    try connection.send("/direct")
+    connection.advance(.seconds(5))
+    #expect(connection.channel.isActive)
+    #expect(try connection.responses().map(\.head.status) == [.ok])
+    #expect(connection.stats.requestHeaderTimeouts.load(ordering: .relaxed) == 0)
+  }
+
+  @Test func betweenRequestsOnlyTheIdleTimerRunsAndALaterHeadIsTimedFromItsFirstByte() throws {
+    let connection = try Connection(
+      holding: false, limits: timeouts(headers: .seconds(2), idle: .seconds(10)))
+    try connection.send("/direct")
+    // Longer than the headers timeout, shorter than the idle one: the keep-alive
+    // connection stays.
+    connection.advance(.seconds(5))
+    #expect(connection.channel.isActive)
+    connection.partOfAHeadArrives()
+    connection.advance(.milliseconds(1999))
+    #expect(connection.channel.isActive)
+    connection.advance(.milliseconds(1))
+    #expect(try connection.responses().map(\.head.status) == [.ok, .requestTimeout])
+    #expect(!connection.channel.isActive)
+  }
+
+  @Test func anIdleKeepAliveConnectionClosesAtTheIdleTimeoutAndEachResponseRestartsIt() throws {
+    let connection = try Connection(
+      holding: false, limits: timeouts(headers: .seconds(10), idle: .seconds(3)))
+    try connection.send("/direct")
+    connection.advance(.seconds(2))
+    try connection.send("/direct")
+    connection.advance(.seconds(2))
+    #expect(connection.channel.isActive, "2 s since the last response")
+    connection.advance(.milliseconds(999))
+    #expect(connection.channel.isActive)
+    connection.advance(.milliseconds(1))
+    #expect(!connection.channel.isActive)
+    #expect(try connection.responses().map(\.head.status) == [.ok, .ok])
+    #expect(connection.stats.idleTimeouts.load(ordering: .relaxed) == 1)
+    #expect(connection.stats.requestHeaderTimeouts.load(ordering: .relaxed) == 0)
+  }
+
+  @Test func aRequestInFlightIsCutByNeitherTimer() throws {
+    let connection = try Connection(
+      holding: true, limits: timeouts(headers: .seconds(1), idle: .seconds(1)))
+    try connection.send("/a")
+    connection.partOfAHeadArrives()  // a pipelined head begins: still busy
+    connection.advance(.seconds(30))
+    #expect(connection.channel.isActive)
+    connection.held.answer(0, "a")
+    connection.advance(.milliseconds(999))
+    #expect(connection.channel.isActive)
+    connection.advance(.milliseconds(1))
+    #expect(!connection.channel.isActive, "idle once answered")
+    #expect(try connection.responses().map(\.body) == ["a\n"])
+  }
+
+  @Test func zeroDisablesBothTimeouts() throws {
+    let connection = try Connection(holding: false, limits: timeouts(headers: .zero, idle: .zero))
+    connection.advance(.hours(48))
+    connection.partOfAHeadArrives()
+    connection.advance(.hours(48))
+    #expect(connection.channel.isActive)
+  }
+}
+
+/// A handler behind NIO's real HTTP/1.1 server pipeline with the proxy's decoder limits:
+/// bytes in, bytes out.
+private final class WireConnection {
+  let channel = EmbeddedChannel()
+  let stats = ProxyStats()
+
+  init(limits: ProxyLimits = ProxyLimits()) throws {
+    let loop = LoopContext(
+      eventLoop: channel.eventLoop, config: try ProxyFixtures.proxyConfig(), runtime: Runtime(),
+      limits: limits, accessLog: try AccessLog(.disabled), stats: stats)
+    try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+      withPipeliningAssistance: false, withErrorHandling: false,
+      withOutboundHeaderValidation: true, withEncoderConfiguration: .init(),
+      withDecoderLimitConfiguration: ListenerManager.decoderLimits(limits))
+    try channel.pipeline.syncOperations.addHandler(
+      DownstreamHandler(listener: ProxyFixtures.listenerName, loop: loop))
+    try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+  }
+
+  deinit {
+    _ = try? channel.finish(acceptAlreadyClosed: true)
+  }
+
+  /// Writes `text` as the client's bytes; what the proxy wrote back, as text.
+  func exchange(_ text: String) throws -> String {
+    _ = try? channel.writeInbound(ByteBuffer(string: text))
+    var out = ""
+    while let part = try channel.readOutbound(as: IOData.self) {
+      if case .byteBuffer(let buffer) = part { out += String(buffer: buffer) }
+    }
+    return out
+  }
+
+  /// A GET head with `count` header fields in all (Host among them) and `extra` bytes in
+  /// one of them.
+  static func head(fields count: Int, valueBytes: Int = 1) -> String {
+    var text = "GET /direct HTTP/1.1\r\nHost: example.com\r\n"
+    for index in 1..<count {
+      text += "X-H\(index): \(String(repeating: "v", count: valueBytes))\r\n"
+    }
+    return text + "\r\n"
+  }
+}
+
+@Suite("DownstreamHandler: request head limits and malformed requests (NIO's decoder)")
+struct DownstreamHeadLimitTests {
+  @Test func aHeadOfTheMaximumFieldCountIsServedOneMoreIs431() throws {
+    let served = try WireConnection()
+    #expect(try served.exchange(WireConnection.head(fields: 100)).hasPrefix("HTTP/1.1 200"))
+    #expect(served.channel.isActive)
+
+    let refused = try WireConnection()
+    let answer = try refused.exchange(WireConnection.head(fields: 101))
+    #expect(answer.hasPrefix("HTTP/1.1 431 Request Header Fields Too Large\r\n"))
+    #expect(answer.lowercased().contains("connection: close"))
+    #expect(!refused.channel.isActive)
+    #expect(refused.stats.requestHeaderOverflows.load(ordering: .relaxed) == 1)
+    #expect(refused.stats.downstreamRequests.load(ordering: .relaxed) == 0, "never forwarded")
+  }
+
+  @Test func aHeadOverTheSizeLimitIs431BeforeItIsAllBuffered() throws {
+    var limits = ProxyLimits()
+    limits.maxRequestHeadersKB = 60
+    let big = try WireConnection(limits: limits)
+    let answer = try big.exchange(WireConnection.head(fields: 2, valueBytes: 61 * 1024))
+    #expect(answer.hasPrefix("HTTP/1.1 431"))
+    #expect(!big.channel.isActive)
+    #expect(big.stats.requestHeaderOverflows.load(ordering: .relaxed) == 1)
+
+    // Just under the limit (the request line and field names count too).
+    let fits = try WireConnection(limits: limits)
+    #expect(
+      try fits.exchange(WireConnection.head(fields: 2, valueBytes: 59 * 1024))
+        .hasPrefix("HTTP/1.1 200"))
+  }
+
+  @Test func twoHostHeadersAre400AndNotForwarded() throws {
+    let connection = try WireConnection()
+    let answer = try connection.exchange(
+      "GET /direct HTTP/1.1\r\nHost: example.com\r\nHost: other.example\r\n\r\n")
+    #expect(answer.hasPrefix("HTTP/1.1 400 Bad Request\r\n"))
+    #expect(answer.hasSuffix("more than one Host header\n"))
+    #expect(!connection.channel.isActive)
+    #expect(connection.stats.badRequests.load(ordering: .relaxed) == 1)
+    #expect(connection.stats.downstreamRequests.load(ordering: .relaxed) == 0)
+  }
+
+  @Test func bytesThatAreNotHTTPAre400() throws {
+    let connection = try WireConnection()
+    let answer = try connection.exchange("NOT HTTP AT ALL\r\n\r\n")
+    #expect(answer.hasPrefix("HTTP/1.1 400"))
+    #expect(!connection.channel.isActive)
+    #expect(connection.stats.protocolErrors.load(ordering: .relaxed) == 1)
+  }
+
+  @Test func aRefusalIsAnsweredAfterTheResponsesBeforeIt() throws {
+    let connection = try Connection(holding: true)
+    try connection.send("/a")
+    try connection.send("/b", hosts: 2)
+    #expect(try connection.responses().isEmpty)
+    #expect(connection.channel.isActive)
+    connection.held.answer(0, "a")
+    let responses = try connection.responses()
+    #expect(responses.map(\.head.status) == [.ok, .badRequest])
+    #expect(responses.last?.head.headers["connection"] == ["close"])
+    #expect(connection.held.uris == ["/a"], "the refused request never starts")
+    #expect(!connection.channel.isActive)
+  }
+
+  @Test func aBodyOverTheLimitIsCounted() throws {
+    let connection = try Connection(holding: false, maxRequestBody: 4)
+    try connection.send("/direct", method: .POST, body: "12345")
+    #expect(try connection.responses().map(\.head.status) == [.payloadTooLarge])
+    #expect(connection.stats.requestsTooLarge.load(ordering: .relaxed) == 1)
+  }
+}
+
+@Suite("Forwarded headers: what Connection may remove")
+struct EndToEndHeaderTests {
+  @Test func connectionRemovesHopByHopAndNamedHeadersButNeverProtectedOnes() {
+    let headers = HTTPHeaders([
+      ("Host", "web"),
+      ("Connection", "keep-alive, host, X-Custom, x-forwarded-for, X-Envoy-Internal"),
+      ("Keep-Alive", "timeout=5"), ("X-Custom", "1"), ("X-Forwarded-For", "10.0.0.1"),
+      ("x-envoy-internal", "true"), ("Transfer-Encoding", "chunked"), ("Content-Length", "3"),
+      ("Accept", "*/*"),
+    ])
+    let forwarded = ForwardedRequest.endToEnd(headers)
+    #expect(forwarded["host"] == ["web"])
+    #expect(forwarded["x-forwarded-for"] == ["10.0.0.1"])
+    #expect(forwarded["x-envoy-internal"] == ["true"])
+    #expect(forwarded["accept"] == ["*/*"])
+    for gone in ["connection", "keep-alive", "x-custom", "transfer-encoding", "content-length"] {
+      #expect(!forwarded.contains(name: gone), "\(gone)")
+    }
   }
 }

@@ -1,3 +1,4 @@
+import EnvoyAPI
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -5,6 +6,7 @@ import Logging
 import NIOCore
 import NIOFoundationEssentialsCompat
 import NIOPosix
+import SwiftProtobuf
 import Testing
 import XDSClient
 import XDSCore
@@ -114,6 +116,64 @@ struct ProxyAdminTests {
     }
   }
 
+  @Test func runtimeModifyRefusesUnusableValuesNamingKeyAndValueAndTakesNone() async throws {
+    try await withAdmin { client, controller in
+      try await Self.applyConfig(controller)
+      for value in ["inf", "-inf", "nan", "-1", "1e400", "1e20", "7/QUARTER", "-3/MILLION"] {
+        let query = "any.key=\(value)&mirror.web=90"
+        let encoded = query.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed)!
+        try await client.execute(uri: "/runtime_modify?" + encoded, method: .post) { response in
+          #expect(response.status == .badRequest, "\(value)")
+          let body = String(buffer: response.body)
+          #expect(body.contains("'any.key'") && body.contains("'\(value)'"), "\(body)")
+        }
+        // Nothing of the request is taken, not even its good value; /runtime still answers.
+        #expect(try await Self.runtime(client) == ["mirror.web": ["25", "shadowplane"]])
+      }
+      // Text and booleans are kept as Envoy keeps them; a fraction above 100 % is "always".
+      try await client.execute(
+        uri: "/runtime_modify?feature=on&flag=true&mirror.web=150000/TEN_THOUSAND", method: .post
+      ) { #expect($0.status == .ok) }
+      #expect(
+        try await Self.runtime(client) == [
+          "mirror.web": ["150000/TEN_THOUSAND", "admin"], "feature": ["on", "admin"],
+          "flag": ["true", "admin"],
+        ])
+      try await client.execute(uri: "/stats", method: .get) { response in
+        #expect(String(buffer: response.body).contains("runtime.admin_rejected: 8\n"))
+      }
+    }
+  }
+
+  @Test func anRTDSLayerWithAnUnusableValueIsNackedNamingTheKeyAndTheLastGoodLayerStays()
+    async throws
+  {
+    try await withAdmin { client, controller in
+      try await Self.applyConfig(controller)
+      var config = try ProxyFixtures.xdsConfig()
+      config.runtimes[ProxyFixtures.runtimeLayer] = ProxyFixtures.runtime("mirror.web", 1e300)
+      config.versions[.runtime] = "rtds-2"
+      let rejection = try #require(await controller.validate(config, changed: .runtime))
+      #expect(rejection.contains("mirror.web"), "\(rejection)")
+      #expect(rejection.contains("runtime layer \(ProxyFixtures.runtimeLayer)"))
+      await controller.apply(config)  // not what was validated: ignored
+      #expect(try await Self.runtime(client) == ["mirror.web": ["25", "shadowplane"]])
+
+      var fraction = try ProxyFixtures.xdsConfig()
+      fraction.runtimes[ProxyFixtures.runtimeLayer]!.layer.fields["mirror.web"] = .init(
+        structValue: .init(fields: [
+          "numerator": .init(numberValue: 1e300), "denominator": .init(stringValue: "MILLION"),
+        ]))
+      #expect(
+        await controller.validate(fraction, changed: .runtime)?.contains("mirror.web") == true)
+      try await client.execute(uri: "/stats", method: .get) { response in
+        let text = String(buffer: response.body)
+        #expect(text.contains("runtime.load_error: 2\n"))
+        #expect(text.contains("control_plane.update_rejected: 2\n"))
+      }
+    }
+  }
+
   @Test func statsListEveryCounterSortedWithTheXDSClientsConnects() async throws {
     try await withAdmin { client, controller in
       try await Self.applyConfig(controller)
@@ -125,7 +185,13 @@ struct ProxyAdminTests {
           "control_plane.connects: 3", "control_plane.connected_state: 0",
           "control_plane.update_accepted: 1", "control_plane.update_rejected: 0",
           "http.downstream_rq_total: 0", "cluster.web.upstream_rq_total: 0",
-          "cluster.web.upstream_rq_shadow_sent: 0",
+          "cluster.web.upstream_rq_shadow_sent: 0", "http.downstream_rq_header_timeout: 0",
+          "http.downstream_cx_idle_timeout: 0", "http.downstream_rq_header_overflow: 0",
+          "http.downstream_rq_too_large: 0", "http.downstream_rq_bad_request: 0",
+          "runtime.load_error: 0", "runtime.admin_rejected: 0",
+          "cluster.web.upstream_cx_overflow: 0", "cluster.web.upstream_rq_pending_overflow: 0",
+          "cluster.web.upstream_rq_retry_overflow: 0", "cluster.web.upstream_rq_retry: 0",
+          "cluster.web.upstream_rq_timeout: 0", "cluster.web.upstream_rq_shadow_failed: 0",
         ] {
           #expect(lines.contains(expected), "\(expected)")
         }
@@ -135,6 +201,18 @@ struct ProxyAdminTests {
         let text = String(buffer: response.body)
         #expect(text.contains("envoy_cluster_upstream_rq_total{envoy_cluster_name=\"web\"} 0\n"))
         #expect(text.contains("envoy_http_downstream_rq_total 0\n"))
+        for line in [
+          "envoy_http_downstream_rq_header_timeout 0\n",
+          "envoy_http_downstream_cx_idle_timeout 0\n",
+          "envoy_http_downstream_rq_header_overflow 0\n", "envoy_http_downstream_rq_too_large 0\n",
+          "envoy_http_downstream_rq_bad_request 0\n", "envoy_runtime_load_error 0\n",
+          "envoy_runtime_admin_rejected 0\n",
+          "envoy_cluster_upstream_cx_overflow{envoy_cluster_name=\"web\"} 0\n",
+          "envoy_cluster_upstream_rq_pending_overflow{envoy_cluster_name=\"web\"} 0\n",
+          "envoy_cluster_upstream_rq_retry_overflow{envoy_cluster_name=\"web\"} 0\n",
+        ] {
+          #expect(text.contains(line), "\(line)")
+        }
       }
     }
   }

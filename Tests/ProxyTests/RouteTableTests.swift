@@ -1,6 +1,7 @@
 import EnvoyAPI
 import SwiftProtobuf
 import Testing
+import XDSCore
 
 @testable import Proxy
 
@@ -108,6 +109,32 @@ struct RouteTableTests {
     }
   }
 
+  @Test func shadowsGetTheRoutesOwnTimeoutOnlyWhenItSetsOne() throws {
+    var route = Self.catchAll("web")
+    var entry = try RouteEntry(route, path: "test")
+    #expect(entry.timeout == .seconds(15), "Envoy's default route timeout")
+    #expect(entry.shadowTimeout == nil, "no timeout of its own: the default shadow timeout")
+    route.route.timeout = .init(seconds: 3)
+    entry = try RouteEntry(route, path: "test")
+    #expect(entry.timeout == .seconds(3))
+    #expect(entry.shadowTimeout == .seconds(3))
+    route.route.timeout = .init(seconds: 0)
+    entry = try RouteEntry(route, path: "test")
+    #expect(entry.timeout == nil, "0 disables the route timeout")
+    #expect(entry.shadowTimeout == nil, "but a shadow still gets the default")
+  }
+
+  @Test func aRouteOrVirtualHostRetryBackOffEnvoyRefusesIsANackReason() {
+    var route = Self.catchAll("web")
+    route.route.retryPolicy.retryOn = "5xx"
+    route.route.retryPolicy.retryBackOff.baseInterval = .init(seconds: 0)
+    #expect {
+      try Self.table([Self.host("h", ["*"], routes: [route])])
+    } throws: { error in
+      "\(error)".contains("routes[0].route.retry_policy.retry_back_off.base_interval")
+    }
+  }
+
   @Test func weightedClustersSplitByCumulativeWeight() throws {
     var split = Self.catchAll("")
     var weighted = Envoy_Config_Route_V3_WeightedCluster()
@@ -157,19 +184,27 @@ struct MirrorPolicyTests {
     #expect(fired == 250_000)
   }
 
+  /// An admin layer holding `key` = `text`, checked as `POST /runtime_modify` checks it.
+  static func admin(_ key: String, _ text: String) throws -> Runtime {
+    Runtime(layers: [], admin: [key: try RuntimeValue(parsing: text)])
+  }
+
   @Test func runtimeOverridesTheDefault() throws {
-    let policy = try Self.policy(10, key: "mirror.default.httpbin.http0.0")
-    let runtime = Runtime(layers: [], admin: ["mirror.default.httpbin.http0.0": "90"])
+    let key = "mirror.default.httpbin.http0.0"
+    let policy = try Self.policy(10, key: key)
+    let runtime = try Self.admin(key, "90")
     #expect((0..<100).filter { policy.fires(random: UInt64($0), runtime: runtime) }.count == 90)
-    let millionths = Runtime(
-      layers: [], admin: ["mirror.default.httpbin.http0.0": "125000/MILLION"])
+    let millionths = try Self.admin(key, "125000/MILLION")
     #expect(
       (0..<1_000_000).filter { policy.fires(random: UInt64($0), runtime: millionths) }.count
         == 125_000)
-    let always = Runtime(layers: [], admin: ["mirror.default.httpbin.http0.0": "150"])
+    let always = try Self.admin(key, "150")
     #expect((0..<100).allSatisfy { policy.fires(random: UInt64($0), runtime: always) })
+    // Far above 100 % (the value that once trapped converting to UInt64) still means always.
+    let huge = try Self.admin(key, "9007199254740992")
+    #expect((0..<100).allSatisfy { policy.fires(random: UInt64($0), runtime: huge) })
     // A value that is not a fraction leaves the default in force.
-    let junk = Runtime(layers: [], admin: ["mirror.default.httpbin.http0.0": "often"])
+    let junk = try Self.admin(key, "often")
     #expect((0..<100).filter { policy.fires(random: UInt64($0), runtime: junk) }.count == 10)
   }
 
@@ -185,17 +220,19 @@ struct MirrorPolicyTests {
             "denominator": .init(stringValue: "TEN_THOUSAND"),
           ])),
       ]))
-    var runtime = Runtime(layers: [layer], admin: [:])
+    let fallback = Fraction(numerator: 100, denominator: .hundred)
+    var runtime = Runtime(layers: [try RuntimeLayer(layer)], admin: [:])
     #expect(
-      runtime.fraction(for: "mirror.a", default: .always)
-        == Fraction(numerator: 30, denominator: 100))
+      runtime.fraction(for: "mirror.a", default: fallback)
+        == Fraction(numerator: 30, denominator: .hundred))
     #expect(
-      runtime.fraction(for: "mirror.b", default: .always)
-        == Fraction(numerator: 5000, denominator: 10_000))
-    runtime = Runtime(layers: [layer], admin: ["mirror.a": "70"])
+      runtime.fraction(for: "mirror.b", default: fallback)
+        == Fraction(numerator: 5000, denominator: .tenThousand))
+    runtime = Runtime(
+      layers: [try RuntimeLayer(layer)], admin: ["mirror.a": try RuntimeValue(parsing: "70")])
     #expect(
-      runtime.fraction(for: "mirror.a", default: .always)
-        == Fraction(numerator: 70, denominator: 100))
+      runtime.fraction(for: "mirror.a", default: fallback)
+        == Fraction(numerator: 70, denominator: .hundred))
     #expect(runtime.sources["mirror.a"] == "admin")
   }
 }

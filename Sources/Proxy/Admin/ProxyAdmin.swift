@@ -72,9 +72,32 @@ struct ProxyAdmin: Sendable {
             byteBuffer: ByteBuffer(string: "usage: POST /runtime_modify?KEY=VALUE[&KEY2=VALUE2]\n"))
         )
       }
+      // Every value is checked before any is taken: a number must be finite, not negative
+      // and at most 2^53, `N/DENOMINATOR` must name one of Envoy's denominators; text and
+      // booleans are kept as Envoy keeps them (they never read as a fraction). An empty
+      // value removes the override.
+      var changes: [(key: String, value: RuntimeValue?)] = []
+      var refusals: [String] = []
       for (key, value) in pairs {
-        await controller.setRuntime(String(key), value.isEmpty ? nil : String(value))
+        guard !value.isEmpty else {
+          changes.append((String(key), nil))
+          continue
+        }
+        do throws(RuntimeValueError) {
+          changes.append((String(key), try RuntimeValue(parsing: String(value))))
+        } catch {
+          refusals.append(
+            RuntimeValueError(key: String(key), value: error.value, reason: error.reason)
+              .description)
+        }
       }
+      guard refusals.isEmpty else {
+        stats.runtimeAdminRejected.wrappingIncrement(by: refusals.count, ordering: .relaxed)
+        return Response(
+          status: .badRequest,
+          body: .init(byteBuffer: ByteBuffer(string: refusals.joined(separator: "\n") + "\n")))
+      }
+      await controller.setRuntime(changes)
       return text("OK\n")
     }
     return router

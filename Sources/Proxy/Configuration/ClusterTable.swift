@@ -29,14 +29,21 @@ final class ClusterTable: Sendable {
   let balancer: Balancer
   let connectTimeout: Duration
   let stats: ClusterStats
+  /// The circuit breaker limits (`circuit_breakers`, else Envoy's defaults), and what the
+  /// cluster has in use against them on every loop.
+  let thresholds: CircuitBreakerThresholds
+  let resources: ClusterResources
   private let cursor = ManagedAtomic<Int>(0)
 
   init(
     _ cluster: Envoy_Config_Cluster_V3_Cluster,
     assignment: Envoy_Config_Endpoint_V3_ClusterLoadAssignment?,
-    stats: ClusterStats
+    stats: ClusterStats, resources: ClusterResources = ClusterResources()
   ) throws(ProxyConfigError) {
     name = cluster.name
+    thresholds =
+      cluster.hasCircuitBreakers ? CircuitBreakerThresholds(cluster.circuitBreakers) : .init()
+    self.resources = resources
     switch cluster.lbPolicy {
     case .roundRobin: balancer = .roundRobin
     case .random: balancer = .random

@@ -1,6 +1,7 @@
 import EnvoyAPI
 import SwiftProtobuf
 import XDSClient
+import XDSCore
 
 /// The compiled, immutable tables the data plane routes with. A configuration change builds
 /// a new one and swaps it in on every event loop; a request finishes on the one it started
@@ -9,6 +10,8 @@ final class ProxyConfig: Sendable {
   let listeners: [String: ListenerSpec]
   let routeTables: [String: RouteTable]
   let clusters: [String: ClusterTable]
+  /// The RTDS layers, every value checked (by layer name).
+  let runtimeLayers: [String: RuntimeLayer]
   /// What it was built from (for `/config_dump`).
   let source: XDSConfig
 
@@ -18,11 +21,26 @@ final class ProxyConfig: Sendable {
     listeners = [:]
     routeTables = [:]
     clusters = [:]
+    runtimeLayers = [:]
     source = XDSConfig()
   }
 
-  /// Compiles `config`, reusing `stats` by cluster name. Throws what a NACK should say.
-  init(_ config: XDSConfig, stats: (String) -> ClusterStats) throws(ProxyConfigError) {
+  /// Compiles `config`, reusing `stats` by cluster name. Throws what a NACK should say; an
+  /// RTDS layer holding a value the proxy cannot use is refused whole, naming the key (its
+  /// ``ProxyConfigError/cause`` is the ``RuntimeValueError``), so the last good layer stays.
+  /// `resources` gives each cluster its circuit breaker counts, kept by name too.
+  init(
+    _ config: XDSConfig, stats: (String) -> ClusterStats,
+    resources: (String) -> ClusterResources = { _ in ClusterResources() }
+  ) throws(ProxyConfigError) {
+    var layers: [String: RuntimeLayer] = [:]
+    for (name, runtime) in config.runtimes {
+      do {
+        layers[name] = try RuntimeLayer(runtime)
+      } catch {
+        throw ProxyConfigError("runtime layer \(name): \(error)", cause: error)
+      }
+    }
     var tables: [String: RouteTable] = [:]
     for (name, route) in config.routes { tables[name] = try RouteTable(route) }
     var listeners: [String: ListenerSpec] = [:]
@@ -41,11 +59,13 @@ final class ProxyConfig: Sendable {
       } else {
         assignment = cluster.hasLoadAssignment ? cluster.loadAssignment : nil
       }
-      clusters[name] = try ClusterTable(cluster, assignment: assignment, stats: stats(name))
+      clusters[name] = try ClusterTable(
+        cluster, assignment: assignment, stats: stats(name), resources: resources(name))
     }
     self.listeners = listeners
     self.routeTables = tables
     self.clusters = clusters
+    self.runtimeLayers = layers
     self.source = config
   }
 

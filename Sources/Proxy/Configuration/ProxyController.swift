@@ -13,10 +13,11 @@ actor ProxyController: XDSConfigConsumer {
   private let stats: ProxyStats
   private let logger: Logger
   private var clusterStats: [String: ClusterStats] = [:]
+  private var clusterResources: [String: ClusterResources] = [:]
   private var pending: ProxyConfig?
   private(set) var current = ProxyConfig.empty
   /// Values set with `POST /runtime_modify`, above every RTDS layer.
-  private(set) var adminRuntime: [String: String] = [:]
+  private(set) var adminRuntime: [String: RuntimeValue] = [:]
   private(set) var runtime = Runtime()
   private(set) var connected = false
   private var layerOrder: [String]
@@ -43,8 +44,13 @@ actor ProxyController: XDSConfigConsumer {
   func validate(_ candidate: XDSConfig, changed: ResourceType) async -> String? {
     let config: ProxyConfig
     do {
-      config = try ProxyConfig(candidate) { name in self.clusterStats(named: name) }
+      config = try ProxyConfig(
+        candidate, stats: { name in self.clusterStats(named: name) },
+        resources: { name in self.clusterResources(named: name) })
     } catch {
+      if error.cause is RuntimeValueError {
+        stats.runtimeLoadErrors.wrappingIncrement(ordering: .relaxed)
+      }
       return reject(error.description, changed)
     }
     if let failure = await listeners.prepare(config.listeners) {
@@ -61,6 +67,13 @@ actor ProxyController: XDSConfigConsumer {
     return message
   }
 
+  private func clusterResources(named cluster: String) -> ClusterResources {
+    if let existing = clusterResources[cluster] { return existing }
+    let created = ClusterResources()
+    clusterResources[cluster] = created
+    return created
+  }
+
   private func clusterStats(named cluster: String) -> ClusterStats {
     if let existing = clusterStats[cluster] { return existing }
     let created = ClusterStats(name: cluster)
@@ -73,7 +86,11 @@ actor ProxyController: XDSConfigConsumer {
   func apply(_ config: XDSConfig) async {
     guard let next = pending, next.source == config else { return }
     pending = nil
+    let previous = current
     current = next
+    if next.runtimeLayers != previous.runtimeLayers {
+      stats.runtimeLoadSuccesses.wrappingIncrement(ordering: .relaxed)
+    }
     runtime = buildRuntime()
     let runtime = self.runtime
     await contexts.update { context in
@@ -99,16 +116,17 @@ actor ProxyController: XDSConfigConsumer {
         : "disconnected from the control plane; serving the last configuration")
   }
 
-  /// Sets (or, with nil, removes) an admin runtime value; takes effect on the next request.
-  func setRuntime(_ key: String, _ value: String?) async {
-    adminRuntime[key] = value
+  /// Sets (or, with nil, removes) admin runtime values, all at once; they take effect on the
+  /// next request. The values were checked by the caller (``RuntimeValue/init(parsing:)``).
+  func setRuntime(_ changes: [(key: String, value: RuntimeValue?)]) async {
+    for (key, value) in changes { adminRuntime[key] = value }
     runtime = buildRuntime()
     let runtime = self.runtime
     await contexts.update { $0.runtime = runtime }
   }
 
   private func buildRuntime() -> Runtime {
-    let layers = current.source.runtimes
+    let layers = current.runtimeLayers
     let ordered =
       layerOrder.compactMap { layers[$0] }
       + layers.keys.sorted().filter { !layerOrder.contains($0) }.map { layers[$0]! }

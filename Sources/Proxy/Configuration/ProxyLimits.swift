@@ -1,12 +1,45 @@
-/// Bounds that keep a misbehaving peer from exhausting the proxy.
-struct ProxyLimits: Sendable {
-  /// Largest request body buffered (it is replayed for retries and shadows).
-  var maxRequestBody = 16 << 20
-  /// Shadows in flight per event loop; more are dropped and counted.
-  var maxShadowsPerLoop = 1024
+/// Bounds and timeouts that keep a misbehaving client, upstream or operator from exhausting
+/// the proxy (README, "Limits and timeouts"). What each refuses is counted in `/stats`.
+///
+/// Durations of zero disable their timeout, as Envoy's do.
+public struct ProxyLimits: Sendable, Equatable {
+  /// How long a request head may take to arrive completely: from the connection's accept
+  /// for its first request, from the first byte of the head for later ones (between
+  /// requests, the idle timeout applies). On expiry the client gets 408 and the connection
+  /// closes, or it just closes when not a byte came; counted
+  /// `http.downstream_rq_header_timeout`. Envoy's `request_headers_timeout` (which starts
+  /// at the first byte only). Default: 10 s.
+  public var requestHeadersTimeout: Duration = .seconds(10)
+  /// How long a downstream connection may stay open with no request in flight or arriving
+  /// before it is closed; counted `http.downstream_cx_idle_timeout`. Envoy's
+  /// `common_http_protocol_options.idle_timeout`. Default: 1 h, Envoy's.
+  public var idleTimeout: Duration = .seconds(3600)
+  /// The most header fields a request head may have; more get 431 and a close, counted
+  /// `http.downstream_rq_header_overflow`. Envoy's `max_headers_count`. Default: 100.
+  public var maxRequestHeaders = 100
+  /// The largest request head in KiB (request line and header fields, as NIO's decoder
+  /// counts them; a single field is bounded by it too), enforced while the head is parsed
+  /// so no more is buffered; larger heads get 431 and a close, counted
+  /// `http.downstream_rq_header_overflow`. Envoy's `max_request_headers_kb`. Default: 60.
+  public var maxRequestHeadersKB = 60
+  /// The largest request body buffered, in bytes (bodies are buffered whole, to replay
+  /// them for retries and shadows); larger bodies get 413, counted
+  /// `http.downstream_rq_too_large`. Default: 16 MiB.
+  public var maxRequestBodyBytes = 16 << 20
+  /// How long a shadow (a mirrored request) may take when its route sets no timeout. The
+  /// shadow then fails, its connection is closed, and the mirror cluster counts
+  /// `upstream_rq_timeout` and `upstream_rq_shadow_failed`. (Envoy gives shadows the
+  /// route's timeout, 15 s by default.) Default: 5 s.
+  public var defaultShadowTimeout: Duration = .seconds(5)
+  /// Shadows in flight per event loop; more are dropped and counted
+  /// `cluster.NAME.upstream_rq_shadow_dropped`. Default: 1024.
+  public var maxShadowsPerLoop = 1024
   /// Idle keep-alive connections kept per upstream host per loop. As many as shadows may be
   /// in flight: a slow shadow host otherwise costs a new connection per shadow (connect
   /// and accept on the same machine as the primary path), and Envoy's default circuit
-  /// breaker allows 1,024 connections per cluster too.
-  var maxIdlePerHost = 1024
+  /// breaker allows 1,024 connections per cluster too. Default: 1024.
+  public var maxIdlePerHost = 1024
+
+  /// Every default above.
+  public init() {}
 }

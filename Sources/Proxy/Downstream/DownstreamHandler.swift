@@ -14,6 +14,14 @@ import NIOHTTP1
 /// Draining, when the listener goes away, arrives as NIO's `ChannelShouldQuiesceEvent`
 /// (as `HTTPServerPipelineHandler` takes it): an idle connection closes at once, a busy one
 /// after the response in flight, which then says `connection: close`.
+///
+/// Limits (``ProxyLimits``, counted in ``ProxyStats``): the request headers and idle
+/// timeouts (``DownstreamTimeouts`` says which timer runs when); a request head over the
+/// header count or size limit, which NIO's decoder refuses while parsing (431); two `Host`
+/// headers (400); any other bytes the decoder refuses (400); a body over the buffer limit
+/// (413). A refusal is answered after the responses to the requests before it, and closes
+/// the connection (NIO's `HTTPServerProtocolErrorHandler` is not in the pipeline: it would
+/// answer 400 to everything).
 final class DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
   typealias InboundIn = HTTPServerRequestPart
   typealias OutboundIn = HTTPServerResponsePart
@@ -44,6 +52,28 @@ final class DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
   /// A `read` held back while a pipelined request waits.
   private var readHeld = false
   private var remoteAddress = "-"
+  private var timeouts = DownstreamTimeouts()
+  private var requestHeadersTimer: LoopTimer?
+  private var idleTimer: LoopTimer?
+  /// Whether request parts came out of the bytes of the current read: a read that yields
+  /// none holds part of a head (the request headers timer starts).
+  private var partsInThisRead = false
+  /// The refusal to answer (then close) once the responses before it are written; from
+  /// then on nothing more is read.
+  private var refusal: (status: HTTPResponseStatus, message: String)?
+  /// The connection is closing: nothing more is read or answered.
+  private var closing = false
+  /// After a refusal: the output is shut and what the client still sends is read and
+  /// dropped until it closes or ``lingerTime`` passes, so that closing with unread bytes
+  /// does not reset the connection before the client has read the answer (Envoy's
+  /// `delayed_close_timeout`, default 1 s, serves the same end).
+  private var lingering = false
+  private var lingerTimer: Scheduled<Void>?
+
+  /// How long a refused connection drains the client's bytes before it closes.
+  static let lingerTime = TimeAmount.seconds(1)
+  /// Set while the handler is in a pipeline (timers answer through it).
+  private var context: ChannelHandlerContext?
 
   init(listener: String, loop: LoopContext, forward: @escaping Forward = { $0.start() }) {
     self.listener = listener
@@ -69,20 +99,54 @@ final class DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
     if idle { context.close(promise: nil) }
   }
 
+  func handlerAdded(context: ChannelHandlerContext) {
+    self.context = context
+    // The timers call back on this loop; unowned: the handler cancels them when it leaves.
+    requestHeadersTimer = LoopTimer(
+      on: context.eventLoop, timeout: loop.limits.requestHeadersTimeout.timeAmount
+    ) { [unowned self] in timerFired(.requestHeaders) }
+    idleTimer = LoopTimer(on: context.eventLoop, timeout: loop.limits.idleTimeout.timeAmount) {
+      [unowned self] in timerFired(.idle)
+    }
+    if context.channel.isActive { connected(context: context) }
+  }
+
+  func handlerRemoved(context: ChannelHandlerContext) {
+    requestHeadersTimer?.cancel()
+    idleTimer?.cancel()
+    lingerTimer?.cancel()
+    self.context = nil
+  }
+
   func channelActive(context: ChannelHandlerContext) {
-    remoteAddress = context.remoteAddress?.ipAddress ?? "-"
+    connected(context: context)
     context.fireChannelActive()
   }
 
+  private func connected(context: ChannelHandlerContext) {
+    remoteAddress = context.remoteAddress?.ipAddress ?? "-"
+    run(timeouts.accepted())
+  }
+
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    partsInThisRead = true
+    guard refusal == nil, !closing else { return }
     switch unwrapInboundIn(data) {
     case .head(let head):
+      run(timeouts.headReceived())
+      // Two Host headers leave the authority ambiguous (RFC 9112, 3.2: a server responds
+      // 400 to a request with more than one); Envoy refuses them too.
+      if head.headers["host"].count > 1 {
+        loop.stats.badRequests.wrappingIncrement(ordering: .relaxed)
+        refuse(.badRequest, "more than one Host header", context: context)
+        return
+      }
       self.head = head
       body = nil
       tooLarge = false
     case .body(var chunk):
       guard !tooLarge else { return }
-      if (body?.readableBytes ?? 0) + chunk.readableBytes > loop.limits.maxRequestBody {
+      if (body?.readableBytes ?? 0) + chunk.readableBytes > loop.limits.maxRequestBodyBytes {
         tooLarge = true
         body = nil
       } else if body == nil {
@@ -103,9 +167,21 @@ final class DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
   }
 
-  /// Holds the socket's reads back while a pipelined request waits for its turn.
+  /// A read that yielded no request part left part of a head in the decoder.
+  func channelReadComplete(context: ChannelHandlerContext) {
+    if !partsInThisRead, head == nil { run(timeouts.bytesArrived()) }
+    partsInThisRead = false
+    context.fireChannelReadComplete()
+  }
+
+  /// Holds the socket's reads back while a pipelined request waits for its turn, and
+  /// once the connection is refusing or closing.
   func read(context: ChannelHandlerContext) {
-    if pending.isEmpty {
+    if lingering {
+      context.read()  // drained and dropped
+    } else if refusal != nil || closing {
+      return
+    } else if pending.isEmpty {
       context.read()
     } else {
       readHeld = true
@@ -119,9 +195,10 @@ final class DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
       remoteAddress: remoteAddress)
     current = forwarded
     if request.tooLarge {
+      loop.stats.requestsTooLarge.wrappingIncrement(ordering: .relaxed)
       forwarded.respondLocally(
         status: .payloadTooLarge,
-        message: "request body exceeds \(loop.limits.maxRequestBody) bytes", flags: "-")
+        message: "request body exceeds \(loop.limits.maxRequestBodyBytes) bytes", flags: "-")
     } else {
       forward(forwarded)
     }
@@ -140,21 +217,137 @@ final class DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
     if !pending.isEmpty {
       start(pending.removeFirst(), context: context)
     }
+    if current == nil, let refusal {
+      answerRefusal(refusal, context: context)
+      return
+    }
     if pending.isEmpty, readHeld {
       readHeld = false
       context.read()
     }
-    if draining, idle { context.close(promise: nil) }
+    if draining, idle {
+      context.close(promise: nil)
+    } else if idle {
+      run(timeouts.becameIdle())
+    }
   }
 
   func channelInactive(context: ChannelHandlerContext) {
+    closing = true
+    run(timeouts.closed())
     pending.removeAll()
     current?.downstreamClosed()
     current = nil
     context.fireChannelInactive()
   }
 
+  /// NIO's decoder refused the bytes: a head over the header count or size limit is
+  /// answered 431 (Envoy: `max_headers_count`, `max_request_headers_kb`), anything else
+  /// 400; then the connection closes. Other errors close it at once.
   func errorCaught(context: ChannelHandlerContext, error: any Error) {
-    context.close(promise: nil)
+    guard refusal == nil, !closing else { return }
+    guard let parserError = error as? HTTPParserError else {
+      closing = true
+      context.close(promise: nil)
+      return
+    }
+    if parserError == .headerOverflow {
+      loop.stats.requestHeaderOverflows.wrappingIncrement(ordering: .relaxed)
+      refuse(
+        .requestHeaderFieldsTooLarge,
+        "request headers exceed \(loop.limits.maxRequestHeaders) fields or \(loop.limits.maxRequestHeadersKB) KiB",
+        context: context)
+    } else {
+      loop.stats.protocolErrors.wrappingIncrement(ordering: .relaxed)
+      refuse(.badRequest, "malformed request", context: context)
+    }
+  }
+
+  /// Answers `status` and closes, after the responses to the requests that came before;
+  /// nothing more is read.
+  private func refuse(
+    _ status: HTTPResponseStatus, _ message: String, context: ChannelHandlerContext
+  ) {
+    run(timeouts.closed())
+    head = nil
+    body = nil
+    refusal = (status, message)
+    if current == nil, pending.isEmpty { answerRefusal((status, message), context: context) }
+  }
+
+  private func answerRefusal(
+    _ refusal: (status: HTTPResponseStatus, message: String), context: ChannelHandlerContext
+  ) {
+    respondAndClose(refusal.status, message: refusal.message, context: context)
+  }
+
+  /// Writes a response of the proxy's own (text, `connection: close`), then shuts the
+  /// output and closes once the client has (or after ``lingerTime``).
+  private func respondAndClose(
+    _ status: HTTPResponseStatus, message: String, context: ChannelHandlerContext
+  ) {
+    closing = true
+    let text = message + "\n"
+    let headers = HTTPHeaders([
+      ("content-type", "text/plain"), ("content-length", String(text.utf8.count)),
+      ("connection", "close"),
+    ])
+    context.write(
+      wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))),
+      promise: nil)
+    context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: text)))), promise: nil)
+    context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete {
+      [self, context] result in
+      guard case .success = result, context.channel.isActive else {
+        context.close(promise: nil)
+        return
+      }
+      let shutdown = context.eventLoop.makePromise(of: Void.self)
+      context.close(mode: .output, promise: shutdown)
+      shutdown.futureResult.assumeIsolated().whenComplete { result in
+        guard case .success = result else {
+          context.close(promise: nil)  // no half-close here (EmbeddedChannel): close now
+          return
+        }
+        self.lingering = true
+        self.lingerTimer = context.eventLoop.assumeIsolated().scheduleTask(in: Self.lingerTime) {
+          context.close(promise: nil)
+        }
+        context.read()
+      }
+    }
+  }
+
+  /// Runs what the timeout machine says: timer changes, then an expiry.
+  private func run(_ action: DownstreamTimeouts.Action) {
+    switch action.requestHeaders {
+    case .start?: requestHeadersTimer?.start()
+    case .stop?: requestHeadersTimer?.stop()
+    case nil: break
+    }
+    switch action.idle {
+    case .start?: idleTimer?.start()
+    case .stop?: idleTimer?.stop()
+    case nil: break
+    }
+    guard let expiry = action.expiry, let context else { return }
+    switch expiry {
+    case .requestHeaders(let answer):
+      loop.stats.requestHeaderTimeouts.wrappingIncrement(ordering: .relaxed)
+      if answer {
+        respondAndClose(.requestTimeout, message: "request header timeout", context: context)
+      } else {
+        closing = true
+        context.close(promise: nil)
+      }
+    case .idle:
+      loop.stats.idleTimeouts.wrappingIncrement(ordering: .relaxed)
+      closing = true
+      context.close(promise: nil)
+    }
+  }
+
+  private func timerFired(_ timer: DownstreamTimeouts.Timer) {
+    run(timeouts.fired(timer))
   }
 }

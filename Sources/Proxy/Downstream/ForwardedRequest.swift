@@ -25,7 +25,13 @@ final class ForwardedRequest: UpstreamResponder {
   private var upstreamHead: HTTPRequestHead?
   private var endpoint: ClusterTable.Endpoint?
   private var connection: UpstreamConnection?
-  private var retriesLeft = 0
+  /// The route's retry policy (else the virtual host's) and this request's retries.
+  private var retryPolicy: RetryPolicy?
+  private var retries = RetryState(nil)
+  /// The back-off before the next attempt.
+  private var retryTimer: Scheduled<Void>?
+  /// The wait decided for a retried response, once it has been read to its end.
+  private var retryAfterResponse: Duration?
   /// Sends this request's shadows; run once, when the first attempt has picked a host.
   private var shadows: (() -> Void)?
   /// One free retry when a reused keep-alive connection turns out closed by the upstream.
@@ -93,7 +99,8 @@ final class ForwardedRequest: UpstreamResponder {
     if requestID.isEmpty { requestID = loop.random.uuidString() }
     let upstream = upstreamRequest(route: route)
     upstreamHead = upstream
-    retriesLeft = (route.retryPolicy ?? virtualHost.retryPolicy)?.numRetries ?? 0
+    retryPolicy = route.retryPolicy ?? virtualHost.retryPolicy
+    retries = RetryState(retryPolicy)
     if let timeout = route.timeout {
       // Loop-confined like the request itself: the isolated view takes a non-Sendable task.
       timer = loop.eventLoop.assumeIsolated().scheduleTask(in: timeout.timeAmount) { [self] in
@@ -109,7 +116,9 @@ final class ForwardedRequest: UpstreamResponder {
       : !virtualHost.mirrorPolicies.isEmpty ? virtualHost.mirrorPolicies : table.mirrorPolicies
     if !policies.isEmpty {
       shadows = { [unowned self] in
-        self.sendShadows(policies, timeout: route.timeout, random: random, upstream: upstream)
+        self.sendShadows(
+          policies, timeout: route.shadowTimeout ?? self.loop.limits.defaultShadowTimeout,
+          random: random, upstream: upstream)
       }
     }
     attempt()
@@ -118,21 +127,7 @@ final class ForwardedRequest: UpstreamResponder {
   /// The request as sent upstream: hop-by-hop headers removed, Envoy's forwarding headers
   /// added, the route's header mutations and rewrites applied.
   private func upstreamRequest(route: RouteEntry) -> HTTPRequestHead {
-    var headers = head.headers
-    // Hop-by-hop headers (RFC 9110, 7.6.1), those the Connection header names, and the
-    // length (set again below) are not forwarded. One pass finds them; most requests have
-    // none, and then nothing is removed.
-    var drop: [String] = []
-    for (name, value) in headers
-    where Self.isHopByHop(name) || name.utf8.count == 14 && name.lowercased() == "content-length" {
-      drop.append(name)
-      if name.lowercased() == "connection" {
-        drop += value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
-          !$0.isEmpty
-        }
-      }
-    }
-    for name in drop { headers.remove(name: name) }
+    var headers = Self.endToEnd(head.headers)
     if let body, body.readableBytes > 0 || head.headers.contains(name: "content-length") {
       headers.add(name: "content-length", value: String(body.readableBytes))
     } else if head.headers.contains(name: "content-length") {
@@ -167,6 +162,27 @@ final class ForwardedRequest: UpstreamResponder {
     return HTTPRequestHead(version: .http1_1, method: head.method, uri: uri, headers: headers)
   }
 
+  /// `headers` without hop-by-hop headers (RFC 9110, 7.6.1), those the Connection header
+  /// names, and the length (the caller sets it again). One pass finds them; most requests
+  /// have none, and then nothing is removed. Connection may not remove an end-to-end
+  /// header the proxy relies on (``isProtected(_:)``): Envoy never lets it remove
+  /// Host/:authority.
+  static func endToEnd(_ headers: HTTPHeaders) -> HTTPHeaders {
+    var headers = headers
+    var drop: [String] = []
+    for (name, value) in headers
+    where Self.isHopByHop(name) || name.utf8.count == 14 && name.lowercased() == "content-length" {
+      drop.append(name)
+      if name.lowercased() == "connection" {
+        drop += value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+          !$0.isEmpty && !Self.isProtected($0)
+        }
+      }
+    }
+    for name in drop { headers.remove(name: name) }
+    return headers
+  }
+
   /// Whether `name` is a hop-by-hop header: `connection`, `keep-alive`, `proxy-connection`,
   /// `te`, `trailer`, `transfer-encoding` or `upgrade` (any case). The length test first
   /// keeps the common case free of allocation.
@@ -179,6 +195,17 @@ final class ForwardedRequest: UpstreamResponder {
     case 17: name.lowercased() == "transfer-encoding"
     default: false
     }
+  }
+
+  /// Whether `name` is an end-to-end header that a `Connection` header may not remove:
+  /// `host` (routing and the upstream's authority), `content-length` (set by the proxy),
+  /// and the forwarding headers the proxy appends to (`x-forwarded-for`,
+  /// `x-forwarded-proto`, `x-request-id`, `x-envoy-*`), so a client cannot strip what an
+  /// earlier proxy added.
+  static func isProtected(_ name: some StringProtocol) -> Bool {
+    let lower = name.lowercased()
+    return ["host", "content-length", "x-forwarded-for", "x-forwarded-proto", "x-request-id"]
+      .contains(lower) || lower.hasPrefix("x-envoy-")
   }
 
   /// Applies a route's header additions in order: append, overwrite, or add only when
@@ -199,7 +226,7 @@ final class ForwardedRequest: UpstreamResponder {
 
   /// Sends a shadow for each of `policies` that fires for the request's draw.
   private func sendShadows(
-    _ policies: [MirrorPolicy], timeout: Duration?, random: UInt64, upstream: HTTPRequestHead
+    _ policies: [MirrorPolicy], timeout: Duration, random: UInt64, upstream: HTTPRequestHead
   ) {
     for policy in policies where policy.fires(random: random, runtime: loop.runtime) {
       guard let cluster = config.clusters[policy.cluster] else { continue }
@@ -232,8 +259,68 @@ final class ForwardedRequest: UpstreamResponder {
     attemptInFlight = true
     upstreamStart = .now()
     loop.pool(for: endpoint).send(
-      head: upstreamHead, body: body, responder: self, connectTimeout: cluster.connectTimeout,
-      stats: cluster.stats)
+      UpstreamPool.Request(head: upstreamHead, body: body, responder: self, cluster: cluster))
+  }
+
+  /// The circuit breakers refused the attempt: 503 at once with `x-envoy-overloaded: true`
+  /// (Envoy's router on a connection pool overflow; flag UO).
+  func upstreamOverflow() {
+    attemptEnded()
+    guard !finished else { return }
+    retries.releaseHeld()
+    respondLocally(
+      status: .serviceUnavailable,
+      message:
+        "upstream connect error or disconnect/reset before headers. reset reason: overflow",
+      flags: "UO", headers: [("x-envoy-overloaded", "true")])
+  }
+
+  /// Asks the retry state for another attempt (the policy would retry): the wait before it,
+  /// or nil when none is left to the request or the cluster is at `max_retries` (each
+  /// counted).
+  private func nextRetry() -> Duration? {
+    guard let cluster else { return nil }
+    switch retries.next(
+      resources: cluster.resources, limit: cluster.thresholds.maxRetries,
+      random: loop.random.next())
+    {
+    case .retry(let delay):
+      cluster.stats.requestRetries.wrappingIncrement(ordering: .relaxed)
+      return delay
+    case .limitExceeded:
+      cluster.stats.retryLimitExceeded.wrappingIncrement(ordering: .relaxed)
+      return nil
+    case .overflow:
+      cluster.stats.retryOverflows.wrappingIncrement(ordering: .relaxed)
+      flags = "UO"
+      return nil
+    }
+  }
+
+  /// Starts the next attempt after `delay` (Envoy's back-off), on a host other than
+  /// `failed` when there is one.
+  private func retry(after delay: Duration, excluding failed: ClusterTable.Endpoint?) {
+    retryTimer = loop.eventLoop.assumeIsolated().scheduleTask(in: delay.timeAmount) {
+      [self] in
+      retryTimer = nil
+      guard !finished else { return }
+      attempt(excluding: failed)
+    }
+  }
+
+  /// Gives up on the attempt in flight, wherever it is: waiting for a connection in the
+  /// pool, or on its connection (which closes); a retry waiting for its back-off does not
+  /// start.
+  private func abandonAttempt() {
+    retryTimer?.cancel()
+    retryTimer = nil
+    if let connection {
+      connection.abandon()
+    } else if attemptInFlight, let endpoint {
+      loop.pool(for: endpoint).withdraw(self)
+    }
+    connection = nil
+    attemptEnded()
   }
 
   var awaitsConnection: Bool { !finished }
@@ -262,16 +349,17 @@ final class ForwardedRequest: UpstreamResponder {
 
   private func retryOrFail(flags: String, message: String) {
     guard !finished else { return }
-    if !headSent, retriesLeft > 0, route?.retryPolicy?.onConnectFailure ?? false {
-      retriesLeft -= 1
-      cluster?.stats.requestRetries.wrappingIncrement(ordering: .relaxed)
-      attempt(excluding: endpoint)
+    if !headSent, retryPolicy?.onConnectFailure ?? false, let delay = nextRetry() {
+      retry(after: delay, excluding: endpoint)
       return
     }
     if headSent {
       finish(keepAlive: false)
     } else {
-      respondLocally(status: .serviceUnavailable, message: message, flags: flags)
+      // A retry refused at max_retries leaves Envoy's UO flag beside the failure's.
+      respondLocally(
+        status: .serviceUnavailable, message: message,
+        flags: self.flags == "UO" ? flags + ",UO" : flags)
     }
   }
 
@@ -281,10 +369,14 @@ final class ForwardedRequest: UpstreamResponder {
   func upstreamHead(_ response: HTTPResponseHead) {
     guard !finished else { return }
     let code = Int(response.status.code)
-    if retriesLeft > 0, route?.retryPolicy?.retries(status: code) ?? false {
+    if retryPolicy?.retries(status: code) ?? false, let delay = nextRetry() {
+      // Read to its end and dropped; the retry follows its back-off.
       discarding = true
+      retryAfterResponse = delay
       return
     }
+    // The latest attempt answered: a retry it held is given back (Envoy: retry success).
+    retries.releaseHeld()
     status = code
     cluster?.stats.record(status: code)
     var headers = response.headers
@@ -332,9 +424,8 @@ final class ForwardedRequest: UpstreamResponder {
     if let connection, let endpoint { loop.pool(for: endpoint).release(connection) }
     connection = nil
     if discarding {
-      retriesLeft -= 1
-      cluster?.stats.requestRetries.wrappingIncrement(ordering: .relaxed)
-      attempt()
+      retry(after: retryAfterResponse ?? .zero, excluding: nil)
+      retryAfterResponse = nil
       return
     }
     finish(keepAlive: keepAlive)
@@ -371,9 +462,7 @@ final class ForwardedRequest: UpstreamResponder {
     guard !finished else { return }
     cluster?.stats.requestTimeouts.wrappingIncrement(ordering: .relaxed)
     // An attempt still connecting ends here too: its connection, if it comes, goes idle.
-    connection?.abandon()
-    connection = nil
-    attemptEnded()
+    abandonAttempt()
     if headSent {
       flags = "UT"
       finish(keepAlive: false)
@@ -387,12 +476,16 @@ final class ForwardedRequest: UpstreamResponder {
     guard !finished else { return }
     finished = true
     timer?.cancel()
-    connection?.abandon()
-    attemptEnded()
+    abandonAttempt()
+    retries.releaseHeld()
   }
 
-  /// Answers from the proxy itself (no route, no upstream, timeout, ...).
-  func respondLocally(status: HTTPResponseStatus, message: String, flags: String) {
+  /// Answers from the proxy itself (no route, no upstream, timeout, ...), with `headers`
+  /// added.
+  func respondLocally(
+    status: HTTPResponseStatus, message: String, flags: String,
+    headers extra: [(String, String)] = []
+  ) {
     guard !finished else { return }
     self.status = Int(status.code)
     self.flags = flags
@@ -400,6 +493,7 @@ final class ForwardedRequest: UpstreamResponder {
     var headers = HTTPHeaders([
       ("content-type", "text/plain"), ("content-length", String(text.utf8.count)),
     ])
+    headers.add(contentsOf: extra)
     if !keepAlive { headers.add(name: "connection", value: "close") }
     context.write(
       NIOAny(
@@ -418,6 +512,9 @@ final class ForwardedRequest: UpstreamResponder {
     guard !finished else { return }
     finished = true
     timer?.cancel()
+    retryTimer?.cancel()
+    retryTimer = nil
+    retries.releaseHeld()
     if keepAlive {
       context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
     } else {

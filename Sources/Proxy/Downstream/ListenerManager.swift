@@ -84,6 +84,17 @@ actor ListenerManager {
     }
   }
 
+  /// NIO's decoder bounds for the request head: the field count, and the size of the head
+  /// (request line and fields) and so of any one field, checked as the head is parsed so
+  /// that no more than the limit is ever buffered.
+  static func decoderLimits(_ limits: ProxyLimits) -> NIOHTTPDecoderLimitConfiguration {
+    var configuration = NIOHTTPDecoderLimitConfiguration()
+    configuration.maxHeaderFieldCount = max(limits.maxRequestHeaders, 1)
+    configuration.maxHeaderListSize = max(limits.maxRequestHeadersKB, 1) * 1024
+    configuration.maxHeaderFieldSize = configuration.maxHeaderListSize
+    return configuration
+  }
+
   private func bind(name: String, spec: ListenerSpec) async throws -> Bound {
     let connections = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
     let contexts = self.contexts
@@ -99,11 +110,15 @@ actor ListenerManager {
           _ = connections.withLockedValue { $0.removeValue(forKey: id) }
         }
         return channel.eventLoop.makeCompletedFuture {
-          // Pipelining is ordered by DownstreamHandler itself (see there for why).
+          let loop = contexts.context(on: channel.eventLoop)
+          // Pipelining is ordered, and decoding errors answered (431 for a head over the
+          // limits, 400 otherwise), by DownstreamHandler itself (see there for why).
           try channel.pipeline.syncOperations.configureHTTPServerPipeline(
-            withPipeliningAssistance: false, withErrorHandling: true)
+            withPipeliningAssistance: false, withErrorHandling: false,
+            withOutboundHeaderValidation: true, withEncoderConfiguration: .init(),
+            withDecoderLimitConfiguration: Self.decoderLimits(loop.limits))
           try channel.pipeline.syncOperations.addHandler(
-            DownstreamHandler(listener: name, loop: contexts.context(on: channel.eventLoop)))
+            DownstreamHandler(listener: name, loop: loop))
         }
       }
       .bind(host: spec.host, port: spec.port).get()

@@ -21,6 +21,16 @@ final class ClusterStats: Sendable {
   let shadowsSent = ManagedAtomic<Int>(0)
   let shadowsDropped = ManagedAtomic<Int>(0)
   let shadowsFailed = ManagedAtomic<Int>(0)
+  /// Circuit breaker refusals (Envoy's names): a connection not opened at
+  /// `max_connections` (the request waits), a request refused at `max_pending_requests`
+  /// or `max_requests` (503, `x-envoy-overloaded`), a retry not made at `max_retries`.
+  let connectionOverflows = ManagedAtomic<Int>(0)
+  let pendingOverflows = ManagedAtomic<Int>(0)
+  let retryOverflows = ManagedAtomic<Int>(0)
+  /// Requests that waited for a connection (`upstream_rq_pending_total`).
+  let pendingTotal = ManagedAtomic<Int>(0)
+  /// Requests that used up their retries (`upstream_rq_retry_limit_exceeded`).
+  let retryLimitExceeded = ManagedAtomic<Int>(0)
 
   init(name: String) { self.name = name }
 
@@ -44,7 +54,10 @@ final class ClusterStats: Sendable {
       ("upstream_cx_total", connectionsTotal), ("upstream_cx_active", connectionsActive),
       ("upstream_cx_connect_fail", connectFailures), ("upstream_cx_none_healthy", noHealthyHost),
       ("upstream_rq_shadow_sent", shadowsSent), ("upstream_rq_shadow_dropped", shadowsDropped),
-      ("upstream_rq_shadow_failed", shadowsFailed),
+      ("upstream_rq_shadow_failed", shadowsFailed), ("upstream_cx_overflow", connectionOverflows),
+      ("upstream_rq_pending_overflow", pendingOverflows),
+      ("upstream_rq_retry_overflow", retryOverflows), ("upstream_rq_pending_total", pendingTotal),
+      ("upstream_rq_retry_limit_exceeded", retryLimitExceeded),
     ].map { ($0.0, $0.1.load(ordering: .relaxed)) }
   }
 }

@@ -1,4 +1,5 @@
 import EnvoyAPI
+import XDSCore
 
 /// A compiled request mirror policy.
 struct MirrorPolicy: Sendable, Equatable {

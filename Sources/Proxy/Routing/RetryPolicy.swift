@@ -2,15 +2,20 @@ import EnvoyAPI
 import Foundation
 import SwiftProtobuf
 
-/// The retry policy of a route.
+/// The retry policy of a route (or virtual host): when to retry, how often, and how long to
+/// wait before each retry.
 struct RetryPolicy: Sendable, Equatable {
   let on5xx: Bool
   let onConnectFailure: Bool
   let onRetriableStatusCodes: Set<UInt32>
+  /// Retries allowed per request (Envoy's default: 1).
   let numRetries: Int
   let perTryTimeout: Duration?
+  /// The wait before each retry.
+  let backOff: RetryBackOff
 
-  init(_ policy: Envoy_Config_Route_V3_RetryPolicy) {
+  /// Compiles `policy`; throws (naming `path`) for a `retry_back_off` Envoy refuses.
+  init(_ policy: Envoy_Config_Route_V3_RetryPolicy, at path: String) throws(ProxyConfigError) {
     let conditions = Set(
       policy.retryOn.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
     on5xx = conditions.contains("5xx")
@@ -21,6 +26,28 @@ struct RetryPolicy: Sendable, Equatable {
       conditions.contains("retriable-status-codes") ? Set(policy.retriableStatusCodes) : []
     numRetries = policy.hasNumRetries ? Int(policy.numRetries.value) : 1
     perTryTimeout = policy.hasPerTryTimeout ? policy.perTryTimeout.duration : nil
+    if policy.hasRetryBackOff {
+      let given = policy.retryBackOff
+      // Envoy (route_components.proto, RetryBackOff): base_interval is required and above
+      // zero; max_interval, when set, above zero and not below the base.
+      guard given.hasBaseInterval, given.baseInterval.duration > .zero else {
+        throw ProxyConfigError("\(path).retry_back_off.base_interval: must be greater than 0")
+      }
+      let base = given.baseInterval.duration
+      var maximum: Duration?
+      if given.hasMaxInterval {
+        let value = given.maxInterval.duration
+        guard value > .zero, value >= base else {
+          throw ProxyConfigError(
+            "\(path).retry_back_off.max_interval: must be greater than 0 and at least base_interval"
+          )
+        }
+        maximum = value
+      }
+      backOff = RetryBackOff(base: base, max: maximum)
+    } else {
+      backOff = RetryBackOff()
+    }
   }
 
   /// Whether a response status allows another try.

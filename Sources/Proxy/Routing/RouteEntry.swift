@@ -26,6 +26,9 @@ struct RouteEntry: Sendable {
   let hostRewrite: String?
   /// nil: no timeout (Envoy: 0 disables); Envoy's default is 15 s when unset.
   let timeout: Duration?
+  /// The route's own timeout when it sets one (not zero): what its shadows get. Without
+  /// one, shadows get ``ProxyLimits/defaultShadowTimeout`` rather than Envoy's 15 s.
+  let shadowTimeout: Duration?
   let retryPolicy: RetryPolicy?
   let mirrorPolicies: [MirrorPolicy]
   let requestHeadersToAdd: [HeaderMutation]
@@ -57,6 +60,7 @@ struct RouteEntry: Sendable {
         prefixRewrite = nil
         hostRewrite = nil
         timeout = nil
+        shadowTimeout = nil
         retryPolicy = nil
         mirrorPolicies = []
         requestHeadersToAdd = []
@@ -96,10 +100,14 @@ struct RouteEntry: Sendable {
     if action.hasTimeout {
       let value = action.timeout.duration
       timeout = value == .zero ? nil : value
+      shadowTimeout = timeout
     } else {
       timeout = .seconds(15)
+      shadowTimeout = nil
     }
-    retryPolicy = action.hasRetryPolicy ? RetryPolicy(action.retryPolicy) : nil
+    retryPolicy =
+      action.hasRetryPolicy
+      ? try RetryPolicy(action.retryPolicy, at: where_ + ".route.retry_policy") : nil
     mirrorPolicies = try action.requestMirrorPolicies.map { policy throws(ProxyConfigError) in
       try MirrorPolicy(policy)
     }

@@ -20,7 +20,11 @@ struct VirtualHostTable: Sendable {
     mirrorPolicies = try host.requestMirrorPolicies.map { policy throws(ProxyConfigError) in
       try MirrorPolicy(policy)
     }
-    retryPolicy = host.hasRetryPolicy ? RetryPolicy(host.retryPolicy) : nil
+    retryPolicy =
+      host.hasRetryPolicy
+      ? try RetryPolicy(
+        host.retryPolicy,
+        at: "route configuration \(routeConfig): virtual host \(host.name): retry_policy") : nil
   }
 
   /// The first route matching the request.

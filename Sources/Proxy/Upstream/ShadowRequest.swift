@@ -4,14 +4,18 @@ import NIOHTTP1
 
 /// A mirrored copy of a request: sent to the mirror cluster, its response read and
 /// discarded. Fire and forget: nothing about it reaches the client, and it is bounded per
-/// loop (dropped and counted beyond the bound). Lives on one event loop.
+/// loop (dropped and counted beyond the bound) and in time: when its timeout fires (the
+/// route's, else ``ProxyLimits/defaultShadowTimeout``) it fails, counted
+/// `upstream_rq_timeout` and `upstream_rq_shadow_failed`, and its connection closes. Like
+/// any request to the mirror cluster it is subject to that cluster's circuit breakers.
+/// Lives on one event loop.
 final class ShadowRequest: UpstreamResponder {
   private let context: LoopContext
   private let cluster: ClusterTable
   private let endpoint: ClusterTable.Endpoint
   private let head: HTTPRequestHead
   private let body: ByteBuffer?
-  private let timeout: Duration?
+  private let timeout: Duration
   private var connection: UpstreamConnection?
   private var timer: Scheduled<Void>?
   private var status = 0
@@ -23,7 +27,7 @@ final class ShadowRequest: UpstreamResponder {
   /// Starts a shadow unless the loop is at its bound (then counts a drop).
   static func send(
     context: LoopContext, cluster: ClusterTable, head: HTTPRequestHead, body: ByteBuffer?,
-    timeout: Duration?,
+    timeout: Duration,
     log: AccessLog.Entry?
   ) {
     guard context.shadowsInFlight < context.limits.maxShadowsPerLoop else {
@@ -44,7 +48,7 @@ final class ShadowRequest: UpstreamResponder {
   private init(
     context: LoopContext, cluster: ClusterTable, endpoint: ClusterTable.Endpoint,
     head: HTTPRequestHead, body: ByteBuffer?,
-    timeout: Duration?, log: AccessLog.Entry?
+    timeout: Duration, log: AccessLog.Entry?
   ) {
     self.context = context
     self.cluster = cluster
@@ -60,7 +64,7 @@ final class ShadowRequest: UpstreamResponder {
     cluster.stats.shadowsSent.wrappingIncrement(ordering: .relaxed)
     cluster.stats.requestsTotal.wrappingIncrement(ordering: .relaxed)
     cluster.stats.requestsActive.wrappingIncrement(ordering: .relaxed)
-    if let timeout {
+    if timeout > .zero {
       // Loop-confined like the shadow itself: the isolated view takes a non-Sendable task.
       timer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout.timeAmount) { [self] in
         cluster.stats.requestTimeouts.wrappingIncrement(ordering: .relaxed)
@@ -68,8 +72,7 @@ final class ShadowRequest: UpstreamResponder {
       }
     }
     context.pool(for: endpoint).send(
-      head: head, body: body, responder: self, connectTimeout: cluster.connectTimeout,
-      stats: cluster.stats)
+      UpstreamPool.Request(head: head, body: body, responder: self, cluster: cluster))
   }
 
   var awaitsConnection: Bool { !finished }
@@ -79,6 +82,8 @@ final class ShadowRequest: UpstreamResponder {
   }
 
   func upstreamConnectFailed(_ error: any Error) { fail(closing: false) }
+
+  func upstreamOverflow() { fail(closing: false) }
 
   func upstreamHead(_ head: HTTPResponseHead) { status = Int(head.status.code) }
   func upstreamBody(_ body: ByteBuffer) { bytesReceived += body.readableBytes }
@@ -98,7 +103,17 @@ final class ShadowRequest: UpstreamResponder {
     cluster.stats.shadowsFailed.wrappingIncrement(ordering: .relaxed)
     if status == 0 { status = 503 }
     finish()
-    if closing, let connection { connection.abandon() }
+    if closing {
+      // On its connection, the exchange is abandoned and the connection closed; still
+      // waiting for one, it leaves the queue (a connection still being opened for it goes
+      // to the pool when it comes).
+      if let connection {
+        connection.abandon()
+      } else {
+        context.pool(for: endpoint).withdraw(self)
+      }
+      connection = nil
+    }
   }
 
   private func finish() {

@@ -24,6 +24,7 @@ struct UpstreamConnection {
   /// connection closes (a half-read response cannot be followed by another request).
   func abandon() {
     handler.responder = nil
+    handler.endExchange()
     channel.close(promise: nil)
   }
 }

@@ -9,6 +9,15 @@ final class UpstreamHandler: ChannelInboundHandler {
   var responder: (any UpstreamResponder)?
   /// Whether the connection may carry another request after this response.
   var reusable = true
+  /// The cluster whose `max_requests` count the exchange in flight holds; given back once
+  /// when the exchange ends (response end, failure, or abandon).
+  var heldRequest: ClusterResources?
+
+  /// The exchange in flight ended: its request count is given back.
+  func endExchange() {
+    heldRequest?.release(.requests)
+    heldRequest = nil
+  }
 
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
     switch unwrapInboundIn(data) {
@@ -20,6 +29,7 @@ final class UpstreamHandler: ChannelInboundHandler {
     case .end:
       let responder = self.responder
       self.responder = nil
+      endExchange()
       responder?.upstreamEnd()
     }
   }
@@ -32,6 +42,7 @@ final class UpstreamHandler: ChannelInboundHandler {
   /// A connection that closes mid-response fails its exchange (the responder may retry).
   func channelInactive(context: ChannelHandlerContext) {
     reusable = false
+    endExchange()
     if let responder {
       self.responder = nil
       responder.upstreamFailed(ChannelError.eof)

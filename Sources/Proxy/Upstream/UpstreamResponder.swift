@@ -4,7 +4,8 @@ import NIOHTTP1
 /// One upstream exchange as its sender sees it: the connection the request goes out on,
 /// then the response's parts, or why there is none. The pool's `send` drives it for the
 /// primary request (``ForwardedRequest``) and its shadows (``ShadowRequest``) alike. Every
-/// call comes on the pool's event loop.
+/// call comes on the pool's event loop. A responder that gives up before its request got a
+/// connection withdraws it from the pool (``UpstreamPool/withdraw(_:)``).
 protocol UpstreamResponder: AnyObject {
   /// Whether the request still wants sending. One that ended while its connection was
   /// being made (route timeout, client gone) says no, and the new connection goes idle in
@@ -18,6 +19,9 @@ protocol UpstreamResponder: AnyObject {
   func upstreamAttached(_ connection: UpstreamConnection)
   /// No connection could be made (refused, unreachable, connect timeout).
   func upstreamConnectFailed(_ error: any Error)
+  /// The cluster's circuit breakers refused the request (`max_pending_requests` or
+  /// `max_requests`): it was not sent, and Envoy answers 503 with `x-envoy-overloaded`.
+  func upstreamOverflow()
   /// The response head.
   func upstreamHead(_ head: HTTPResponseHead)
   /// A chunk of the response body.

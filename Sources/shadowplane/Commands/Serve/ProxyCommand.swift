@@ -35,6 +35,8 @@ struct ProxyCommand: AsyncParsableCommand {
   @Option(help: "xDS protocol variant: delta (incremental) or sotw (state of the world).")
   var xdsMode: XDSVariant = .delta
 
+  @OptionGroup(title: "Limits and timeouts") var limits: ProxyLimitOptions
+
   @OptionGroup var logging: LoggingOptions
 
   func validate() throws {
@@ -57,6 +59,7 @@ struct ProxyCommand: AsyncParsableCommand {
     configuration.accessLog = accessLogDestination
     if let threads { configuration.threads = threads }
     configuration.xdsMode = xdsMode
+    configuration.limits = limits.limits
     let logger = Logger(label: "shadowplane.proxy")
     try await ServiceGroup(
       configuration: .init(

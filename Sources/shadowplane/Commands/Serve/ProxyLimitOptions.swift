@@ -1,0 +1,63 @@
+import ArgumentParser
+import Proxy
+
+/// The bundled proxy's bounds and timeouts (README, "Limits and timeouts"); what each
+/// refuses is counted in the proxy's `/stats` (Envoy's names). A duration of 0 disables
+/// its timeout.
+struct ProxyLimitOptions: ParsableArguments {
+  @Option(
+    help:
+      "How long a request head may take: from accept for a connection's first request, from its first byte for later ones (408, or a close when nothing came)."
+  )
+  var requestHeadersTimeout = DurationArgument(ProxyLimits().requestHeadersTimeout)
+
+  @Option(help: "How long a client connection may stay open with no request in flight.")
+  var idleTimeout = DurationArgument(ProxyLimits().idleTimeout)
+
+  @Option(help: "The most header fields a request may have (431 beyond).")
+  var maxRequestHeaders = ProxyLimits().maxRequestHeaders
+
+  @Option(help: "The largest request head, in KiB (431 beyond).")
+  var maxRequestHeadersKb = ProxyLimits().maxRequestHeadersKB
+
+  @Option(help: "The largest request body buffered, in bytes (413 beyond).")
+  var maxRequestBodyBytes = ProxyLimits().maxRequestBodyBytes
+
+  @Option(help: "How long a shadow (mirrored request) may take when its route sets no timeout.")
+  var defaultShadowTimeout = DurationArgument(ProxyLimits().defaultShadowTimeout)
+
+  @Option(help: "Shadows in flight per event loop (more are dropped).")
+  var maxShadowsPerLoop = ProxyLimits().maxShadowsPerLoop
+
+  func validate() throws {
+    let positive: [(String, Int)] = [
+      ("--max-request-headers", maxRequestHeaders),
+      ("--max-request-headers-kb", maxRequestHeadersKb),
+      ("--max-request-body-bytes", maxRequestBodyBytes),
+      ("--max-shadows-per-loop", maxShadowsPerLoop),
+    ]
+    for (flag, value) in positive where value < 1 {
+      throw ValidationError("\(flag) must be at least 1, got \(value)")
+    }
+    let durations: [(String, DurationArgument)] = [
+      ("--request-headers-timeout", requestHeadersTimeout), ("--idle-timeout", idleTimeout),
+      ("--default-shadow-timeout", defaultShadowTimeout),
+    ]
+    for (flag, value) in durations where value.duration < .zero {
+      throw ValidationError("\(flag) must not be negative, got \(value)")
+    }
+  }
+
+  /// The limits these options set.
+  var limits: ProxyLimits {
+    var limits = ProxyLimits()
+    limits.requestHeadersTimeout = requestHeadersTimeout.duration
+    limits.idleTimeout = idleTimeout.duration
+    limits.maxRequestHeaders = maxRequestHeaders
+    limits.maxRequestHeadersKB = maxRequestHeadersKb
+    limits.maxRequestBodyBytes = maxRequestBodyBytes
+    limits.defaultShadowTimeout = defaultShadowTimeout.duration
+    limits.maxShadowsPerLoop = maxShadowsPerLoop
+    return limits
+  }
+}
