@@ -53,8 +53,10 @@ actor AuditTrail {
         try all.write(to: URL(fileURLWithPath: file), options: .atomic)
         linesInFile = records.count
       } else {
-        if !FileManager.default.fileExists(atPath: file) {
-          FileManager.default.createFile(atPath: file, contents: nil)
+        if !FileManager.default.fileExists(atPath: file),
+          !FileManager.default.createFile(atPath: file, contents: nil)
+        {
+          throw CocoaError(.fileWriteNoPermission)
         }
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: file))
         defer { try? handle.close() }

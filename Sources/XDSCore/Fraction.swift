@@ -34,9 +34,6 @@ public struct Fraction: Sendable, Equatable, CustomStringConvertible {
   public var numerator: UInt64
   public var denominator: Denominator
 
-  /// Every time.
-  public static let always = Fraction(numerator: 1, denominator: .hundred)
-
   /// `numerator` per `denominator`.
   public init(numerator: UInt64, denominator: Denominator) {
     self.numerator = numerator
