@@ -467,9 +467,10 @@ class ProxyTestCase(harness.InteropTestCase):
         return self._scratch
 
     def start_proxy(self, cp: harness.ControlPlane, node_id: str | None = None,
-                    threads: int = 2, access_log: bool = True, name: str = "proxy") -> Proxy:
+                    threads: int = 2, access_log: bool = True, name: str = "proxy",
+                    extra_args: Iterable[str] = ()) -> Proxy:
         p = Proxy(cp.xds_address, node_id or self.NODE_ID, name=name, threads=threads,
-                  access_log=access_log)
+                  access_log=access_log, extra_args=extra_args)
         self._planes.append(p)  # its log tail is printed on failure
         self.proxies.append(p)
         self.addCleanup(p.cleanup)
