@@ -38,7 +38,7 @@ from adversarial import harness, ph, poll  # noqa: E402
 
 LONG_NAME = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 61])
 assert len(LONG_NAME) == 253
-NON_LOOPBACK_WARNING = re.compile(r"non-loopback address without authentication or TLS")
+NON_LOOPBACK_WARNING = re.compile(r"--insecure: .*anyone who can reach it can read and change the mesh")
 
 
 def admin_call(cp: harness.ControlPlane, method: str, path: str, body: bytes | None = None,
@@ -250,13 +250,28 @@ class StoreEdgesTest(adv.AdversarialTestCase):
         self.addCleanup(d.cleanup)
         return harness.write_fixture(os.path.join(d.name, "resources.json"), [])
 
-    def test_non_loopback_addresses_are_warned_about(self) -> None:
+    def test_non_loopback_addresses_need_security_or_insecure(self) -> None:
+        """Secure by default off loopback (issue 13): binding either address to every
+        interface without TLS and authentication refuses to start, saying what to add;
+        with --insecure it starts and warns at every start; on loopback nothing is said."""
         for flag in ("--admin-address", "--xds-address"):
             with self.subTest(flag=flag):
                 other = "--xds-address" if flag == "--admin-address" else "--admin-address"
-                lines = self.start_and_read_log(flag, "0.0.0.0:0", other, "127.0.0.1:0")
+                proc = subprocess.run(
+                    [harness.shadowplane_bin(), "control-plane", "--resources", self._fixture(),
+                     flag, "0.0.0.0:0", other, "127.0.0.1:0"],
+                    stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30)
+                self.log(f"{flag} 0.0.0.0:0 without --insecure: exit {proc.returncode}: "
+                         f"{proc.stderr.strip().splitlines()[-1:]}")
+                self.assertNotEqual(proc.returncode, 0, "refuses to start")
+                self.assertIn("refusing to serve off loopback without security", proc.stderr)
+                self.assertIn("--insecure", proc.stderr)
+                self.assertIn("--xds-client-ca" if flag == "--xds-address" else "--admin-token-file",
+                              proc.stderr)
+                lines = self.start_and_read_log(flag, "0.0.0.0:0", other, "127.0.0.1:0",
+                                                "--insecure")
                 warned = [l for l in lines if NON_LOOPBACK_WARNING.search(l)]
-                self.log(f"{flag} 0.0.0.0:0: {warned or 'no warning'}")
+                self.log(f"{flag} 0.0.0.0:0 --insecure: {warned or 'no warning'}")
                 self.assertTrue(warned, f"{flag} 0.0.0.0:0 must be warned about; log:\n"
                                         + "\n".join(lines[-10:]))
                 self.assertTrue(any(w.split()[1] in ("warning", "error", "critical")

@@ -78,7 +78,10 @@ struct ControlPlaneCommand: AsyncParsableCommand {
       )
       .makeServices()
     } catch {
-      throw ValidationError(error.description)
+      // Not a usage error: the options parse, the world does not agree (a port in use, a
+      // store that does not open, an insecure bind).
+      Console.error("error: \(error.description)")
+      throw ExitCode.failure
     }
     try await ServiceGroup(
       configuration: .init(
