@@ -20,6 +20,9 @@ let package = Package(
     .library(name: "XDSCore", targets: ["XDSCore"]),
     .library(name: "XDSClient", targets: ["XDSClient"]),
     .library(name: "EnvoyAPI", targets: ["EnvoyAPI"]),
+    // For the fuzz targets in Fuzz/ (a package of their own, built with -sanitize=fuzzer).
+    .library(name: "MeshConfig", targets: ["MeshConfig"]),
+    .library(name: "Proxy", targets: ["Proxy"]),
   ],
   dependencies: [
     .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),

@@ -53,6 +53,7 @@ struct RouteBuilder {
     for rule: HTTPRoute, index: Int, in meta: ObjectMeta, _ vs: VirtualService, port: Int
   ) -> [Route] {
     let action = self.action(for: rule, index: index, in: meta, vs, port: port)
+    let destinations = Self.destinations(of: rule)
     let matches: [HTTPMatchRequest?] =
       (rule.match?.isEmpty ?? true) ? [nil] : rule.match!.map { $0 }
     return matches.map { match in
@@ -60,13 +61,19 @@ struct RouteBuilder {
       route.name = Naming.route(rule: rule, match: match)
       route.match = Self.routeMatch(match)
       route.route = action
-      if let operations = rule.headers?.request {
-        route.requestHeadersToAdd = Self.headerOptions(operations)
-        route.requestHeadersToRemove = operations.remove ?? []
-      }
-      if let operations = rule.headers?.response {
-        route.responseHeadersToAdd = Self.headerOptions(operations)
-        route.responseHeadersToRemove = operations.remove ?? []
+      // The rule's operations, then (as Istio does when there is one destination and so no
+      // weighted cluster to carry them) the destination's.
+      var operations = [rule.headers]
+      if destinations.count == 1 { operations.append(destinations[0].headers) }
+      for headers in operations {
+        if let request = headers?.request {
+          route.requestHeadersToAdd += Self.headerOptions(request)
+          route.requestHeadersToRemove += request.remove ?? []
+        }
+        if let response = headers?.response {
+          route.responseHeadersToAdd += Self.headerOptions(response)
+          route.responseHeadersToRemove += response.remove ?? []
+        }
       }
       return route
     }
@@ -76,9 +83,7 @@ struct RouteBuilder {
     for rule: HTTPRoute, index: Int, in meta: ObjectMeta, _ vs: VirtualService, port: Int
   ) -> RouteAction {
     var action = RouteAction()
-    let destinations = (rule.route ?? []).filter {
-      ($0.weight ?? 100) > 0 || rule.route!.count == 1
-    }
+    let destinations = Self.destinations(of: rule)
     if destinations.isEmpty {
       needsBlackHole = true
       action.cluster = Naming.blackHoleCluster
@@ -93,6 +98,10 @@ struct RouteBuilder {
         if let operations = destination.headers?.request {
           entry.requestHeadersToAdd = Self.headerOptions(operations)
           entry.requestHeadersToRemove = operations.remove ?? []
+        }
+        if let operations = destination.headers?.response {
+          entry.responseHeadersToAdd = Self.headerOptions(operations)
+          entry.responseHeadersToRemove = operations.remove ?? []
         }
         return entry
       }
@@ -112,6 +121,11 @@ struct RouteBuilder {
     if let authority = rule.rewrite?.authority { action.hostRewriteLiteral = authority }
     action.requestMirrorPolicies = mirrorPolicies(for: rule, index: index, in: meta, vs, port: port)
     return action
+  }
+
+  /// The destinations that get traffic: a zero weight drops one, unless it is the only one.
+  private static func destinations(of rule: HTTPRoute) -> [HTTPRouteDestination] {
+    (rule.route ?? []).filter { ($0.weight ?? 100) > 0 || rule.route!.count == 1 }
   }
 
   /// `mirror` (with `mirrorPercentage` or the deprecated `mirror_percent`), then each entry

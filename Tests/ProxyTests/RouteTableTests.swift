@@ -1,4 +1,5 @@
 import EnvoyAPI
+import NIOCore
 import SwiftProtobuf
 import Testing
 import XDSCore
@@ -149,6 +150,53 @@ struct RouteTableTests {
     var counts: [String: Int] = [:]
     for draw in UInt64(0)..<1000 { counts[entry.cluster(random: draw)!, default: 0] += 1 }
     #expect(counts == ["v1": 900, "v2": 100])
+  }
+
+  @Test func weightedDestinationsKeepTheirHeaderOperations() throws {
+    var split = Self.catchAll("")
+    var weighted = Envoy_Config_Route_V3_WeightedCluster()
+    for (name, weight) in [("v1", 50), ("v2", 50)] {
+      var entry = Envoy_Config_Route_V3_WeightedCluster.ClusterWeight()
+      entry.name = name
+      entry.weight = .init(UInt32(weight))
+      var option = Envoy_Config_Core_V3_HeaderValueOption()
+      option.header.key = "X-Split"
+      option.header.value = name
+      option.appendAction = .overwriteIfExistsOrAdd
+      entry.requestHeadersToAdd = [option]
+      entry.responseHeadersToRemove = ["Server"]
+      if name == "v2" { entry.hostRewriteLiteral = "v2.internal" }
+      weighted.clusters.append(entry)
+    }
+    split.route.weightedClusters = weighted
+    let entry = try RouteEntry(split, path: "test")
+    let first = try #require(entry.destination(random: 10))
+    #expect(first.cluster == "v1" && first.hostRewrite == nil)
+    #expect(first.requestHeadersToAdd.map(\.name) == ["x-split"])
+    #expect(first.requestHeadersToAdd.map(\.value) == ["v1"])
+    #expect(first.responseHeadersToRemove == ["server"])
+    let second = try #require(entry.destination(random: 60))
+    #expect(second.cluster == "v2" && second.hostRewrite == "v2.internal")
+    #expect(try RouteEntry(Self.catchAll("one"), path: "test").destination(random: 0) == nil)
+  }
+
+  @Test func durationsOutsideProtobufsRangeAreRefusedByName() throws {
+    var route = Self.catchAll("c")
+    route.route.timeout = .init(seconds: -1)
+    #expect(throws: ProxyConfigError.self) { try RouteEntry(route, path: "routes[0]") }
+    do {
+      _ = try RouteEntry(route, path: "routes[0]")
+    } catch {
+      #expect("\(error)".contains("routes[0].route.timeout"))
+    }
+    route.route.timeout = .init(seconds: 315_576_000_001)
+    #expect(throws: ProxyConfigError.self) { try RouteEntry(route, path: "routes[0]") }
+    // In range but past Int64 nanoseconds: NIO's timers get the largest amount, no trap.
+    route.route.timeout = .init(seconds: 315_576_000_000)
+    let entry = try RouteEntry(route, path: "routes[0]")
+    #expect(entry.timeout?.timeAmount == .nanoseconds(.max))
+    #expect(Duration.seconds(-400_000_000_000).timeAmount == .nanoseconds(.min))
+    #expect(Duration.milliseconds(1500).timeAmount == .milliseconds(1500))
   }
 }
 

@@ -58,7 +58,10 @@ final class ClusterTable: Sendable {
     default:
       throw ProxyConfigError("cluster \(cluster.name): type \(cluster.type) is not supported")
     }
-    connectTimeout = cluster.hasConnectTimeout ? cluster.connectTimeout.duration : .seconds(5)
+    connectTimeout =
+      cluster.hasConnectTimeout
+      ? try cluster.connectTimeout.checked(at: "cluster \(cluster.name): connect_timeout")
+      : .seconds(5)
     var endpoints: [Endpoint] = []
     for locality in assignment?.endpoints ?? [] {
       for lb in locality.lbEndpoints

@@ -21,6 +21,8 @@ final class ForwardedRequest: UpstreamResponder {
   private var requestID: String
 
   private var route: RouteEntry?
+  /// The destination a weighted split picked: its header operations come before the route's.
+  private var destination: RouteEntry.WeightedDestination?
   private var cluster: ClusterTable?
   private var upstreamHead: HTTPRequestHead?
   private var endpoint: ClusterTable.Endpoint?
@@ -96,6 +98,7 @@ final class ForwardedRequest: UpstreamResponder {
       return
     }
     self.cluster = cluster
+    destination = route.destination(random: random)
     if requestID.isEmpty { requestID = loop.random.uuidString() }
     let upstream = upstreamRequest(route: route)
     upstreamHead = upstream
@@ -142,9 +145,16 @@ final class ForwardedRequest: UpstreamResponder {
       headers.add(name: "x-forwarded-proto", value: "http")
     }
     headers.replaceOrAdd(name: "x-request-id", value: requestID)
+    // Envoy's order: the weighted destination's operations, then the route's.
+    if let destination {
+      for name in destination.requestHeadersToRemove { headers.remove(name: name) }
+      Self.apply(destination.requestHeadersToAdd, to: &headers)
+    }
     for name in route.requestHeadersToRemove { headers.remove(name: name) }
     Self.apply(route.requestHeadersToAdd, to: &headers)
-    if let host = route.hostRewrite { headers.replaceOrAdd(name: "host", value: host) }
+    if let host = destination?.hostRewrite ?? route.hostRewrite {
+      headers.replaceOrAdd(name: "host", value: host)
+    }
     var uri = head.uri
     if let rewrite = route.prefixRewrite {
       switch route.pathMatch {
@@ -386,6 +396,10 @@ final class ForwardedRequest: UpstreamResponder {
       drop.append(name)
     }
     for name in drop { headers.remove(name: name) }
+    if let destination {
+      for name in destination.responseHeadersToRemove { headers.remove(name: name) }
+      Self.apply(destination.responseHeadersToAdd, to: &headers)
+    }
     if let route {
       for name in route.responseHeadersToRemove { headers.remove(name: name) }
       Self.apply(route.responseHeadersToAdd, to: &headers)

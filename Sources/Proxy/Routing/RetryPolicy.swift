@@ -25,18 +25,22 @@ struct RetryPolicy: Sendable, Equatable {
     onRetriableStatusCodes =
       conditions.contains("retriable-status-codes") ? Set(policy.retriableStatusCodes) : []
     numRetries = policy.hasNumRetries ? Int(policy.numRetries.value) : 1
-    perTryTimeout = policy.hasPerTryTimeout ? policy.perTryTimeout.duration : nil
+    perTryTimeout =
+      policy.hasPerTryTimeout
+      ? try policy.perTryTimeout.checked(at: "\(path).per_try_timeout") : nil
     if policy.hasRetryBackOff {
       let given = policy.retryBackOff
       // Envoy (route_components.proto, RetryBackOff): base_interval is required and above
       // zero; max_interval, when set, above zero and not below the base.
-      guard given.hasBaseInterval, given.baseInterval.duration > .zero else {
+      guard given.hasBaseInterval,
+        try given.baseInterval.checked(at: "\(path).retry_back_off.base_interval") > .zero
+      else {
         throw ProxyConfigError("\(path).retry_back_off.base_interval: must be greater than 0")
       }
       let base = given.baseInterval.duration
       var maximum: Duration?
       if given.hasMaxInterval {
-        let value = given.maxInterval.duration
+        let value = try given.maxInterval.checked(at: "\(path).retry_back_off.max_interval")
         guard value > .zero, value >= base else {
           throw ProxyConfigError(
             "\(path).retry_back_off.max_interval: must be greater than 0 and at least base_interval"

@@ -13,8 +13,35 @@ struct RouteEntry: Sendable {
   enum Action: Sendable {
     case cluster(String)
     /// Cumulative weights: a draw in 0..<total picks the first entry whose bound exceeds it.
-    case weighted([(cluster: String, upTo: UInt64)], total: UInt64)
+    case weighted([WeightedDestination], total: UInt64)
     case direct(status: Int)
+  }
+
+  /// One destination of a weighted split: its cluster, its cumulative weight bound and its
+  /// own header operations (Envoy's `ClusterWeight`), applied before the route's.
+  struct WeightedDestination: Sendable {
+    let cluster: String
+    let upTo: UInt64
+    let requestHeadersToAdd: [HeaderMutation]
+    let requestHeadersToRemove: [String]
+    let responseHeadersToAdd: [HeaderMutation]
+    let responseHeadersToRemove: [String]
+    /// Replaces the route's `host_rewrite_literal` for requests sent to this destination.
+    let hostRewrite: String?
+
+    init(_ weight: Envoy_Config_Route_V3_WeightedCluster.ClusterWeight, upTo: UInt64) {
+      cluster = weight.name
+      self.upTo = upTo
+      requestHeadersToAdd = weight.requestHeadersToAdd.map(HeaderMutation.init)
+      requestHeadersToRemove = weight.requestHeadersToRemove.map { $0.lowercased() }
+      responseHeadersToAdd = weight.responseHeadersToAdd.map(HeaderMutation.init)
+      responseHeadersToRemove = weight.responseHeadersToRemove.map { $0.lowercased() }
+      if case .hostRewriteLiteral(let host)? = weight.hostRewriteSpecifier, !host.isEmpty {
+        hostRewrite = host
+      } else {
+        hostRewrite = nil
+      }
+    }
   }
 
   let name: String
@@ -77,10 +104,10 @@ struct RouteEntry: Sendable {
     case .cluster(let name): self.action = .cluster(name)
     case .weightedClusters(let weighted):
       var bound: UInt64 = 0
-      var entries: [(cluster: String, upTo: UInt64)] = []
+      var entries: [WeightedDestination] = []
       for entry in weighted.clusters where entry.weight.value > 0 {
         bound += UInt64(entry.weight.value)
-        entries.append((entry.name, bound))
+        entries.append(WeightedDestination(entry, upTo: bound))
       }
       guard bound > 0 else {
         throw ProxyConfigError("\(where_).route.weighted_clusters: the weights sum to 0")
@@ -98,7 +125,7 @@ struct RouteEntry: Sendable {
       hostRewrite = nil
     }
     if action.hasTimeout {
-      let value = action.timeout.duration
+      let value = try action.timeout.checked(at: where_ + ".route.timeout")
       timeout = value == .zero ? nil : value
       shadowTimeout = timeout
     } else {
@@ -145,10 +172,15 @@ struct RouteEntry: Sendable {
   func cluster(random: UInt64) -> String? {
     switch action {
     case .cluster(let name): return name
-    case .weighted(let entries, let total):
-      let point = random % total
-      return entries.first { point < $0.upTo }?.cluster
+    case .weighted: return destination(random: random)?.cluster
     case .direct: return nil
     }
+  }
+
+  /// The weighted destination a draw picks (nil unless the route splits).
+  func destination(random: UInt64) -> WeightedDestination? {
+    guard case .weighted(let entries, let total) = action else { return nil }
+    let point = random % total
+    return entries.first { point < $0.upTo }
   }
 }

@@ -29,12 +29,15 @@ struct ProxyLimitOptions: ParsableArguments {
   @Option(help: "Shadows in flight per event loop (more are dropped).")
   var maxShadowsPerLoop = ProxyLimits().maxShadowsPerLoop
 
+  @Option(help: "Idle keep-alive connections kept per upstream host per event loop.")
+  var maxIdlePerHost = ProxyLimits().maxIdlePerHost
+
   func validate() throws {
     let positive: [(String, Int)] = [
       ("--max-request-headers", maxRequestHeaders),
       ("--max-request-headers-kb", maxRequestHeadersKb),
       ("--max-request-body-bytes", maxRequestBodyBytes),
-      ("--max-shadows-per-loop", maxShadowsPerLoop),
+      ("--max-shadows-per-loop", maxShadowsPerLoop), ("--max-idle-per-host", maxIdlePerHost),
     ]
     for (flag, value) in positive where value < 1 {
       throw ValidationError("\(flag) must be at least 1, got \(value)")
@@ -58,6 +61,7 @@ struct ProxyLimitOptions: ParsableArguments {
     limits.maxRequestBodyBytes = maxRequestBodyBytes
     limits.defaultShadowTimeout = defaultShadowTimeout.duration
     limits.maxShadowsPerLoop = maxShadowsPerLoop
+    limits.maxIdlePerHost = maxIdlePerHost
     return limits
   }
 }
