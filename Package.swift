@@ -173,7 +173,8 @@ let package = Package(
     .target(
       name: "Proxy",
       dependencies: [
-        "XDSClient", "XDSCore", "EnvoyAPI",
+        "XDSClient", "XDSCore", "EnvoyAPI", "AdminAuth",
+        .product(name: "HummingbirdTLS", package: "hummingbird"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -221,6 +222,7 @@ let package = Package(
       name: "shadowplane",
       dependencies: [
         "ControlPlane", "Proxy", "CSignalMask", "MeshConfig", "XDSCore", "AdminAPI", "MeshIdentity",
+        "AdminAuth", "XDSClient",
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "NIOSSL", package: "swift-nio-ssl"),
         .product(name: "NIOCore", package: "swift-nio"),

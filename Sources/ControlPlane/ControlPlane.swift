@@ -1,4 +1,4 @@
-import AdminAuth
+public import AdminAuth
 import ConfigStore
 import Foundation
 import Hummingbird

@@ -77,6 +77,21 @@ public struct MeshCertificateDirectory: Sendable {
     }
   }
 
+  /// Issues a new server certificate (and key) for the control plane from the existing CA,
+  /// replacing the files in place: a rotation. A control plane serving them picks the new
+  /// ones up for new connections within a second; open streams keep theirs.
+  @discardableResult
+  public func renewServer(dnsNames: [String], ipAddresses: [String], now: Date = Date()) throws
+    -> (certificate: String, key: String)
+  {
+    let ca = try authority()
+    let server = try ca.issueServer(
+      commonName: "shadowplane control plane", dnsNames: dnsNames, ipAddresses: ipAddresses,
+      now: now)
+    try write(server, certificate: serverCertificate, key: serverKey)
+    return (serverCertificate, serverKey)
+  }
+
   /// Issues and writes a client certificate for `identity`; returns its file names.
   @discardableResult
   public func issue(_ identity: SPIFFEID, now: Date = Date()) throws -> (

@@ -1,10 +1,13 @@
+public import AdminAuth
 import EnvoyAPI
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 public import Logging
 import NIOCore
 import NIOPosix
 public import ServiceLifecycle
-import XDSClient
+public import XDSClient
 public import XDSCore
 
 /// The bundled proxy: an xDS-driven HTTP/1.1 proxy that routes, splits and mirrors as
@@ -30,6 +33,15 @@ public struct ProxyServer: Service {
     /// Downstream timeouts and size limits, shadow bounds (``ProxyLimits``: each with its
     /// default, Envoy's where Envoy has one).
     public var limits = ProxyLimits()
+    /// TLS (and with a certificate, mutual TLS) to the control plane; nil: plaintext.
+    public var xdsTLS: XDSClientTLS?
+    /// Bearer tokens file of the admin API (`NAME ROLE TOKEN` lines): with it, reads need a
+    /// read token and `/runtime_modify` a write one.
+    public var adminTokenFile: String?
+    /// HTTPS on the admin API; with a client CA, operator certificates authenticate too.
+    public var adminTLS: TLSFiles?
+    /// Serve the admin API off loopback without TLS and authentication (else refused).
+    public var insecure = false
 
     /// A proxy of node `nodeID` in `nodeCluster`, configured by the control plane at
     /// `xdsServer`, with its admin API on `adminAddress`.
@@ -49,7 +61,18 @@ public struct ProxyServer: Service {
     self.logger = logger
   }
 
+  /// Checks, before anything starts, what ``run()`` would refuse: an exposed admin API,
+  /// unreadable tokens, TLS files that do not load. Throws the ``ProxyServerError``.
+  public func checkSecurity() throws(ProxyServerError) {
+    try refuseIfExposed(warn: false)
+    _ = try adminAuthentication()
+    _ = try adminServer()
+  }
+
   public func run() async throws {
+    try refuseIfExposed(warn: true)
+    let authentication = try adminAuthentication()
+    let server = try adminServer()
     let group = MultiThreadedEventLoopGroup(numberOfThreads: max(configuration.threads, 1))
     let accessLog = try AccessLog(configuration.accessLog)
     let stats = ProxyStats()
@@ -72,12 +95,15 @@ public struct ProxyServer: Service {
       host: configuration.xdsServer.host, port: configuration.xdsServer.port, node: node)
     clientConfiguration.runtimeLayers = configuration.runtimeLayers
     clientConfiguration.mode = configuration.xdsMode
+    clientConfiguration.tls = configuration.xdsTLS
     let client = ADSClient(configuration: clientConfiguration, consumer: controller, logger: logger)
-    let admin = ProxyAdmin(
+    var admin = ProxyAdmin(
       controller: controller, stats: stats, clientStats: { await client.stats })
+    admin.authentication = authentication
     let logger = self.logger
     let app = Application(
       router: admin.router(),
+      server: server,
       configuration: .init(
         address: .hostname(configuration.adminAddress.host, port: configuration.adminAddress.port),
         serverName: "shadowplane-proxy"),
@@ -101,5 +127,60 @@ public struct ProxyServer: Service {
     } catch is CancellationError {}
     await listeners.shutdown()
     try await group.shutdownGracefully()
+  }
+
+  /// Secure by default off loopback: an admin address other machines can reach needs TLS
+  /// and authentication (tokens or client certificates), else the proxy refuses to start,
+  /// saying what to add, unless `insecure` is set; then it warns at every start.
+  private func refuseIfExposed(warn: Bool) throws(ProxyServerError) {
+    guard !configuration.adminAddress.isLoopback else { return }
+    let authenticated =
+      configuration.adminTokenFile != nil || configuration.adminTLS?.clientCA != nil
+    guard configuration.adminTLS == nil || !authenticated else { return }
+    let problem =
+      "the proxy admin API on \(configuration.adminAddress) has no TLS and authentication: add --admin-tls-cert and --admin-tls-key, and --admin-token-file or --admin-client-ca"
+    guard configuration.insecure else {
+      throw ProxyServerError(
+        code: .insecureBind,
+        message:
+          "refusing to serve off loopback without security: \(problem) (or pass --insecure to serve anyway)"
+      )
+    }
+    guard warn else { return }
+    logger.warning(
+      "--insecure: \(problem); anyone who can reach it can read the configuration and change mirror fractions"
+    )
+  }
+
+  private func adminAuthentication() throws(ProxyServerError)
+    -> AdminAuthenticator<ProxyAdminContext>.Configuration
+  {
+    var tokens: AdminTokens?
+    if let file = configuration.adminTokenFile {
+      do {
+        tokens = try AdminTokens(file: file)
+      } catch {
+        throw ProxyServerError(
+          code: .credentialsUnavailable, message: "cannot read the admin tokens", cause: error)
+      }
+    }
+    return .init(
+      tokens: tokens, clientCertificates: configuration.adminTLS?.clientCA != nil,
+      open: ["/ready"])
+  }
+
+  /// HTTP/1.1, over TLS when the admin API has a certificate (client certificates checked
+  /// when presented, so tokens still work).
+  private func adminServer() throws(ProxyServerError) -> HTTPServerBuilder {
+    guard let files = configuration.adminTLS else { return .http1() }
+    do {
+      return try .tls(
+        .http1(),
+        tlsConfiguration: files.serverConfiguration(
+          protocols: ["http/1.1"], clientCertificateOptional: true))
+    } catch {
+      throw ProxyServerError(
+        code: .tlsUnavailable, message: "cannot serve the admin API over TLS", cause: error)
+    }
   }
 }

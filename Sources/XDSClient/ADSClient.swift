@@ -54,9 +54,30 @@ public actor ADSClient {
       jitter: 0.2)
     let transport = try HTTP2ClientTransport.Posix(
       target: Self.target(host: configuration.host, port: configuration.port),
-      transportSecurity: .plaintext,
-      config: .defaults { $0.backoff = backoff })
+      transportSecurity: Self.transportSecurity(configuration.tls),
+      config: .defaults {
+        $0.backoff = backoff
+        if let name = configuration.tls?.serverName { $0.http2.authority = name }
+      })
     try await run(transport: transport)
+  }
+
+  /// gRPC's transport security for `tls`: plaintext without it; else the server verified
+  /// against the given roots (full verification: chain and name), and the client's own
+  /// certificate presented when it has one.
+  static func transportSecurity(_ tls: XDSClientTLS?)
+    -> HTTP2ClientTransport.Posix
+    .TransportSecurity
+  {
+    guard let tls else { return .plaintext }
+    let roots = TLSConfig.TrustRootsSource.certificates([.file(path: tls.trustRoots, format: .pem)])
+    guard let certificate = tls.certificate, let key = tls.key else {
+      return .tls { $0.trustRoots = roots }
+    }
+    return .mTLS(
+      certificateChain: [.file(path: certificate, format: .pem)],
+      privateKey: .file(path: key, format: .pem)
+    ) { $0.trustRoots = roots }
   }
 
   /// ``run()`` over any gRPC transport (tests use the in-process one).

@@ -68,9 +68,23 @@ final class PeerIdentities: Sendable {
       if peer == nil, !reported, error is NIOSSLError || error is BoringSSLError {
         reported = true
         let address = PeerIdentities.name(of: context.channel.remoteAddress) ?? "<unknown>"
-        onHandshakeFailure(address, "TLS handshake failed: \(error)")
+        onHandshakeFailure(address, "TLS handshake failed: \(Self.explain(error))")
       }
       context.fireErrorCaught(error)
+    }
+
+    /// BoringSSL's reason in words a user acts on, with the error itself after it.
+    static func explain(_ error: any Error) -> String {
+      let text = "\(error)"
+      let reasons: [(String, String)] = [
+        ("WRONG_VERSION_NUMBER", "the client does not speak TLS (plaintext xDS to a TLS port?)"),
+        ("HTTP_REQUEST", "the client does not speak TLS (plaintext xDS to a TLS port?)"),
+        ("PEER_DID_NOT_RETURN_A_CERTIFICATE", "the client presented no certificate"),
+        ("CERTIFICATE_VERIFY_FAILED", "the client certificate is not from the mesh CA"),
+        ("TLSV1_ALERT_UNKNOWN_CA", "the client does not trust this server's CA"),
+      ]
+      guard let (_, words) = reasons.first(where: { text.contains($0.0) }) else { return text }
+      return "\(words) (\(text))"
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

@@ -1,3 +1,4 @@
+import AdminAuth
 import Atomics
 import EnvoyAPI
 import Foundation
@@ -18,10 +19,19 @@ struct ProxyAdmin: Sendable {
   /// ``ADSClient``, whose counters are all the admin reads: tests then build the admin
   /// without a control plane.
   let clientStats: @Sendable () async -> XDSClientStats
+  /// Who may call: with tokens or operator certificates configured, every path but
+  /// `/ready` needs a credential, and `/runtime_modify` (the one write) the write role.
+  var authentication = AdminAuthenticator<ProxyAdminContext>.Configuration(
+    tokens: nil, clientCertificates: false, open: [])
 
   /// Envoy's admin routes over `controller`, `stats` and the xDS client's counters.
-  func router() -> Router<BasicRequestContext> {
-    let router = Router()
+  func router() -> Router<ProxyAdminContext> {
+    let router = Router(context: ProxyAdminContext.self)
+    let stats = self.stats
+    router.add(
+      middleware: AdminAuthenticator(authentication) { _ in
+        stats.adminAuthRefusals.wrappingIncrement(ordering: .relaxed)
+      })
     router.get("/ready") { _, _ in
       await controller.ready
         ? Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "LIVE\n")))

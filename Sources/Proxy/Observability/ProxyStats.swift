@@ -27,6 +27,8 @@ final class ProxyStats: Sendable {
   let runtimeLoadSuccesses = ManagedAtomic<Int>(0)
   /// `POST /runtime_modify` values refused (400).
   let runtimeAdminRejected = ManagedAtomic<Int>(0)
+  /// Admin requests refused for want of a credential (401) or of the write role (403).
+  let adminAuthRefusals = ManagedAtomic<Int>(0)
 
   var counters: [(String, Int)] {
     [
@@ -42,6 +44,7 @@ final class ProxyStats: Sendable {
       ("control_plane.update_rejected", xdsUpdatesRejected),
       ("runtime.load_error", runtimeLoadErrors), ("runtime.load_success", runtimeLoadSuccesses),
       ("runtime.admin_rejected", runtimeAdminRejected),
+      ("admin.auth_refused", adminAuthRefusals),
     ].map { ($0.0, $0.1.load(ordering: .relaxed)) }
   }
 }

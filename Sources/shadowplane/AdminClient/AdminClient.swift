@@ -49,6 +49,17 @@ struct AdminClient: Sendable {
   /// How long to wait for an answer; the admin API answers from memory, so a long wait means
   /// something is wrong.
   static let timeout: TimeInterval = 30
+  /// The HTTP client: AsyncHTTPClient's defaults, except that a refused or failed connection
+  /// fails the request at once (by default it is retried until the request times out, so a
+  /// control plane that is down would cost the whole timeout). Process-wide like
+  /// `HTTPClient.shared`, so it is never shut down.
+  static let client: HTTPClient = {
+    var configuration = HTTPClient.Configuration()
+    configuration.connectionPool.retryConnectionEstablishment = false
+    configuration.timeout.connect = .seconds(10)
+    return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+  }()
+
   /// The largest answer read (a 10,000-node status is about 20 MB).
   static let maxAnswerBytes = 256 << 20
 
@@ -70,7 +81,7 @@ struct AdminClient: Sendable {
     }
     request.tlsConfiguration = credentials.tls
     do {
-      let response = try await HTTPClient.shared.execute(
+      let response = try await Self.client.execute(
         request, timeout: .seconds(Int64(Self.timeout)))
       let bytes = try await response.body.collect(upTo: Self.maxAnswerBytes)
       return Response(status: Int(response.status.code), body: Data(bytes.readableBytesView))

@@ -67,11 +67,14 @@ struct CertsInitCommand: OneShotCommand {
   }
 }
 
-/// `shadowplane certs issue (--node-id ID | --operator NAME) DIR`: a client certificate.
+/// `shadowplane certs issue (--node-id ID | --operator NAME | --server) DIR`: a client
+/// certificate, or a new server certificate for the control plane (rotation).
 struct CertsIssueCommand: OneShotCommand {
   static let configuration = CommandConfiguration(
     commandName: "issue",
-    abstract: "Issue a client certificate for a node (xDS) or an operator (admin API).")
+    abstract:
+      "Issue a client certificate for a node (xDS) or an operator (admin API), or renew the control plane's server certificate (--server)."
+  )
 
   @Argument(help: "The directory made by `certs init`.")
   var directory: String
@@ -88,11 +91,36 @@ struct CertsIssueCommand: OneShotCommand {
   @Option(help: "The operator's role: read or write.")
   var role: OperatorRole = .read
 
+  @Flag(
+    help:
+      "Replace DIR/control-plane.pem and its key with a new certificate from the same CA (rotation without a restart)."
+  )
+  var server = false
+
+  @Option(
+    name: .customLong("dns"),
+    help:
+      "With --server: a DNS name the control plane is dialled by (repeatable; default: localhost)."
+  )
+  var dnsNames: [String] = []
+
+  @Option(
+    name: .customLong("ip"),
+    help:
+      "With --server: an IP address the control plane is dialled at (repeatable; default: 127.0.0.1 and ::1)."
+  )
+  var ipAddresses: [String] = []
+
   func validate() throws {
-    switch (nodeId, operatorName) {
-    case (nil, nil): throw ValidationError("give --node-id ID or --operator NAME")
-    case (_?, _?): throw ValidationError("--node-id and --operator are exclusive")
-    default: break
+    let chosen = [nodeId != nil, operatorName != nil, server].filter { $0 }.count
+    guard chosen == 1 else {
+      throw ValidationError(
+        chosen == 0
+          ? "give --node-id ID, --operator NAME or --server"
+          : "--node-id, --operator and --server are exclusive")
+    }
+    if !server, !dnsNames.isEmpty || !ipAddresses.isEmpty {
+      throw ValidationError("--dns and --ip go with --server")
     }
     if let nodeId, nodeId.isEmpty || nodeId.utf8.count > 1024 {
       throw ValidationError("--node-id must be 1 to 1024 bytes")
@@ -101,6 +129,17 @@ struct CertsIssueCommand: OneShotCommand {
 
   func execute() async throws {
     let directory = MeshCertificateDirectory(self.directory)
+    if server {
+      do {
+        let files = try directory.renewServer(
+          dnsNames: dnsNames.isEmpty ? ["localhost"] : dnsNames,
+          ipAddresses: ipAddresses.isEmpty ? ["127.0.0.1", "::1"] : ipAddresses)
+        Console.line("control plane: \(files.certificate), key \(files.key)")
+      } catch {
+        throw CommandFailure("\(error)")
+      }
+      return
+    }
     do {
       let domain = try directory.authority().trustDomain
       let identity: SPIFFEID =

@@ -1,3 +1,4 @@
+import AdminAuth
 import ArgumentParser
 import ControlPlane
 

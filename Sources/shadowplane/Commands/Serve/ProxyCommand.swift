@@ -35,6 +35,8 @@ struct ProxyCommand: AsyncParsableCommand {
   @Option(help: "xDS protocol variant: delta (incremental) or sotw (state of the world).")
   var xdsMode: XDSVariant = .delta
 
+  @OptionGroup(title: "Security") var security: ProxySecurityOptions
+
   @OptionGroup(title: "Limits and timeouts") var limits: ProxyLimitOptions
 
   @OptionGroup var logging: LoggingOptions
@@ -60,10 +62,22 @@ struct ProxyCommand: AsyncParsableCommand {
     if let threads { configuration.threads = threads }
     configuration.xdsMode = xdsMode
     configuration.limits = limits.limits
+    configuration.xdsTLS = security.xdsTLS
+    configuration.adminTokenFile = security.adminTokenFile
+    configuration.adminTLS = security.adminTLS
+    configuration.insecure = security.insecure
     let logger = Logger(label: "shadowplane.proxy")
+    let server = ProxyServer(configuration: configuration, logger: logger)
+    do {
+      try server.checkSecurity()
+    } catch {
+      // Not a usage error: the options parse, but the bind is not safe as configured.
+      Console.error("error: \(error.description)")
+      throw ExitCode.failure
+    }
     try await ServiceGroup(
       configuration: .init(
-        services: [.init(service: ProxyServer(configuration: configuration, logger: logger))],
+        services: [.init(service: server)],
         gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
     ).run()
   }
