@@ -267,6 +267,7 @@ let package = Package(
       name: "CLITests",
       dependencies: [
         "shadowplane", "AdminAPI", "MeshConfig", "XDSCore", "EnvoyAPI", "ControlPlane", "Proxy",
+        "AdminAuth", "XDSClient",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
       ],
@@ -294,7 +295,7 @@ let package = Package(
     .testTarget(
       name: "ProxyTests",
       dependencies: [
-        "Proxy", "EnvoyAPI", "XDSClient", "XDSCore",
+        "Proxy", "EnvoyAPI", "XDSClient", "XDSCore", "AdminAuth",
         .product(name: "Atomics", package: "swift-atomics"),
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "NIOCore", package: "swift-nio"),

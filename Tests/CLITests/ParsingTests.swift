@@ -1,9 +1,11 @@
+import AdminAuth
 import ArgumentParser
 import ControlPlane
 import Logging
 import MeshConfig
 import Proxy
 import Testing
+import XDSClient
 import XDSCore
 
 @testable import shadowplane
@@ -121,6 +123,58 @@ func refusal<Command: ParsableCommand>(_ command: Command.Type, _ arguments: [St
         == "--threads must be at least 1")
     #expect(refusal(ProxyCommand.self, ["--node-id", "n", "--xds-mode", "incremental"]) != nil)
     #expect(refusal(ProxyCommand.self, ["--node-id", "n", "--xds-server", "cp"]) != nil)
+  }
+
+  @Test func proxySecurityOptions() throws {
+    let plain = try ProxyCommand.parse(["--node-id", "n"])
+    #expect(plain.security.xdsTLS == nil && plain.security.adminTLS == nil)
+    let command = try ProxyCommand.parse([
+      "--node-id", "n", "--xds-ca", "ca.pem", "--xds-cert", "n.pem", "--xds-key", "n-key.pem",
+      "--xds-server-name", "cp.mesh", "--admin-token-file", "tokens", "--admin-tls-cert",
+      "a.pem", "--admin-tls-key", "a-key.pem", "--admin-client-ca", "ca.pem", "--insecure",
+    ])
+    #expect(
+      command.security.xdsTLS
+        == XDSClientTLS(
+          trustRoots: "ca.pem", certificate: "n.pem", key: "n-key.pem", serverName: "cp.mesh"))
+    #expect(
+      command.security.adminTLS
+        == TLSFiles(certificate: "a.pem", key: "a-key.pem", clientCA: "ca.pem"))
+    #expect(command.security.adminTokenFile == "tokens")
+    #expect(command.security.insecure)
+    // TLS without a client certificate: server verified, nothing presented.
+    #expect(
+      try ProxyCommand.parse(["--node-id", "n", "--xds-ca", "ca.pem"]).security.xdsTLS
+        == XDSClientTLS(trustRoots: "ca.pem"))
+  }
+
+  @Test func proxySecurityRefusals() {
+    let cases: [([String], String)] = [
+      (["--xds-cert", "c"], "--xds-cert needs --xds-key"),
+      (["--xds-key", "k"], "--xds-key needs --xds-cert"),
+      (["--xds-cert", "c", "--xds-key", "k"], "--xds-cert and --xds-key need --xds-ca"),
+      (["--xds-server-name", "cp"], "--xds-server-name needs --xds-ca"),
+      (["--admin-tls-cert", "c"], "--admin-tls-cert needs --admin-tls-key"),
+      (["--admin-client-ca", "ca"], "--admin-client-ca needs --admin-tls-cert"),
+    ]
+    for (arguments, message) in cases {
+      let refused = refusal(ProxyCommand.self, ["--node-id", "n"] + arguments)
+      #expect(refused?.hasPrefix(message) == true, "\(arguments): \(refused ?? "accepted")")
+    }
+  }
+
+  @Test func certsIssue() throws {
+    #expect(try CertsIssueCommand.parse(["d", "--node-id", "n"]).nodeId == "n")
+    let server = try CertsIssueCommand.parse(["d", "--server", "--dns", "cp", "--ip", "10.0.0.1"])
+    #expect(server.server && server.dnsNames == ["cp"] && server.ipAddresses == ["10.0.0.1"])
+    #expect(
+      refusal(CertsIssueCommand.self, ["d"]) == "give --node-id ID, --operator NAME or --server")
+    #expect(
+      refusal(CertsIssueCommand.self, ["d", "--server", "--node-id", "n"])
+        == "--node-id, --operator and --server are exclusive")
+    #expect(
+      refusal(CertsIssueCommand.self, ["d", "--node-id", "n", "--dns", "x"])
+        == "--dns and --ip go with --server")
   }
 
   // MARK: --server

@@ -10,6 +10,8 @@
 #   test_envoy_live.py (real Envoy from .venv-envoy against the control plane, and the proxy
 #   checked against it) twice: SHADOWPLANE_XDS_MODE=sotw and =delta (Envoy's ADS api_type
 #   and the proxy's --xds-mode).
+#   test_security.py (mTLS with Envoy, grpcio and the proxy, rotation, admin auth; its Envoy
+#   tests skip without Envoy) with .venv-interop.
 # Environment: SHADOWPLANE_BIN (default <repo>/.build/debug/shadowplane),
 #   INTEROP_VENV and PGV_VENV to use other venvs, ENVOY_BIN (default
 #   <repo>/.venv-envoy/bin/envoy).
@@ -61,6 +63,7 @@ run "$pgv_py" test_envoy_rules.py
 run "$pgv_py" test_envoy_rules_manifests.py
 run "$pgv_py" test_envoy_bootstrap.py
 run "$interop_py" test_runtime_rtds.py
+run "$interop_py" test_security.py
 if [ -x "$ENVOY_BIN" ]; then
   SHADOWPLANE_XDS_MODE=sotw run "$interop_py" test_envoy_live.py "test_envoy_live.py (sotw)"
   SHADOWPLANE_XDS_MODE=delta run "$interop_py" test_envoy_live.py "test_envoy_live.py (delta)"

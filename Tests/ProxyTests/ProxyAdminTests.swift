@@ -1,3 +1,4 @@
+import AdminAuth
 import EnvoyAPI
 import Foundation
 import Hummingbird
@@ -20,6 +21,7 @@ import XDSCore
 struct ProxyAdminTests {
   /// Runs `body` with an admin application over a fresh controller, then shuts down.
   private func withAdmin(
+    tokens: AdminTokens? = nil,
     _ body: @Sendable (any TestClientProtocol, ProxyController) async throws -> Void
   ) async throws {
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -35,11 +37,12 @@ struct ProxyAdminTests {
       contexts: contexts, listeners: listeners, stats: stats,
       runtimeLayers: [ProxyFixtures.runtimeLayer],
       logger: Logger(label: "test.proxy") { _ in SwiftLogNoOpLogHandler() })
-    let admin = ProxyAdmin(controller: controller, stats: stats) {
+    var admin = ProxyAdmin(controller: controller, stats: stats) {
       var client = XDSClientStats()
       client.connects = 3
       return client
     }
+    admin.authentication = .init(tokens: tokens, clientCertificates: false, open: ["/ready"])
     let app = Application(router: admin.router())
     do {
       try await app.test(.router) { client in try await body(client, controller) }
@@ -72,6 +75,33 @@ struct ProxyAdminTests {
       #expect(response.status == .ok)
       let entries = try #require(try json(response)["entries"] as? [String: [String: String]])
       return entries.mapValues { [$0["final_value"] ?? "?", $0["layer"] ?? "?"] }
+    }
+  }
+
+  @Test func tokensGuardEveryPathButReadyAndWritesNeedTheWriteRole() async throws {
+    let tokens = try AdminTokens(
+      parsing: "ops write 0123456789abcdef0123\nviewer read fedcba9876543210fedc\n",
+      source: "tokens")
+    try await withAdmin(tokens: tokens) { client, _ in
+      func status(_ method: HTTPRequest.Method, _ path: String, token: String?) async throws
+        -> HTTPResponse.Status
+      {
+        var headers: HTTPFields = [:]
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        return try await client.execute(uri: path, method: method, headers: headers).status
+      }
+      #expect(try await status(.get, "/ready", token: nil) == .serviceUnavailable)
+      #expect(try await status(.get, "/stats", token: nil) == .unauthorized)
+      #expect(try await status(.get, "/stats", token: "not-a-token-at-all") == .unauthorized)
+      #expect(try await status(.get, "/stats", token: "fedcba9876543210fedc") == .ok)
+      #expect(try await status(.get, "/config_dump", token: "fedcba9876543210fedc") == .ok)
+      let modify = "/runtime_modify?mirror.k=10"
+      #expect(try await status(.post, modify, token: nil) == .unauthorized)
+      #expect(try await status(.post, modify, token: "fedcba9876543210fedc") == .forbidden)
+      #expect(try await status(.post, modify, token: "0123456789abcdef0123") == .ok)
+      let stats = try await client.execute(
+        uri: "/stats", method: .get, headers: [.authorization: "Bearer 0123456789abcdef0123"])
+      #expect(String(buffer: stats.body).contains("admin.auth_refused: 4"))
     }
   }
 
