@@ -104,7 +104,7 @@ let package = Package(
     .target(
       name: "AdminAuth",
       dependencies: [
-        "MeshIdentity",
+        "MeshIdentity", "XDSCore",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -222,7 +222,6 @@ let package = Package(
       name: "shadowplane",
       dependencies: [
         "ControlPlane", "Proxy", "CSignalMask", "MeshConfig", "XDSCore", "AdminAPI", "MeshIdentity",
-        "AdminAuth", "XDSClient",
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "NIOSSL", package: "swift-nio-ssl"),
         .product(name: "NIOCore", package: "swift-nio"),
@@ -267,7 +266,6 @@ let package = Package(
       name: "CLITests",
       dependencies: [
         "shadowplane", "AdminAPI", "MeshConfig", "XDSCore", "EnvoyAPI", "ControlPlane", "Proxy",
-        "AdminAuth", "XDSClient",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
       ],

@@ -1,4 +1,4 @@
-public import AdminAuth
+import AdminAuth
 import ConfigStore
 import Foundation
 import Hummingbird

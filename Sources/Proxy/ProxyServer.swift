@@ -1,4 +1,4 @@
-public import AdminAuth
+import AdminAuth
 import EnvoyAPI
 import Hummingbird
 import HummingbirdCore
@@ -7,7 +7,7 @@ public import Logging
 import NIOCore
 import NIOPosix
 public import ServiceLifecycle
-public import XDSClient
+import XDSClient
 public import XDSCore
 
 /// The bundled proxy: an xDS-driven HTTP/1.1 proxy that routes, splits and mirrors as

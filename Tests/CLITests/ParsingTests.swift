@@ -1,11 +1,9 @@
-import AdminAuth
 import ArgumentParser
 import ControlPlane
 import Logging
 import MeshConfig
 import Proxy
 import Testing
-import XDSClient
 import XDSCore
 
 @testable import shadowplane

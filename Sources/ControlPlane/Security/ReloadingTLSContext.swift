@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOSSL
 import Synchronization
+import XDSCore
 
 /// The TLS context of a listener, rebuilt from its files when they change, so certificates
 /// rotate without a restart: each new connection gets the newest context, connections

@@ -1,6 +1,6 @@
-import AdminAuth
 import ArgumentParser
 import ControlPlane
+import XDSCore
 
 /// TLS on the xDS port (README, "Securing Shadowplane").
 struct ControlPlaneSecurityOptions: ParsableArguments {

@@ -1,6 +1,5 @@
-import AdminAuth
 import ArgumentParser
-import XDSClient
+import XDSCore
 
 /// TLS to the control plane and the proxy admin API's security (README, "Securing
 /// Shadowplane").
