@@ -1,8 +1,13 @@
 """Runs the benchmarks of scripts/bench and writes Benchmarks/RESULTS.md.
 
 Everything binds 127.0.0.1. The same wrk settings, duration and upstream serve every
-contender; nginx gets as many worker processes as the proxy has event-loop threads; runs
-alternate (A B A B) and medians are quoted.
+contender; nginx gets as many worker processes as the proxy has event-loop threads, and
+Envoy (ENVOY_BIN, default .venv-envoy/bin/envoy from scripts/setup) as many worker threads
+(--concurrency); runs alternate (A B A B) and medians are quoted.
+
+Envoy takes the same xDS resources as our proxy, from a second control plane of ours (same
+binary, same resource shape, only its listener ports differ so that both proxies can listen
+at once), as a node of its own, on the project's bootstrap (manifests/envoy/bootstrap.yaml).
 """
 import argparse
 import asyncio
@@ -18,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from datetime import datetime, timezone
 
 import fanout
@@ -31,6 +37,7 @@ CONNECTIONS = 64
 # Fixed-rate latency (RateProbe, open loop): requests per second, the same for every
 # contender, below every contender's saturation but nginx's with a 1 s shadow.
 RATE = int(os.environ.get("RATE", "5000"))
+ENVOY_BIN = os.environ.get("ENVOY_BIN", os.path.join(ROOT, ".venv-envoy", "bin", "envoy"))
 
 
 def wait_port(port, timeout=30):
@@ -53,7 +60,9 @@ class Processes:
         self.items = []
 
     def start(self, args, **kw):
-        p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
+        kw.setdefault("stdout", subprocess.DEVNULL)
+        kw.setdefault("stderr", subprocess.DEVNULL)
+        p = subprocess.Popen(args, **kw)
         self.items.append(p)
         return p
 
@@ -139,7 +148,75 @@ def rate_probe(probe, port, host):
             "failed": r["errors"] + r["unanswered"]}
 
 
-def envoy_resources(listen_port, upstream_port, mirror_port):
+def answers_200(port, host="bench", timeout=20):
+    """Waits (bounded) until the contender on port proxies a request to a 200."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            req = urllib.request.Request(f"http://127.0.0.1:{port}/", headers={"Host": host})
+            with urllib.request.urlopen(req, timeout=2) as r:
+                if r.status == 200:
+                    return
+                last = r.status
+        except Exception as e:  # noqa: BLE001 - retried until the deadline
+            last = e
+        time.sleep(0.1)
+    raise RuntimeError(f"port {port} does not answer 200: {last}")
+
+
+def envoy_available():
+    return os.access(ENVOY_BIN, os.X_OK)
+
+
+_envoy_base_ids = iter(range((os.getpid() % 20000) * 100 + 50, 10**9))
+
+
+def start_envoy(procs, work, name, xds_port):
+    """Real Envoy on the project's bootstrap, pointed at the control plane on xds_port as node
+    `name`, --concurrency THREADS; returns (process, admin port)."""
+    with open(os.path.join(ROOT, "manifests", "envoy", "bootstrap.yaml")) as f:
+        text = f.read()
+    for old, new in (("port_value: 18000", f"port_value: {xds_port}"), ("port_value: 9901", "port_value: 0"),
+                     ("id: envoy-1", f"id: {name}")):
+        if text.count(old) != 1:
+            raise RuntimeError(f"manifests/envoy/bootstrap.yaml no longer has exactly one {old!r}")
+        text = text.replace(old, new)
+    bootstrap = os.path.join(work, f"{name}.yaml")
+    with open(bootstrap, "w") as f:
+        f.write(text)
+    admin_path = os.path.join(work, f"{name}.admin")
+    log = open(os.path.join(work, f"{name}.log"), "w")
+    p = procs.start([ENVOY_BIN, "-c", bootstrap, "--concurrency", str(THREADS), "--base-id", str(next(_envoy_base_ids)),
+                     "--disable-hot-restart", "--admin-address-path", admin_path, "-l", "warning"],
+                    stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if p.poll() is not None:
+            raise RuntimeError(f"envoy exited with {p.returncode}; see {log.name}")
+        if os.path.exists(admin_path):
+            with open(admin_path) as f:
+                address = f.read().strip()
+            if address:
+                return p, int(address.rsplit(":", 1)[1])
+        time.sleep(0.05)
+    raise RuntimeError(f"envoy wrote no admin address; see {log.name}")
+
+
+def envoy_stats(admin_port):
+    """Envoy's counters that say whether it took the configuration and mirrored."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{admin_port}/stats?format=json", timeout=5) as r:
+        stats = {s["name"]: s.get("value") for s in json.load(r)["stats"] if "name" in s}
+    keep = lambda n: n.endswith(("update_rejected", "update_success")) \
+        or n in ("cluster.upstream.upstream_rq_total", "cluster.mirror.upstream_rq_total",
+                 "cluster.mirror.upstream_rq_pending_overflow", "cluster.mirror.upstream_cx_overflow",
+                 "cluster.upstream.upstream_rq_pending_overflow", "cluster.mirror.upstream_rq_timeout",
+                 "http.mirrored.downstream_rq_total", "http.plain.downstream_rq_total",
+                 "http.mirrored.downstream_rq_5xx", "http.plain.downstream_rq_5xx")
+    return {n: v for n, v in sorted(stats.items()) if keep(n)}
+
+
+def envoy_resources(listen_port, upstream_port, mirror_port, runtime_layer=False):
     cluster = lambda name: {"@type": "type.googleapis.com/envoy.config.cluster.v3.Cluster", "name": name,
                             "type": "EDS", "edsClusterConfig": {"edsConfig": {"ads": {}, "resourceApiVersion": "V3"}},
                             "connectTimeout": "1s"}
@@ -162,12 +239,16 @@ def envoy_resources(listen_port, upstream_port, mirror_port):
                 "address": {"socketAddress": {"address": "127.0.0.1", "portValue": port}},
                 "filterChains": [{"filters": [{"name": "envoy.filters.network.http_connection_manager", "typedConfig": hcm}]}]}
 
-    return {"resources": [cluster("upstream"), cluster("mirror"), cla("upstream", upstream_port), cla("mirror", mirror_port),
-                          route("plain", False), route("mirrored", True),
-                          listener("plain", listen_port[0], "plain"), listener("mirrored", listen_port[1], "mirrored")]}
+    resources = [cluster("upstream"), cluster("mirror"), cla("upstream", upstream_port), cla("mirror", mirror_port),
+                 route("plain", False), route("mirrored", True),
+                 listener("plain", listen_port[0], "plain"), listener("mirrored", listen_port[1], "mirrored")]
+    if runtime_layer:
+        # The bootstrap's RTDS layer "shadowplane", empty: Envoy waits for it (15 s) otherwise.
+        resources.append({"@type": "type.googleapis.com/envoy.service.runtime.v3.Runtime", "name": "shadowplane", "layer": {}})
+    return {"resources": resources}
 
 
-def proxy_benchmarks(binary, work, procs):
+def proxy_benchmarks(binary, work, procs, envoy_checks):
     up = free_port()
     procs.start([nginx_binary(), "-c", nginx_conf(work, "upstream", f"server {{ listen 127.0.0.1:{up}; location / {{ return 200 'ok'; }} }}"), "-g", "daemon off;"])
     wait_port(up)
@@ -193,9 +274,23 @@ server {{ listen 127.0.0.1:{ng_mirror};
         wait_port(xds)
         procs.start([binary, "proxy", "--xds-server", f"127.0.0.1:{xds}", "--node-id", f"bench-{shadow_name}",
                      "--admin-address", f"127.0.0.1:{padmin}", "--no-access-log", "--threads", str(THREADS)])
-        for port in (ng_plain, ng_mirror, sp_plain, sp_mirror):
-            wait_port(port)
         contenders = {"nginx": ng_plain, "nginx+mirror": ng_mirror, "shadowplane": sp_plain, "shadowplane+mirror": sp_mirror}
+        envoy_admin = None
+        if envoy_available():
+            # Envoy: the same resources from a second control plane, with listener ports of its own.
+            ev_plain, ev_mirror = free_port(), free_port()
+            edoc = os.path.join(work, f"resources-envoy-{shadow_name}.json")
+            with open(edoc, "w") as f:
+                json.dump(envoy_resources((ev_plain, ev_mirror), up, shadow_port, runtime_layer=True), f)
+            exds, eadmin = free_port(), free_port()
+            procs.start([binary, "control-plane", "--resources", edoc, "--xds-address", f"127.0.0.1:{exds}",
+                         "--admin-address", f"127.0.0.1:{eadmin}"])
+            wait_port(exds)
+            _, envoy_admin = start_envoy(procs, work, f"bench-envoy-{shadow_name}", exds)
+            contenders.update({"envoy": ev_plain, "envoy+mirror": ev_mirror})
+        for port in contenders.values():
+            wait_port(port)
+            answers_200(port)
         if shadow_name == "fast":
             contenders["direct"] = up
         else:
@@ -207,6 +302,8 @@ server {{ listen 127.0.0.1:{ng_mirror};
                 runs[name].append(wrk(port, "bench"))
             for name, port in contenders.items():
                 fixed[name].append(rate_probe(os.path.join(os.path.dirname(binary), "RateProbe"), port, "bench"))
+        if envoy_admin is not None:
+            envoy_checks[shadow_name] = envoy_stats(envoy_admin)
         for name, samples in runs.items():
             key = name if shadow_name == "fast" else f"{name} (1 s shadow)"
             results[key] = {m: statistics.median(s[m] for s in samples) for m in ("rps", "p50", "p99", "non2xx")}
@@ -232,15 +329,24 @@ def main():
     if args.rewrite:
         with open(raw) as f:
             saved = json.load(f)
-        write_results(saved["proxy"], saved["fanout"], saved["translation"], saved["written"])
+        global DURATION, ROUNDS, THREADS, RATE
+        settings = saved.get("settings", {})
+        DURATION, ROUNDS = settings.get("duration", DURATION), settings.get("rounds", ROUNDS)
+        THREADS, RATE = settings.get("threads", THREADS), settings.get("rate", RATE)
+        write_results(saved["proxy"], saved["fanout"], saved["translation"], saved["written"], saved.get("envoy", {}),
+                      settings.get("envoy"))
         return
     if not args.bin:
         parser.error("--bin is required (the release bin path)")
     binary = os.path.join(args.bin, "shadowplane")
     work = tempfile.mkdtemp(prefix="shadowplane-bench-")
     procs = Processes()
+    envoy_checks = {}
+    if not envoy_available():
+        print(f"bench: no Envoy at {ENVOY_BIN} (scripts/setup installs it; or set ENVOY_BIN): Envoy rows left out",
+              file=sys.stderr)
     try:
-        proxy = proxy_benchmarks(binary, work, procs)
+        proxy = proxy_benchmarks(binary, work, procs, envoy_checks)
     finally:
         procs.stop()
     try:
@@ -250,11 +356,88 @@ def main():
     trans = translation(os.path.join(args.bin, "TranslatorBenchmark"))
     written = datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')
     with open(raw, "w") as f:
-        json.dump({"written": written, "proxy": proxy, "fanout": fan, "translation": trans}, f, indent=1)
-    write_results(proxy, fan, trans, written)
+        json.dump({"written": written, "proxy": proxy, "envoy": envoy_checks, "fanout": fan, "translation": trans,
+                   "settings": {"duration": DURATION, "rounds": ROUNDS, "threads": THREADS, "rate": RATE,
+                                "envoy": envoy_version()}}, f, indent=1)
+    write_results(proxy, fan, trans, written, envoy_checks)
 
 
-def write_results(proxy, fan, trans, written):
+def envoy_version():
+    try:
+        out = subprocess.run([ENVOY_BIN, "--version"], capture_output=True, text=True, timeout=30).stdout
+        m = re.search(r"version: \S+/([\d.]+)/", out)
+        return f"envoy {m.group(1)}" if m else out.strip() or "envoy (version unknown)"
+    except OSError:
+        return f"no Envoy at {ENVOY_BIN}"
+
+
+def envoy_comparison(proxy, checks, goal):
+    """Section 1b: ours against Envoy and nginx, row by row, and the goals against Envoy."""
+    get = lambda n: proxy.get(n)
+    rows = (("no mirroring", "shadowplane", "envoy", "nginx"),
+            ("100 % mirroring", "shadowplane+mirror", "envoy+mirror", "nginx+mirror"),
+            ("100 % mirroring, 1 s shadow", "shadowplane+mirror (1 s shadow)", "envoy+mirror (1 s shadow)",
+             "nginx+mirror (1 s shadow)"))
+    ratio = lambda a, b, k: f"{a[k] / b[k]:.2f}×" if a and b and b[k] else "–"
+    num = lambda r, k, fmt: (fmt.format(r[k]) if r and r[k] != float("inf") else "–")
+    lines = ["### Ours against Envoy and nginx (sections 1 and 2 side by side)", "",
+             "Requests/s and latency at saturation (wrk, the table above), and p99 at the fixed rate (RateProbe, "
+             f"{RATE} requests/s); ratios are ours over theirs (requests/s: higher is better for us; p99: lower is).", "",
+             "| case | ours req/s | Envoy req/s | nginx req/s | ours/Envoy | ours/nginx | p99 ms ours / Envoy / nginx "
+             f"| p99 ours/Envoy | p99 at {RATE}/s ms ours / Envoy / nginx |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for label, o, e, n in rows:
+        ro, re_, rn = get(o), get(e), get(n)
+        fo, fe, fn = ((r or {}).get("fixed") for r in (ro, re_, rn))
+        lines.append(f"| {label} | {num(ro, 'rps', '{:.0f}')} | {num(re_, 'rps', '{:.0f}')} | {num(rn, 'rps', '{:.0f}')} "
+                     f"| {ratio(ro, re_, 'rps')} | {ratio(ro, rn, 'rps')} "
+                     f"| {num(ro, 'p99', '{:.2f}')} / {num(re_, 'p99', '{:.2f}')} / {num(rn, 'p99', '{:.2f}')} "
+                     f"| {ratio(ro, re_, 'p99')} "
+                     f"| {num(fo, 'p99', '{:.2f}')} / {num(fe, 'p99', '{:.2f}')} / {num(fn, 'p99', '{:.2f}')} |")
+    lines.append("")
+    ours, ours_m, ev, ev_m, ng = (get(n) for n in ("shadowplane", "shadowplane+mirror", "envoy", "envoy+mirror", "nginx"))
+    lines.append("Goals against Envoy (and nginx without mirroring):")
+    lines.append("")
+    if ours and ev:
+        lines.append(f"- ours / Envoy without mirroring: {ours['rps'] / ev['rps']:.2f}× requests/s "
+                     f"(goal ≥ 1.3×: {goal(ours['rps'] >= 1.3 * ev['rps'])})")
+    else:
+        lines.append("- ours / Envoy without mirroring: not measured (no Envoy)")
+    if ours_m and ev_m:
+        lines.append(f"- ours / Envoy with 100 % mirroring: {ours_m['rps'] / ev_m['rps']:.2f}× requests/s "
+                     f"(goal ≥ 1.3×: {goal(ours_m['rps'] >= 1.3 * ev_m['rps'])})")
+    else:
+        lines.append("- ours / Envoy with 100 % mirroring: not measured (no Envoy)")
+    for label, o, e in (("without mirroring", ours, ev), ("with 100 % mirroring", ours_m, ev_m)):
+        if not (o and e):
+            continue
+        fo, fe = o.get("fixed"), e.get("fixed")
+        text = (f"- our p99 / Envoy's {label}: at saturation {o['p99']:.2f} / {e['p99']:.2f} ms = {o['p99'] / e['p99']:.2f}× "
+                f"(goal ≤ 1.0×: {goal(o['p99'] <= e['p99'])})")
+        if fo and fe and fe["p99"] not in (0, float("inf")):
+            text += (f"; at {RATE} requests/s {fo['p99']:.2f} / {fe['p99']:.2f} ms = {fo['p99'] / fe['p99']:.2f}× "
+                     f"(goal ≤ 1.0×: {goal(fo['p99'] <= fe['p99'])})")
+        lines.append(text)
+    if ours and ng:
+        lines.append(f"- ours / nginx without mirroring: {ours['rps'] / ng['rps']:.2f}× requests/s "
+                     f"(goal ≥ 0.85×: {goal(ours['rps'] >= 0.85 * ng['rps'])})")
+    lines.append("")
+    if checks:
+        lines.append("Envoy took the configuration and mirrored (its counters at the end of each set of runs):")
+        lines.append("")
+        for shadow, stats in checks.items():
+            rejected = sum(v for k, v in stats.items() if k.endswith("update_rejected"))
+            mirrored, mirror_in = stats.get("cluster.mirror.upstream_rq_total", 0), stats.get("http.mirrored.downstream_rq_total", 0)
+            overflow = stats.get("cluster.mirror.upstream_rq_pending_overflow", 0)
+            lines.append(f"- {shadow} shadow: xDS updates rejected {rejected:.0f} (the sum of every `*.update_rejected`); "
+                         f"requests on the mirrored listener {mirror_in:.0f}, shadow requests sent to the mirror cluster "
+                         f"{mirrored:.0f}, shadow requests dropped by its default circuit breakers "
+                         f"(`upstream_rq_pending_overflow`) {overflow:.0f}")
+        lines.append("")
+    return lines
+
+
+def write_results(proxy, fan, trans, written, envoy_checks=None, envoy_ran=None):
     def row(name):
         r = proxy.get(name)
         return f"| {name} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['non2xx']:.0f} |" if r else f"| {name} | – | – | – | – |"
@@ -268,10 +451,13 @@ def write_results(proxy, fan, trans, written):
         f"Written by `scripts/bench` on {written} (figures also in `Benchmarks/results.json`).",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}. "
         f"wrk -t2 -c{CONNECTIONS} -d{DURATION}s, {ROUNDS} alternating rounds, medians; "
-        f"proxy event loops and nginx workers: {THREADS}; upstream: nginx `return 200`.", "",
+        f"proxy event loops, nginx workers and Envoy worker threads (`--concurrency`): {THREADS}; upstream: nginx `return 200`. "
+        f"Envoy: `{envoy_ran or envoy_version()}`, configured over ADS by a second control plane of ours serving the same resources "
+        f"(its own listener ports, its own node id), on `manifests/envoy/bootstrap.yaml`; its shadow requests, as ours, "
+        f"go to the mirror cluster with `-shadow` appended to the Host.", "",
         "## 1. Proxy throughput and latency", "",
         "| contender | requests/s | p50 ms | p99 ms | non-2xx |", "|---|---|---|---|---|",
-        *(row(n) for n in ("direct", "nginx", "nginx+mirror", "shadowplane", "shadowplane+mirror")), "",
+        *(row(n) for n in ("direct", "nginx", "nginx+mirror", "envoy", "envoy+mirror", "shadowplane", "shadowplane+mirror")), "",
     ]
     if ours and ng and ours_m and ng_m:
         lines += [
@@ -284,8 +470,8 @@ def write_results(proxy, fan, trans, written):
             return f"| {name} | – | – | – | – | – |"
         num = lambda v: "–" if v == float("inf") else f"{v:.2f}"
         return f"| {name} | {f['achieved']:.0f} | {num(f['p50'])} | {num(f['p99'])} | {num(f['p999'])} | {f['failed']:.0f} |"
-    fixed_names = ("direct", "nginx", "nginx+mirror", "shadowplane", "shadowplane+mirror",
-                   "nginx+mirror (1 s shadow)", "shadowplane+mirror (1 s shadow)")
+    fixed_names = ("direct", "nginx", "nginx+mirror", "envoy", "envoy+mirror", "shadowplane", "shadowplane+mirror",
+                   "nginx+mirror (1 s shadow)", "envoy+mirror (1 s shadow)", "shadowplane+mirror (1 s shadow)")
     if any((proxy.get(n) or {}).get("fixed") for n in fixed_names):
         lines += ["### Latency at a fixed rate", "",
                   f"wrk is closed loop: at saturation its percentiles measure queueing on 2 shared cores. "
@@ -305,10 +491,11 @@ def write_results(proxy, fan, trans, written):
         lines.append("")
     lines += ["## 2. Slow shadow (the mirror target answers after 1 s)", "",
               "| contender | requests/s | p50 ms | p99 ms | non-2xx |", "|---|---|---|---|---|",
-              row("nginx+mirror (1 s shadow)"), row("shadowplane+mirror (1 s shadow)"), ""]
+              row("nginx+mirror (1 s shadow)"), row("envoy+mirror (1 s shadow)"), row("shadowplane+mirror (1 s shadow)"), ""]
     if slow_ours and ours_m:
         lines += [f"- a 1 s shadow instead of a fast one, at saturation: added p99 {slow_ours['p99'] - ours_m['p99']:.2f} ms (goal < 1 ms: {goal(slow_ours['p99'] - ours_m['p99'] < 1)}); "
                   f"requests/s cost: {(1 - slow_ours['rps'] / ours_m['rps']) * 100:.1f} % (goal < 5 %: {goal(slow_ours['rps'] >= 0.95 * ours_m['rps'])})", ""]
+    lines += envoy_comparison(proxy, envoy_checks or {}, goal)
     lines += [*fanout.fanout_lines(fan), "",
               "## 4. Translation", "",
               "Mesh to packed snapshot (translation, serialization and content hashes), median and best of 5; "
