@@ -11,11 +11,17 @@ public enum MeshConfigEncoder {
     let encoder = YAMLEncoder()
     encoder.options.sortKeys = true
     return try resources.map { resource in
-      // Yams writes doubles in scientific notation (`5e+1`); Istio users write `50.0`, so the
-      // tree is read back and its floats rewritten before the final emit.
+      // Yams writes doubles in scientific notation (`5e+1`) and to 15 significant digits,
+      // which loses some (12.511111111111111 comes back 12.5111111111111); Istio users write
+      // `50.0`. So the tree is read back and each float rewritten in Swift's shortest
+      // round-tripping form, taken from the JSON encoding (exact) when there is one.
       let text = try encoder.encode(resource)
       guard let node = try Yams.compose(yaml: text) else { return text }
-      return try Yams.serialize(node: plainFloats(node), allowUnicode: true, sortKeys: true)
+      let exact = (try? JSONEncoder().encode(resource)).flatMap {
+        try? Yams.compose(yaml: String(decoding: $0, as: UTF8.self))
+      }
+      return try Yams.serialize(
+        node: plainFloats(node, exact: exact), allowUnicode: true, sortKeys: true)
     }.joined(separator: "---\n")
   }
 
@@ -28,11 +34,15 @@ public enum MeshConfigEncoder {
     return String(decoding: data, as: UTF8.self)
   }
 
-  /// `node` with every float scalar in Swift's shortest round-tripping form (`50.0`, `12.5`).
-  private static func plainFloats(_ node: Node) -> Node {
+  /// `node` with every float scalar in Swift's shortest round-tripping form (`50.0`, `12.5`),
+  /// its value read from the same place in `exact` (the JSON encoding) when it is there.
+  private static func plainFloats(_ node: Node, exact: Node?) -> Node {
     switch node {
     case .scalar(var scalar):
-      guard node.resolvedTagName == .float, let value = Double.construct(from: scalar) else {
+      guard node.resolvedTagName == .float,
+        let value = exact?.scalar.flatMap(Double.construct(from:))
+          ?? Double.construct(from: scalar)
+      else {
         return node
       }
       if value.isNaN {
@@ -44,13 +54,22 @@ public enum MeshConfigEncoder {
       }
       return .scalar(scalar)
     case .mapping(var mapping):
+      var exactValues: [String: Node] = [:]
+      for (key, value) in exact?.mapping ?? [:] {
+        if let name = key.string { exactValues[name] = value }
+      }
       for index in mapping.indices {
-        mapping[index].value = plainFloats(mapping[index].value)
+        let key = mapping[index].key.string
+        mapping[index].value = plainFloats(
+          mapping[index].value, exact: key.flatMap { exactValues[$0] })
       }
       return .mapping(mapping)
     case .sequence(var sequence):
+      let exactItems = exact?.sequence.map(Array.init) ?? []
       for index in sequence.indices {
-        sequence[index] = plainFloats(sequence[index])
+        let offset = sequence.distance(from: sequence.startIndex, to: index)
+        sequence[index] = plainFloats(
+          sequence[index], exact: offset < exactItems.count ? exactItems[offset] : nil)
       }
       return .sequence(sequence)
     case .alias:

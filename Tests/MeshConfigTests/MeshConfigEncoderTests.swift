@@ -77,6 +77,26 @@ struct MeshConfigEncoderTests {
     return try MeshConfigDecoder.decode(text)
   }
 
+  /// Found by FuzzMeshConfig: Yams writes doubles to 15 significant digits, so a percentage
+  /// with 17 came back from the store's YAML as another number.
+  @Test(arguments: [12.511111111111111, 0.1 + 0.2, 99.99999999999999, 1e-7, 50.0])
+  func yamlKeepsEveryDoubleExactly(value: Double) throws {
+    let resource = MeshResource(
+      metadata: ObjectMeta(name: "web"),
+      spec: .virtualService(
+        VirtualService(
+          hosts: ["web"],
+          http: [
+            HTTPRoute(
+              route: [HTTPRouteDestination(destination: Destination(host: "web"))],
+              mirror: Destination(host: "web", subset: "canary"),
+              mirrorPercentage: Percent(value: value))
+          ])))
+    let text = try MeshConfigEncoder.yaml([resource])
+    let back = try MeshConfigDecoder.decode(text, source: "test")
+    #expect(back == [resource], "\(text)")
+  }
+
   @Test("YAML round trip: decode(yaml(x)) == x")
   func yamlRoundTrip() throws {
     for resources in [MeshFixtures.httpbinModel, try Self.everything()] {
