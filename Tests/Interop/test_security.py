@@ -47,6 +47,7 @@ import re
 import secrets
 import shutil
 import ssl
+import stat
 import subprocess
 import sys
 import tempfile
@@ -974,6 +975,48 @@ class Watched:
     def text(self) -> str:
         with self.cond:
             return "\n".join(self.lines[-40:])
+
+
+class CertificateFilesTest(SecurityCase):
+    """What ``shadowplane certs`` writes, read by openssl: every certificate verifies
+    against the mesh CA, keys are ECDSA P-256 and 0600, and the SANs carry the control
+    plane's names and each identity's SPIFFE id."""
+
+    def openssl(self, *args: str) -> str:
+        done = subprocess.run(["openssl", *args], capture_output=True, text=True, timeout=30,
+                              stdin=subprocess.DEVNULL)
+        self.assertEqual(done.returncode, 0, f"openssl {' '.join(args)}: {done.stderr}")
+        return done.stdout
+
+    def test_openssl_accepts_every_certificate(self) -> None:
+        p = self.pki
+        carol_cert, carol_key = p.operator_files["carol"]
+        certificates = [p.server_cert, p.node_cert("envoy-1"), carol_cert]
+        out = self.openssl("verify", "-CAfile", p.ca, *certificates)
+        for path in certificates:
+            self.assertIn(f"{path}: OK", out)
+        # Another CA's certificate does not verify against ours.
+        done = subprocess.run(["openssl", "verify", "-CAfile", p.ca,
+                               p.node_cert("envoy-1", p.other)],
+                              capture_output=True, text=True, timeout=30)
+        self.assertNotEqual(done.returncode, 0, done.stdout)
+
+        sans = self.openssl("x509", "-noout", "-ext", "subjectAltName", "-in", p.server_cert)
+        self.assertIn("DNS:localhost", sans)
+        self.assertIn("IP Address:127.0.0.1", sans)
+        node = self.openssl("x509", "-noout", "-ext", "subjectAltName",
+                            "-in", p.node_cert("envoy-1"))
+        self.assertIn(f"URI:spiffe://{p.trust_domain}/ns/default/node/envoy-1", node)
+        operator = self.openssl("x509", "-noout", "-ext", "subjectAltName", "-in", carol_cert)
+        self.assertIn(f"URI:spiffe://{p.trust_domain}/operator/write/carol", operator)
+        text = self.openssl("x509", "-noout", "-text", "-in", p.node_cert("envoy-1"))
+        self.assertIn("id-ecPublicKey", text)
+        self.assertIn("prime256v1", text)
+
+        for key in (os.path.join(p.certs, "ca-key.pem"), p.server_key,
+                    p.node_key("envoy-1"), carol_key):
+            self.assertEqual(stat.S_IMODE(os.stat(key).st_mode), 0o600, key)
+            self.openssl("pkey", "-noout", "-in", key)
 
 
 class OffLoopbackTest(SecurityCase):
