@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import MeshConfig
+import Synchronization
 
 #if canImport(Glibc)
   import Glibc
@@ -48,6 +49,10 @@ final class Demo: @unchecked Sendable {
   // signal handler only reads `children` through `stopAll`, which tolerates repeats.
   private var children: [Process] = []
   private let work: URL
+  /// Set first thing on SIGINT/SIGTERM: a step failing because the handler is stopping its
+  /// processes is the interruption, not a failure.
+  private let interruptedFlag = Atomic<Bool>(false)
+  var interrupted: Bool { interruptedFlag.load(ordering: .acquiring) }
   private let venv: String
   private let halfRequests: Int
   private let binary = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
@@ -69,6 +74,7 @@ final class Demo: @unchecked Sendable {
     [SIGINT, SIGTERM].map { number in
       let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
       source.setEventHandler { [self] in
+        interruptedFlag.store(true, ordering: .releasing)
         say("\nInterrupted: stopping every process the demo started.")
         stopAll()
         exit(130)

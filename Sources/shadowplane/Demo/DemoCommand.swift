@@ -23,6 +23,12 @@ struct DemoCommand: AsyncParsableCommand {
       try demo.run()
       demo.stopAll()
     } catch {
+      if demo.interrupted {
+        // The signal handler is stopping the processes (this step failed because of it)
+        // and exits 130 when done; wait for it.
+        try? await Task.sleep(for: .seconds(30))
+        throw ExitCode(130)
+      }
       demo.stopAll()
       FileHandle.standardError.write(Data("demo failed: \(error)\n".utf8))
       throw ExitCode(1)
