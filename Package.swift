@@ -168,6 +168,11 @@ let package = Package(
         .product(name: "Prometheus", package: "swift-prometheus"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ],
+      // The web console, embedded in the binary (no files to install beside it).
+      resources: [
+        .embedInCode("Console/index.html"), .embedInCode("Console/console.css"),
+        .embedInCode("Console/console.js"),
+      ],
       swiftSettings: strict
     ),
     .target(

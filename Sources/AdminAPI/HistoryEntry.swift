@@ -72,6 +72,11 @@ public struct NodePush: Sendable, Codable, Equatable {
   public var bytes: Int
   public var variant: XDSVariant
   public var sentAt: Date
+  /// When the node ACKed or NACKed it (nil while pending).
+  public var answeredAt: Date?
+  /// From sending to the node's answer, in milliseconds (the dates are whole seconds in
+  /// JSON).
+  public var answerMilliseconds: Double?
 
   /// The push of `record`.
   public init(_ record: PushRecord) {
@@ -84,5 +89,7 @@ public struct NodePush: Sendable, Codable, Equatable {
     bytes = record.bytes
     variant = record.variant
     sentAt = record.sentAt
+    answeredAt = record.answeredAt
+    answerMilliseconds = record.answeredAt.map { $0.timeIntervalSince(record.sentAt) * 1000 }
   }
 }

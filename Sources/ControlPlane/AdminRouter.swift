@@ -14,7 +14,7 @@ import XDS
 import XDSCache
 import XDSCore
 
-/// The control plane's admin HTTP API (JSON).
+/// The control plane's admin HTTP API (JSON), and the web console (`AdminRouter+Console`).
 ///
 /// - `GET /healthz`: 200 while serving.
 /// - `GET /metrics`: Prometheus text.
@@ -40,6 +40,8 @@ struct AdminRouter: Sendable {
   let allowedHosts: [String]
   /// Who may read and who may write.
   let authentication: AdminAuthenticator<AdminRequestContext>.Configuration
+  /// What happens to streams and revisions, for `GET /api/v1/events`.
+  let events: AdminEventHub
   /// Revisions of static mode's `PUT /api/v1/resources` (the store numbers its own).
   let staticRevision = StaticRevision()
 
@@ -113,6 +115,7 @@ struct AdminRouter: Sendable {
     addConfigRoutes(to: router)
     addHistoryRoutes(to: router)
     addRuntimeRoutes(to: router)
+    addConsoleRoutes(to: router)
     return router
   }
 

@@ -18,9 +18,12 @@ actor ConfigHistory {
   private var entries: [Entry] = []
   private var nextID = 1
   let retention: Int
+  /// Where each recorded revision is announced.
+  let events: AdminEventHub?
 
-  init(retention: Int) {
+  init(retention: Int, events: AdminEventHub? = nil) {
     self.retention = max(retention, 1)
+    self.events = events
   }
 
   /// Records `snapshot` (built from config revision `snapshot.revision`).
@@ -49,6 +52,8 @@ actor ConfigHistory {
         id: nextID, time: Date(), revision: snapshot.revision, changes: changes, snapshot: snapshot)
     )
     nextID += 1
+    events?.publish(
+      AdminEvent(kind: .revision, revision: snapshot.revision, changes: changes.count))
     if entries.count > retention { entries.removeFirst(entries.count - retention) }
   }
 

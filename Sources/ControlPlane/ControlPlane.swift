@@ -51,6 +51,11 @@ public struct ControlPlane: Sendable {
     /// On shutdown: how long open xDS streams keep being served before they are ended, so
     /// that clients move to another control plane. Default 5 s.
     public var drainPeriod: Duration = .seconds(5)
+    /// Readers of `GET /api/v1/events` (the console) at once. Default 32.
+    public var maxEventStreams = 32
+    /// Events buffered per reader of `GET /api/v1/events`; beyond, the oldest are dropped
+    /// and the reader reloads. Default 4096.
+    public var eventBuffer = 4096
 
     /// The defaults.
     public init() {}
@@ -96,7 +101,9 @@ public struct ControlPlane: Sendable {
   /// The snapshots served, per node group.
   public let cache = SnapshotCache()
   /// Every connected client and what it was sent.
-  public let ledger = StatusLedger()
+  public let ledger: StatusLedger
+  /// What happens to streams and revisions, for `GET /api/v1/events`.
+  public let events: AdminEventHub
   let registry: PrometheusCollectorRegistry
   let logger: Logger
 
@@ -109,6 +116,10 @@ public struct ControlPlane: Sendable {
     self.configuration = configuration
     self.registry = registry
     self.logger = logger
+    events = AdminEventHub(
+      maxReaders: configuration.limits.maxEventStreams,
+      bufferSize: configuration.limits.eventBuffer)
+    ledger = StatusLedger(events: events)
   }
 
   /// Opens the source and puts its first snapshot in the cache (so no client ever sees an
@@ -116,7 +127,7 @@ public struct ControlPlane: Sendable {
   /// admin API and, for a store, the translation of each new revision and the watch of the
   /// store's directory. Run them in one `ServiceGroup`; its graceful shutdown stops them.
   public func makeServices() async throws(ControlPlaneError) -> [any Service] {
-    let history = ConfigHistory(retention: configuration.historyRetention)
+    let history = ConfigHistory(retention: configuration.historyRetention, events: events)
     LimitRefusal.registerAll()
     try refuseIfExposed()
     let authentication = try adminAuthentication()
@@ -148,7 +159,8 @@ public struct ControlPlane: Sendable {
       cache: cache, ledger: ledger, registry: registry, logger: logger, store: store,
       history: history, auditTrail: auditTrail, limits: configuration.limits,
       boundHost: configuration.adminAddress.host,
-      allowedHosts: configuration.allowedAdminHosts, authentication: authentication)
+      allowedHosts: configuration.allowedAdminHosts, authentication: authentication,
+      events: events)
     let logger = self.logger
     let server: HTTPServerBuilder
     if let files = configuration.adminTLS {
@@ -176,7 +188,9 @@ public struct ControlPlane: Sendable {
         logger.info("admin API listening on \(HostPort(host: host, port: port))")
       },
       logger: Logger(label: "shadowplane.admin"))
-    return [grpc, app] + services
+    // Last, so that it stops first: the event streams end before the admin server waits
+    // for its requests to finish.
+    return [grpc, app] + services + [EventStreamsService(events: events)]
   }
 
   /// The xDS port's security and, with mutual TLS, the check of each stream's node against
@@ -254,7 +268,7 @@ public struct ControlPlane: Sendable {
     }
     return .init(
       tokens: tokens, clientCertificates: configuration.adminTLS?.clientCA != nil,
-      open: ["/healthz"])
+      open: AdminRouter.consolePaths.union(["/healthz"]))
   }
 
   /// Opens the store and translates its first revision into the cache.

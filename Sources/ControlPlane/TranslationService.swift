@@ -57,3 +57,14 @@ struct StoreWatchService: Service {
     try await cancelWhenGracefulShutdown { try await store.watchDirectory() }
   }
 }
+
+/// Ends the admin API's event streams on shutdown, so the admin server does not wait for
+/// streams that never end.
+struct EventStreamsService: Service {
+  let events: AdminEventHub
+
+  func run() async throws {
+    try? await gracefulShutdown()
+    events.finishAll()
+  }
+}

@@ -20,6 +20,8 @@ package enum LimitRefusal: String, CaseIterable, Sendable {
   case adminOrigin = "admin_origin"
   /// An admin request with an unexpected `Host` (DNS rebinding; `--admin-allowed-hosts`).
   case adminHost = "admin_host"
+  /// Readers of `GET /api/v1/events` at once (`--max-event-streams`).
+  case adminEventStreams = "admin_event_streams"
 
   /// Counts one refusal.
   package func count() {

@@ -21,10 +21,15 @@ public actor StatusLedger {
   private var refusals: [StreamRefusal] = []
   /// How many refusals are kept.
   public static let refusalRetention = 100
+  /// Where connects, disconnects, pushes, ACKs and NACKs are published.
+  public nonisolated let events: AdminEventHub
 
-  /// - Parameter pushRetention: how many push records to keep for the history.
-  public init(pushRetention: Int = 20_000) {
+  /// - Parameters:
+  ///   - pushRetention: how many push records to keep for the history.
+  ///   - events: where to publish what happens to the streams.
+  public init(pushRetention: Int = 20_000, events: AdminEventHub = AdminEventHub()) {
     self.pushRetention = max(1, pushRetention)
+    self.events = events
   }
 
   /// The oldest sequence number still in the ring.
@@ -54,6 +59,10 @@ public actor StatusLedger {
     sequences.removeAll { $0 < oldest }
     sequences.append(sequence)
     pending[streamID, default: [:]][type] = sequences
+    events.publish(
+      AdminEvent(
+        kind: .push, time: record.sentAt, node: client.nodeID, streamID: streamID, type: type,
+        version: version, revision: revision, bytes: bytes))
   }
 
   /// Marks the pending pushes of `version` on `streamID` as ACKed or NACKed, and applies
@@ -62,8 +71,13 @@ public actor StatusLedger {
     _ streamID: UInt64, type: ResourceType, version: String, nack: String?,
     update: (inout TypeStatus) -> Void = { _ in }
   ) {
-    guard clients[streamID] != nil else { return }
+    guard let client = clients[streamID] else { return }
     apply(update, to: streamID, type)
+    let now = Date()
+    events.publish(
+      AdminEvent(
+        kind: nack == nil ? .ack : .nack, time: now, node: client.nodeID, streamID: streamID,
+        type: type, version: version, message: nack))
     guard let sequences = pending[streamID]?[type] else { return }
     let oldest = oldestPush
     var still: [UInt64] = []
@@ -72,6 +86,7 @@ public actor StatusLedger {
       if pushes[index].version == version {
         pushes[index].state = nack == nil ? .ack : .nack
         pushes[index].message = nack
+        pushes[index].answeredAt = now
       } else {
         still.append(sequence)
       }
@@ -95,13 +110,15 @@ public actor StatusLedger {
     clients[nextID] = ClientStatus(
       streamID: nextID, nodeID: nodeID, nodeCluster: nodeCluster, userAgent: userAgent,
       streamKind: streamKind, variant: variant, peer: peer, connectedSince: Date())
+    events.publish(AdminEvent(kind: .connect, node: nodeID, streamID: nextID))
     return nextID
   }
 
   /// Removes a stream that ended (its pushes stay in the history as they were).
   func close(_ streamID: UInt64) {
-    clients.removeValue(forKey: streamID)
+    guard let client = clients.removeValue(forKey: streamID) else { return }
     pending.removeValue(forKey: streamID)
+    events.publish(AdminEvent(kind: .disconnect, node: client.nodeID, streamID: streamID))
   }
 
   /// Applies `update` to the status of `type` on `streamID`.

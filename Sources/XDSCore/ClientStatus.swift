@@ -128,6 +128,8 @@ public struct PushRecord: Sendable, Codable, Equatable {
   public var state: State
   /// The NACK's message.
   public var message: String?
+  /// When the client ACKed or NACKed it.
+  public var answeredAt: Date?
 
   /// A push record.
   public init(

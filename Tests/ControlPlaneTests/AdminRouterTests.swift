@@ -28,14 +28,17 @@ struct AdminRouterTests {
     let cache = SnapshotCache()
     let ledger = StatusLedger()
     let history = ConfigHistory(retention: 10)
+    let events: AdminEventHub
     let router: AdminRouter
 
     /// - Parameter boundHost: the admin address's host; the wildcard (the default here)
     ///   accepts any `Host`, as the router test client sends none.
     init(
       store withStore: Bool = true, boundHost: String = "0.0.0.0",
-      limits: ControlPlane.Limits = .init(), tokens: AdminTokens? = nil
+      limits: ControlPlane.Limits = .init(), tokens: AdminTokens? = nil,
+      events: AdminEventHub = AdminEventHub()
     ) throws {
+      self.events = events
       directory = FileManager.default.temporaryDirectory
         .appendingPathComponent("adminrouter-\(UUID().uuidString)")
       store = try FileConfigStore(directory: directory.path)
@@ -44,7 +47,10 @@ struct AdminRouterTests {
         logger: Logger(label: "test.admin"), store: withStore ? store : nil, history: history,
         auditTrail: AuditTrail(directory: directory.path, logger: Logger(label: "test.audit")),
         limits: limits, boundHost: boundHost, allowedHosts: [],
-        authentication: .init(tokens: tokens, clientCertificates: false, open: ["/healthz"]))
+        authentication: .init(
+          tokens: tokens, clientCertificates: false,
+          open: AdminRouter.consolePaths.union(["/healthz"])),
+        events: events)
     }
 
     /// Runs `body` with a test client of the router. Hummingbird's router test client

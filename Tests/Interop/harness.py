@@ -96,6 +96,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def held_port(test: unittest.TestCase) -> int:
+    """A port on 0.0.0.0 that a listening socket holds until ``test`` ends, so that a proxy
+    told to listen there cannot bind it (and NACKs)."""
+    holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    test.addCleanup(holder.close)
+    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    holder.bind(("0.0.0.0", 0))
+    holder.listen(8)
+    return holder.getsockname()[1]
+
+
 # --------------------------------------------------------------------------------------
 # HTTP
 
@@ -384,12 +395,16 @@ def join_documents(*texts: str) -> str:
 
 def http_send(method: str, url: str, data: bytes | None = None,
               content_type: str = "application/yaml",
-              timeout: float = HTTP_TIMEOUT) -> tuple[int, bytes]:
-    """Sends raw bytes (YAML or JSON text) with ``content_type``; returns (status, body).
+              timeout: float = HTTP_TIMEOUT,
+              headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    """Sends raw bytes (YAML or JSON text) with ``content_type`` and any extra ``headers``;
+    returns (status, body).
 
     HTTP error statuses are returned, not raised.
     """
-    headers = {"Content-Type": content_type} if data is not None else {}
+    headers = dict(headers or {})
+    if data is not None:
+        headers["Content-Type"] = content_type
     req = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:

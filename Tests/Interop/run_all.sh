@@ -12,6 +12,8 @@
 #   and the proxy's --xds-mode).
 #   test_security.py (mTLS with Envoy, grpcio and the proxy, rotation, admin auth; its Envoy
 #   tests skip without Envoy) with .venv-interop.
+#   test_console.py (the web console in headless Chromium through Selenium, against the
+#   control plane, the proxy and Envoy) with .venv-console.
 # Environment: SHADOWPLANE_BIN (default <repo>/.build/debug/shadowplane),
 #   INTEROP_VENV and PGV_VENV to use other venvs, ENVOY_BIN (default
 #   <repo>/.venv-envoy/bin/envoy).
@@ -24,6 +26,7 @@ export SHADOWPLANE_BIN="${SHADOWPLANE_BIN:-$repo/.build/debug/shadowplane}"
 export ENVOY_BIN="${ENVOY_BIN:-$repo/.venv-envoy/bin/envoy}"
 interop_py="${INTEROP_VENV:-$repo/.venv-interop}/bin/python"
 pgv_py="${PGV_VENV:-$repo/.venv-pgv}/bin/python"
+console_py="${CONSOLE_VENV:-$repo/.venv-console}/bin/python"
 # Each test file bounds its own waits; this is a last resort against a hang.
 per_test_timeout="${INTEROP_TEST_TIMEOUT:-300}"
 
@@ -72,6 +75,12 @@ else
   failed=$((failed + 1))
 fi
 run "$interop_py" test_demo.py
+if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then
+  run "$console_py" test_console.py
+else
+  echo "FAIL test_console.py (no chromium or chromedriver: run scripts/setup)"
+  failed=$((failed + 1))
+fi
 
 if [ "$failed" -ne 0 ]; then
   echo "$failed interop test file(s) failed"

@@ -39,7 +39,6 @@ import hashlib
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -619,12 +618,7 @@ class EnvoyNackTest(LiveCase):
     def block_and_nack(self) -> tuple[dict, int]:
         """Binds a port, applies a ServiceEntry on it, waits for Envoy's NACK; returns (the
         ledger's LDS entry, the port)."""
-        holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.addCleanup(holder.close)
-        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        holder.bind(("0.0.0.0", 0))
-        blocked = holder.getsockname()[1]
-        holder.listen(8)
+        blocked = harness.held_port(self)
         self.cp.apply_ok(ph.service_entry("blocked", "blocked", blocked,
                                           [(self.ups["v1"].port, {})]))
 

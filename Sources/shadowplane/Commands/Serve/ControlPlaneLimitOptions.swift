@@ -36,6 +36,15 @@ struct ControlPlaneLimitOptions: ParsableArguments {
     help: "On SIGTERM/SIGINT, how long open xDS streams are still served before they are ended.")
   var drainPeriod = DurationArgument(ControlPlane.Limits().drainPeriod)
 
+  @Option(help: "Readers of the admin API's event stream (/api/v1/events, the console) at once.")
+  var maxEventStreams = ControlPlane.Limits().maxEventStreams
+
+  @Option(
+    help:
+      "Events buffered per event-stream reader; beyond, the oldest are dropped and the reader reloads."
+  )
+  var eventBuffer = ControlPlane.Limits().eventBuffer
+
   @Option(
     help:
       "Host names the admin API answers to besides loopback names and its bound address (comma-separated)."
@@ -50,6 +59,7 @@ struct ControlPlaneLimitOptions: ParsableArguments {
       ("--max-error-detail-bytes", maxErrorDetailBytes),
       ("--max-concurrent-streams", maxConcurrentStreams),
       ("--max-xds-request-bytes", maxXdsRequestBytes),
+      ("--max-event-streams", maxEventStreams), ("--event-buffer", eventBuffer),
     ]
     for (flag, value) in positive where value < 1 {
       throw ValidationError("\(flag) must be at least 1, got \(value)")
@@ -68,6 +78,8 @@ struct ControlPlaneLimitOptions: ParsableArguments {
     limits.maxConcurrentStreams = maxConcurrentStreams
     limits.maxXDSRequestBytes = maxXdsRequestBytes
     limits.drainPeriod = drainPeriod.duration
+    limits.maxEventStreams = maxEventStreams
+    limits.eventBuffer = eventBuffer
     return limits
   }
 
