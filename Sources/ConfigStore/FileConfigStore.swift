@@ -149,15 +149,28 @@ public actor FileConfigStore: ConfigStore {
     return stream
   }
 
-  public func apply(_ resources: [MeshResource]) throws(ConfigErrors) -> ApplyResult {
-    var errors = resources.flatMap { MeshValidator.validate($0) }
-    var seen = Set<ResourceKey>()
-    for resource in resources where !seen.insert(resource.key).inserted {
-      errors.append(
+  public func apply(_ given: [MeshResource]) throws(ConfigErrors) -> ApplyResult {
+    // A resource given more than once: the last one wins, as `kubectl apply` applies in
+    // order; said in a warning.
+    var last: [ResourceKey: Int] = [:]
+    var times: [ResourceKey: Int] = [:]
+    for (index, resource) in given.enumerated() {
+      last[resource.key] = index
+      times[resource.key, default: 0] += 1
+    }
+    var repeated: [ConfigError] = []
+    var counted = Set<ResourceKey>()
+    for (index, resource) in given.enumerated() where last[resource.key] != index {
+      guard counted.insert(resource.key).inserted else { continue }
+      repeated.append(
         ConfigError(
           source: nil, resource: resource.key.description, field: "metadata.name",
-          message: "defined twice in one apply", severity: .error))
+          message:
+            "given \(times[resource.key]!) times in one apply: the last one is applied (as kubectl applies in order)",
+          severity: .warning))
     }
+    let resources = given.enumerated().filter { last[$0.element.key] == $0.offset }.map(\.element)
+    let errors = resources.flatMap { MeshValidator.validate($0) }
     guard errors.isEmpty else { throw ConfigErrors(errors) }
     var changes: [ApplyResult.Change] = []
     var edits: [String: [MeshResource]] = [:]
@@ -181,7 +194,8 @@ public actor FileConfigStore: ConfigStore {
     try write(edits)
     let snapshot = self.snapshot()
     let keys = Set(resources.map { $0.key.description })
-    let warnings = MeshValidator.warnings(snapshot).filter { keys.contains($0.resource ?? "") }
+    let warnings =
+      repeated + MeshValidator.warnings(snapshot).filter { keys.contains($0.resource ?? "") }
     for warning in warnings { logger.warning("\(warning)") }
     return ApplyResult(revision: revision, changes: changes, warnings: warnings)
   }
@@ -340,8 +354,12 @@ public actor FileConfigStore: ConfigStore {
         continue
       }
       do {
-        let resources = try MeshConfigDecoder.decode(utf8: data, source: name, limits: limits)
-        files[name] = FileState(content: data, resources: resources)
+        let decoded = try MeshConfigDecoder.decodeReporting(
+          utf8: data, source: name, limits: limits)
+        for skipped in decoded.warnings {
+          logger.warning("store file document skipped: \(skipped)", metadata: ["file": "\(name)"])
+        }
+        files[name] = FileState(content: data, resources: decoded.resources)
       } catch {
         logger.error(
           "ignoring invalid store file; its last good version keeps serving",

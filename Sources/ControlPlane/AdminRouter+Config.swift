@@ -77,9 +77,11 @@ extension AdminRouter {
     let body = try await body(of: request)
     let result: ApplyResult
     do throws(ConfigErrors) {
-      let resources = try MeshConfigDecoder.decode(
+      let decoded = try MeshConfigDecoder.decodeReporting(
         utf8: body.readableBytesView, source: "request", limits: limits.decode)
-      result = try await edit(store, resources)
+      var applied = try await edit(store, decoded.resources)
+      applied.warnings = decoded.warnings + applied.warnings
+      result = applied
     } catch {
       logger.warning(
         "configuration change refused",

@@ -13,6 +13,13 @@ import Yams
 /// Like Istio's protobuf JSON reader, every field also accepts its snake_case spelling
 /// (`mirror_percentage`, `per_try_timeout`, the deprecated `mirror_percent`).
 public enum MeshConfigDecoder {
+  /// The resources of an input, and the warnings about documents it skipped (kinds
+  /// Shadowplane does not serve, such as `Gateway` or a Kubernetes `Service`).
+  public struct Decoded: Sendable {
+    public var resources: [MeshResource]
+    public var warnings: [ConfigError]
+  }
+
   /// Decodes every resource of `text`, in input order.
   ///
   /// - Parameters:
@@ -22,7 +29,7 @@ public enum MeshConfigDecoder {
   public static func decode(
     _ text: String, source: String? = nil, limits: DecodeLimits = DecodeLimits()
   ) throws(ConfigErrors) -> [MeshResource] {
-    try decode(text, source: source, limits: limits, repairedUTF8: false)
+    try decode(text, source: source, limits: limits, repairedUTF8: false).resources
   }
 
   /// Decodes every resource of `bytes`, which must be UTF-8: a value holding bytes that are
@@ -30,6 +37,14 @@ public enum MeshConfigDecoder {
   public static func decode(
     utf8 bytes: some Collection<UInt8>, source: String? = nil, limits: DecodeLimits = DecodeLimits()
   ) throws(ConfigErrors) -> [MeshResource] {
+    try decodeReporting(utf8: bytes, source: source, limits: limits).resources
+  }
+
+  /// Decodes every resource of `bytes` (UTF-8, as ``decode(utf8:source:limits:)``), and
+  /// says which documents it skipped as kinds Shadowplane does not serve.
+  public static func decodeReporting(
+    utf8 bytes: some Collection<UInt8>, source: String? = nil, limits: DecodeLimits = DecodeLimits()
+  ) throws(ConfigErrors) -> Decoded {
     if let text = String(validating: bytes, as: UTF8.self) {
       return try decode(text, source: source, limits: limits, repairedUTF8: false)
     }
@@ -37,9 +52,21 @@ public enum MeshConfigDecoder {
       String(decoding: bytes, as: UTF8.self), source: source, limits: limits, repairedUTF8: true)
   }
 
+  /// `Kind namespace/name` of each document of `text` that names a resource of a kind
+  /// Shadowplane serves, in input order (for the CLI, to say which file holds the resource a
+  /// problem is about); a document it cannot read is left out.
+  public static func resourceNames(in text: String) -> [String] {
+    YAMLDocuments.parse(text, maxNodes: DecodeLimits().maxNodes).flatMap { document in
+      guard case .node(let node) = document.content else { return [String]() }
+      let roots =
+        node.sequence.map(Array.init) ?? node.mapping?["items"]?.sequence.map(Array.init) ?? [node]
+      return roots.compactMap { $0.mapping.flatMap(MeshResource.peekName) }
+    }
+  }
+
   private static func decode(
     _ text: String, source: String?, limits: DecodeLimits, repairedUTF8: Bool
-  ) throws(ConfigErrors) -> [MeshResource] {
+  ) throws(ConfigErrors) -> Decoded {
     let report = DecodeReport(source: source, maxErrors: limits.maxErrors)
     var resources: [MeshResource] = []
     var budget = Budget(limits: limits)
@@ -72,7 +99,7 @@ public enum MeshConfigDecoder {
           message: "\(report.dropped) more problem(s) not shown"))
     }
     guard errors.isEmpty else { throw ConfigErrors(errors, exceeded: report.exceeded) }
-    return resources
+    return Decoded(resources: resources, warnings: report.errors.filter { $0.severity == .warning })
   }
 
   /// How many more resources an input may hold.
@@ -132,6 +159,13 @@ public enum MeshConfigDecoder {
         cursor.fail(
           "resource \(budget.resources) of one input: at most \(budget.limits.maxResources) are "
             + "accepted at once; split it (the control plane's --max-apply-documents)")
+        return
+      }
+      if case .mapping(let mapping) = cursor.node, let skipped = UnservedDocument(mapping) {
+        cursor.scope.report.add(
+          ConfigError(
+            resource: skipped.name, field: cursor.path.description, message: skipped.message,
+            severity: .warning))
         return
       }
       guard let resource = MeshResource(decoding: cursor) else { return }

@@ -34,7 +34,7 @@ extension MeshResource {
   }
 
   /// `Kind namespace/name` when `kind` is a known kind and `metadata.name` a non-empty string.
-  private static func peekName(_ mapping: Node.Mapping) -> String? {
+  static func peekName(_ mapping: Node.Mapping) -> String? {
     guard let kindText = mapping["kind"]?.scalar?.string,
       let kind = ResourceKind(rawValue: kindText),
       let metadata = mapping["metadata"]?.mapping,

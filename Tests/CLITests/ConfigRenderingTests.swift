@@ -117,6 +117,28 @@ import Testing
     #expect(input.relabel(elsewhere) == elsewhere)
   }
 
+  @Test func relabelNamesTheFileThatDefinesAResourceTheLastOneWhenSeveralDo() {
+    let vs = { (percent: Int) in
+      "kind: VirtualService\nmetadata: {name: httpbin}\nspec: {mirrorPercentage: {value: \(percent)}}\n"
+    }
+    let input = ManifestInput(
+      label: "dir",
+      files: [
+        ("dir/a.yaml", vs(10) + "---\nkind: DestinationRule\nmetadata: {name: db, namespace: t}\n"),
+        ("dir/b.yaml", vs(20)),
+      ])
+    let invalid = ConfigError(
+      source: "request", resource: "DestinationRule t/db", field: "spec.host", message: "required")
+    #expect(input.relabel(invalid).source == "dir/a.yaml")
+    let repeated = ConfigError(
+      source: "request", resource: "VirtualService default/httpbin", field: "metadata.name",
+      message: "given 2 times in one apply", severity: .warning)
+    #expect(input.relabel(repeated).source == "dir/b.yaml")
+    let unknown = ConfigError(
+      source: "request", resource: "ServiceEntry default/x", field: "spec", message: "?")
+    #expect(input.relabel(unknown).source == "dir")
+  }
+
   // MARK: get
 
   static let virtualService = MeshResource(

@@ -159,3 +159,29 @@ struct FileConfigStoreTests {
     return spec.http?.first?.mirrorPercentage?.value
   }
 }
+
+@Suite("File config store: one apply naming a resource twice")
+struct RepeatedResourceTests {
+  @Test func theLastOneIsAppliedWithAWarning() async throws {
+    let directory = try FileConfigStoreTests().temporaryDirectory()
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let store = try FileConfigStore(directory: directory)
+    let resources = try MeshConfigDecoder.decode(
+      FileConfigStoreTests.virtualService(mirror: 10) + "\n---\n"
+        + FileConfigStoreTests.serviceEntry + "\n---\n"
+        + FileConfigStoreTests.virtualService(mirror: 30) + "\n---\n"
+        + FileConfigStoreTests.virtualService(mirror: 70))
+    let result = try await store.apply(resources)
+    #expect(
+      result.changes.map(\.resource) == [
+        "ServiceEntry default/httpbin", "VirtualService default/httpbin",
+      ])
+    #expect(result.warnings.count == 1)
+    #expect(result.warnings[0].resource == "VirtualService default/httpbin")
+    #expect(result.warnings[0].severity == .warning)
+    #expect(
+      result.warnings[0].message.hasPrefix("given 3 times in one apply: the last one is applied"))
+    let stored = await store.get(resources[0].key)
+    #expect(stored == resources[3])
+  }
+}

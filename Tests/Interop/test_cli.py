@@ -271,6 +271,48 @@ class CLITest(harness.InteropTestCase):
         proc = self.fails("apply", "-f", os.path.join(self.tmp, "missing.yaml"))
         self.assertIn("no such file", proc.stderr)
 
+    def test_istio_samples_apply_as_shipped(self) -> None:
+        """manifests/httpbin as a directory (three VirtualServices named httpbin: the last is
+        applied, as kubectl would) plus a file of kinds Shadowplane does not serve (a
+        Kubernetes Service, a Gateway, a PeerAuthentication): every warning names its file."""
+        directory = os.path.join(self.tmp, "samples")
+        for name in sorted(os.listdir(harness.MANIFESTS_DIR)):
+            if name.endswith(".yaml"):
+                self.write(name, harness.read_manifest(name), directory)
+        self.write("20-istio-extras.yaml", """\
+apiVersion: v1
+kind: Service
+metadata: {name: httpbin}
+spec: {ports: [{port: 8000, name: http}]}
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: httpbin-gateway}
+spec: {selector: {istio: ingressgateway}, servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]}
+---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: default, namespace: istio-system}
+spec: {mtls: {mode: STRICT}}
+""", directory)
+        proc = self.cli("apply", "-f", directory)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        warnings = [l for l in proc.stderr.splitlines() if l.startswith("Warning: ")]
+        extras = os.path.join(directory, "20-istio-extras.yaml")
+        for kind in ("Service default/httpbin", "Gateway default/httpbin-gateway",
+                     "PeerAuthentication istio-system/default"):
+            self.assertTrue(any(w.startswith(f"Warning: {extras}: {kind}: document[") and
+                                "is not served by Shadowplane: skipped" in w for w in warnings),
+                            (kind, warnings))
+        last = os.path.join(directory, "12-virtualservice-mirror-50.yaml")
+        self.assertIn(f"Warning: {last}: VirtualService default/httpbin: metadata.name: given 3 "
+                      "times in one apply: the last one is applied (as kubectl applies in order)",
+                      warnings)
+        # The last VirtualService is the one stored: 50 % mirroring.
+        stored = json.loads(self.ok("get", "vs", "httpbin", "-o", "json"))
+        self.assertEqual(stored["spec"]["http"][0]["mirrorPercentage"]["value"], 50)
+        self.assertNotIn("Gateway", self.ok("get", "vs"))
+
     def test_apply_warnings_are_printed(self) -> None:
         path = self.write("dangling.yaml", DANGLING_VS)
         proc = self.cli("apply", "-f", path)

@@ -853,9 +853,8 @@ class AdminAuthTest(SecurityCase):
     def test_cli_apply_and_audit_with_a_token(self) -> None:
         p = self.pki
         cp = self.control_plane("--admin-token-file", p.tokens)
-        # manifests/httpbin holds three VirtualServices named httpbin (one per scenario), so
-        # the directory as a whole is refused ("defined twice in one apply"): apply a
-        # directory of one scenario.
+        # manifests/httpbin holds three VirtualServices named httpbin (one per scenario; the
+        # last would win, with a warning): apply a directory of one scenario.
         mesh_dir = os.path.join(cp.tmpdir.name, "httpbin")
         os.makedirs(mesh_dir)
         for name in ("00-serviceentry.yaml", "01-destinationrule.yaml",

@@ -101,12 +101,16 @@ extension InvalidDocumentCase {
       "apiVersion: networking.istio.io/v1\nmetadata: {name: httpbin}\nspec: {host: httpbin}",
       resource: nil, field: "document[0].kind", message: "required"),
     Case(
-      "unknown kind",
-      document(kind: "Gateway", spec: ["servers: []"]),
+      "unknown kind in networking.istio.io (only kinds Istio has are skipped)",
+      document(kind: "TrafficSplit", spec: ["servers: []"]),
       resource: nil, field: "document[0].kind",
       message:
-        "unknown kind \"Gateway\"; expected one of ServiceEntry, WorkloadEntry, DestinationRule, VirtualService"
+        "unknown kind \"TrafficSplit\"; expected one of ServiceEntry, WorkloadEntry, DestinationRule, VirtualService"
     ),
+    Case(
+      "a served kind under a Kubernetes apiVersion",
+      document(apiVersion: "v1", spec: ["hosts: [httpbin]", "http:", route]),
+      field: "apiVersion", message: "unsupported apiVersion \"v1\""),
     Case(
       "kind in the wrong case",
       document(kind: "virtualservice", spec: ["hosts: [httpbin]"]),

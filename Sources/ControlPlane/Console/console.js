@@ -137,10 +137,10 @@ function resourcesByKind(document) {
   return kinds;
 }
 
-function runtimeValues(kinds, overrides) {
+function runtimeValues(kinds) {
   const values = {};
   for (const runtime of kinds.runtime) Object.assign(values, runtime.layer || {});
-  return Object.assign(values, overrides || {});
+  return values;
 }
 
 const DENOMINATORS = { HUNDRED: 100, TEN_THOUSAND: 10000, MILLION: 1000000 };
@@ -461,7 +461,8 @@ async function renderMirrors(view) {
     api("/api/v1/runtime").catch(() => null),
   ]);
   const kinds = resourcesByKind(document);
-  const values = runtimeValues(kinds, overrides && overrides.values);
+  // The layer as served (the store turns `12.5` into `125000/MILLION`), not the raw texts.
+  const values = runtimeValues(kinds);
   const rows = [];
   for (const row of routeRows(kinds, values)) {
     row.mirrors.forEach((mirror, index) => {

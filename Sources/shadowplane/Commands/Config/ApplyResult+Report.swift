@@ -12,12 +12,13 @@ extension ApplyResult {
     changes.map { "\(Self.kubectlName($0.resource)) \($0.action.rawValue)" }
   }
 
-  /// One line per warning, without the source (the server's, not the user's file):
-  /// `Warning: VirtualService default/dangling: spec.http[0].route[0].destination: ...`.
+  /// One line per warning, with the user's file when the CLI put it back
+  /// (``ManifestInput/relabel(_:)``), not the server's `request`:
+  /// `Warning: dir/vs.yaml: VirtualService default/dangling: spec.http[0].route[0].destination: ...`.
   var warningLines: [String] {
     warnings.map { warning in
       var shown = warning
-      shown.source = nil
+      if shown.source == "request" { shown.source = nil }
       return "Warning: " + shown.description
     }
   }

@@ -6,7 +6,8 @@ import MeshConfig
 ///
 /// The server names the input `request` in its errors; ``relabel(_:)`` puts the file back:
 /// for a directory, a `document[N]` field and `line N` in the message are mapped to the file
-/// holding that document and its own numbering.
+/// holding that document and its own numbering, and a problem of a named resource to the
+/// file that defines it.
 struct ManifestInput {
   /// One file of the input and where it sits in the concatenated text.
   struct Part {
@@ -23,6 +24,9 @@ struct ManifestInput {
   let label: String
   let text: String
   let parts: [Part]
+  /// The file that holds each resource (`VirtualService default/httpbin`); the last one when
+  /// several do, as the last one is applied.
+  let origins: [String: String]
 
   /// The file name endings read from a directory.
   static let extensions = ["yaml", "yml", "json"]
@@ -78,9 +82,13 @@ struct ManifestInput {
     self.label = label
     var text = ""
     var parts: [Part] = []
+    var origins: [String: String] = [:]
     var line = 1
     var document = 0
     for (index, file) in files.enumerated() {
+      if files.count > 1 {
+        for name in MeshConfigDecoder.resourceNames(in: file.text) { origins[name] = file.label }
+      }
       if index > 0 {
         text += "---\n"
         line += 1
@@ -98,6 +106,7 @@ struct ManifestInput {
     }
     self.text = text
     self.parts = parts
+    self.origins = origins
   }
 
   /// The number of documents the server will count in these lines: parts between `---` lines
@@ -129,7 +138,10 @@ struct ManifestInput {
   func submit(to path: String, with client: AdminClient) async throws(CommandFailure)
     -> ApplyResult
   {
-    try await client.request(.post, path, body: Data(text.utf8), relabel: relabel)
+    var result: ApplyResult = try await client.request(
+      .post, path, body: Data(text.utf8), relabel: relabel)
+    result.warnings = result.warnings.map(relabel)
+    return result
   }
 
   /// `problem` with its source (the server says `request`) replaced by the file it is in.
@@ -138,6 +150,11 @@ struct ManifestInput {
     var problem = problem
     problem.source = label
     let field = problem.field
+    if !field.hasPrefix("document["), let resource = problem.resource, let file = origins[resource]
+    {
+      problem.source = file
+      return problem
+    }
     guard parts.count > 1, field.hasPrefix("document[") else { return problem }
     let digits = field.dropFirst("document[".count).prefix { $0.isNumber }
     guard let index = Int(digits), field.dropFirst("document[".count + digits.count).hasPrefix("]"),
