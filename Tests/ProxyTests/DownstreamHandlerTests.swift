@@ -25,7 +25,7 @@ private final class HeldRequests {
   /// Answers the `index`th request the way the proxy answers one itself (status, a text
   /// body, `finish`), so the handler sees a real end of response.
   func answer(_ index: Int, _ text: String) {
-    started[index].respondLocally(status: .ok, message: text, flags: "")
+    started[index].respondLocally(status: .ok, message: text, flags: [])
   }
 }
 
@@ -488,7 +488,7 @@ struct EndToEndHeaderTests {
       ("x-envoy-internal", "true"), ("Transfer-Encoding", "chunked"), ("Content-Length", "3"),
       ("Accept", "*/*"),
     ])
-    let forwarded = ForwardedRequest.endToEnd(headers)
+    let forwarded = UpstreamRequestHead.endToEnd(headers)
     #expect(forwarded["host"] == ["web"])
     #expect(forwarded["x-forwarded-for"] == ["10.0.0.1"])
     #expect(forwarded["x-envoy-internal"] == ["true"])
