@@ -25,7 +25,7 @@ private final class HeldRequests {
   /// Answers the `index`th request the way the proxy answers one itself (status, a text
   /// body, `finish`), so the handler sees a real end of response.
   func answer(_ index: Int, _ text: String) {
-    started[index].respondLocally(status: .ok, message: text, flags: "")
+    started[index].respondLocally(status: .ok, message: text, flags: [])
   }
 }
 
@@ -44,6 +44,8 @@ private final class Connection {
   let readCounter = ReadCounter()
   let held = HeldRequests()
   let stats = ProxyStats()
+  /// The handler, as the requests' response writer.
+  let handler: DownstreamHandler
 
   init(
     holding: Bool, config: ProxyConfig? = nil, maxRequestBody: Int = 1 << 20,
@@ -57,7 +59,7 @@ private final class Connection {
       stats: stats)
     let held = self.held
     let name = ProxyFixtures.listenerName
-    let handler =
+    handler =
       holding
       ? DownstreamHandler(listener: name, loop: loop) { held.started.append($0) }
       : DownstreamHandler(listener: name, loop: loop)
@@ -260,6 +262,62 @@ struct DownstreamHandlerTests {
     #expect(responses.map(\.head.status) == [.notFound])
     #expect(responses.first?.head.headers["connection"] == ["close"])
     #expect(!connection.channel.isActive)
+  }
+}
+
+@Suite("DownstreamHandler as the response writer: framing, keep-alive, reset")
+struct DownstreamResponseWriterTests {
+  @Test func aStreamedResponseKeepsTheConnectionAndTheNextPipelinedRequestStarts() throws {
+    let connection = try Connection(holding: true)
+    try connection.send("/a")
+    try connection.send("/b")
+    let writer: any DownstreamResponseWriter = connection.handler
+    writer.writeResponseHead(status: .ok, headers: HTTPHeaders([("content-length", "5")]))
+    writer.writeResponseBody(ByteBuffer(string: "he"))
+    writer.flushResponse()
+    writer.writeResponseBody(ByteBuffer(string: "llo"))
+    writer.endResponse(.complete)
+    let responses = try connection.responses()
+    #expect(responses.map(\.body) == ["hello"])
+    #expect(responses.first?.head.version == .http1_1)
+    #expect(responses.first?.head.headers.contains(name: "connection") == false)
+    #expect(connection.channel.isActive)
+    #expect(connection.held.uris == ["/a", "/b"])
+  }
+
+  @Test func aResetResponseClosesTheConnectionAndDropsWhatWasPipelined() throws {
+    let connection = try Connection(holding: true)
+    try connection.send("/a")
+    try connection.send("/b")
+    let writer: any DownstreamResponseWriter = connection.handler
+    writer.writeResponseHead(status: .ok, headers: HTTPHeaders([("content-length", "10")]))
+    writer.writeResponseBody(ByteBuffer(string: "hello"))
+    writer.endResponse(.reset)
+    #expect(!connection.channel.isActive)
+    #expect(connection.held.uris == ["/a"], "the request pipelined behind never starts")
+    #expect(try connection.responses().map(\.body) == ["hello"])
+  }
+
+  @Test func anHTTP10RequestIsAnsweredInItsVersionWithConnectionClose() throws {
+    let connection = try Connection(holding: true)
+    var head = HTTPRequestHead(version: .http1_0, method: .GET, uri: "/a")
+    head.headers.add(name: "host", value: "example.com")
+    try connection.channel.writeInbound(HTTPServerRequestPart.head(head))
+    try connection.channel.writeInbound(HTTPServerRequestPart.end(nil))
+    connection.held.answer(0, "a")
+    let responses = try connection.responses()
+    #expect(responses.first?.head.version == .http1_0)
+    #expect(responses.first?.head.headers["connection"] == ["close"])
+    #expect(!connection.channel.isActive)
+  }
+
+  @Test func theClientLeavingEndsTheRequestInFlightWithoutAnAnswer() throws {
+    let connection = try Connection(holding: true)
+    try connection.send("/a")
+    try connection.channel.close().wait()
+    // The request heard it: a late answer writes nothing.
+    connection.held.answer(0, "late")
+    #expect(try connection.responses().isEmpty)
   }
 }
 
@@ -488,7 +546,7 @@ struct EndToEndHeaderTests {
       ("x-envoy-internal", "true"), ("Transfer-Encoding", "chunked"), ("Content-Length", "3"),
       ("Accept", "*/*"),
     ])
-    let forwarded = ForwardedRequest.endToEnd(headers)
+    let forwarded = UpstreamRequestHead.endToEnd(headers)
     #expect(forwarded["host"] == ["web"])
     #expect(forwarded["x-forwarded-for"] == ["10.0.0.1"])
     #expect(forwarded["x-envoy-internal"] == ["true"])

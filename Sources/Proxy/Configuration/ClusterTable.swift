@@ -111,3 +111,11 @@ final class ClusterTable: Sendable {
     return choice
   }
 }
+
+/// Endpoints are equal when they are the same entry of one cluster table: two tables'
+/// entries for one address are different endpoints (each has its own active count).
+extension ClusterTable.Endpoint: Equatable {
+  static func == (lhs: ClusterTable.Endpoint, rhs: ClusterTable.Endpoint) -> Bool {
+    lhs === rhs
+  }
+}

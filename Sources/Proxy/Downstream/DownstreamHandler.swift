@@ -3,7 +3,9 @@ import NIOCore
 import NIOHTTP1
 
 /// Reads requests from one client connection (HTTP/1.1, keep-alive) and forwards each as a
-/// ``ForwardedRequest``, one at a time, answering in order.
+/// ``ForwardedRequest``, one at a time, answering in order: it is the requests'
+/// ``DownstreamResponseWriter`` (HTTP/1.1 framing: the request's version, `connection:
+/// close` when the connection will not be kept).
 ///
 /// Pipelining is handled here rather than by NIO's `HTTPServerPipelineHandler`, which
 /// stops reading the socket while any response is outstanding: that costs two `epoll_ctl`
@@ -191,26 +193,26 @@ final class DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
   private func start(_ request: Pending, context: ChannelHandlerContext) {
     loop.stats.downstreamRequests.wrappingIncrement(ordering: .relaxed)
     let forwarded = ForwardedRequest(
-      handler: self, context: context, head: request.head, body: request.body,
+      writer: self, listener: listener, loop: loop, head: request.head, body: request.body,
       remoteAddress: remoteAddress)
     current = forwarded
     if request.tooLarge {
       loop.stats.requestsTooLarge.wrappingIncrement(ordering: .relaxed)
       forwarded.respondLocally(
         status: .payloadTooLarge,
-        message: "request body exceeds \(loop.limits.maxRequestBodyBytes) bytes", flags: "-")
+        message: "request body exceeds \(loop.limits.maxRequestBodyBytes) bytes", flags: [])
     } else {
       forward(forwarded)
     }
   }
 
-  /// Called by the request when its response is complete: the next pipelined request, if
-  /// any, starts (unless the connection is closing).
-  func finished(_ request: ForwardedRequest, context: ChannelHandlerContext, keepAlive: Bool) {
-    guard current === request else { return }
+  /// The current request's response is complete: the next pipelined request, if any,
+  /// starts (unless the connection is closing).
+  private func finished(context: ChannelHandlerContext, keepAlive: Bool) {
     current = nil
     guard keepAlive else {
-      // The request closes the connection itself; whatever was pipelined behind it is dropped.
+      // The connection closes after this response; whatever was pipelined behind it is
+      // dropped.
       pending.removeAll()
       return
     }
@@ -349,5 +351,44 @@ final class DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
   private func timerFired(_ timer: DownstreamTimeouts.Timer) {
     run(timeouts.fired(timer))
+  }
+}
+
+extension DownstreamHandler: DownstreamResponseWriter {
+  /// Whether the connection stays open after the current response: the client asked to
+  /// keep it, and the handler may (``mayKeepAlive``).
+  private var keepsAlive: Bool { (current?.head.isKeepAlive ?? false) && mayKeepAlive }
+
+  func writeResponseHead(status: HTTPResponseStatus, headers: HTTPHeaders) {
+    guard let context, let current else { return }
+    var headers = headers
+    if !keepsAlive { headers.replaceOrAdd(name: "connection", value: "close") }
+    context.write(
+      wrapOutboundOut(
+        .head(HTTPResponseHead(version: current.head.version, status: status, headers: headers))),
+      promise: nil)
+  }
+
+  func writeResponseBody(_ chunk: ByteBuffer) {
+    context?.write(wrapOutboundOut(.body(.byteBuffer(chunk))), promise: nil)
+  }
+
+  func flushResponse() {
+    context?.flush()
+  }
+
+  /// Writes the end; the connection closes after it unless it is kept alive (never after
+  /// a reset response), else the next pipelined request starts.
+  func endResponse(_ end: ResponseEnd) {
+    guard let context, current != nil else { return }
+    let keepAlive = end == .complete && keepsAlive
+    if keepAlive {
+      context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+    } else {
+      // Closed once the end is written; the context is loop-confined, as is this callback.
+      context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated()
+        .whenComplete { [context] _ in context.close(promise: nil) }
+    }
+    finished(context: context, keepAlive: keepAlive)
   }
 }

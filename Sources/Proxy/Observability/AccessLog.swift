@@ -46,7 +46,7 @@ public final class AccessLog: Sendable {
     var method: String
     var path: String
     var code: Int
-    var flags: String
+    var flags: ResponseFlags
     var bytesReceived: Int
     var bytesSent: Int
     var duration: Duration
@@ -66,7 +66,7 @@ public final class AccessLog: Sendable {
     func quoted(_ s: String?) -> String { "\"\(s ?? "-")\"" }
     func ms(_ d: Duration) -> Int { Int(d / .milliseconds(1)) }
     let line =
-      "[\(Self.format.format(e.start))] \"\(e.method) \(e.path) HTTP/1.1\" \(e.code) \(e.flags.isEmpty ? "-" : e.flags) "
+      "[\(Self.format.format(e.start))] \"\(e.method) \(e.path) HTTP/1.1\" \(e.code) \(e.flags.isEmpty ? "-" : e.flags.description) "
       + "\(e.bytesReceived) \(e.bytesSent) \(ms(e.duration)) \(e.upstreamTime.map { String(ms($0)) } ?? "-") "
       + "\(quoted(e.forwardedFor)) \(quoted(e.userAgent)) \(quoted(e.requestID)) \(quoted(e.authority)) \(quoted(e.upstream))\n"
     handle.write(Data(line.utf8))

@@ -168,13 +168,28 @@ struct RouteEntry: Sendable {
     return headers.allSatisfy { $0.matches(method: method, lookup) }
   }
 
-  /// The cluster for a request, given a random draw for weighted splits.
-  func cluster(random: UInt64) -> String? {
+  /// Where a request goes: its cluster, and the weighted destination that named it when
+  /// the route splits (whose header operations apply too).
+  struct Target: Sendable {
+    let cluster: String
+    let destination: WeightedDestination?
+  }
+
+  /// The target for a request, given its random draw (nil for a direct response). One
+  /// lookup: Envoy draws once per request, and the weighted split and every mirror policy
+  /// of the request use that draw.
+  func target(random: UInt64) -> Target? {
     switch action {
-    case .cluster(let name): return name
-    case .weighted: return destination(random: random)?.cluster
+    case .cluster(let name): return Target(cluster: name, destination: nil)
+    case .weighted:
+      return destination(random: random).map { Target(cluster: $0.cluster, destination: $0) }
     case .direct: return nil
     }
+  }
+
+  /// The cluster for a request, given a random draw for weighted splits.
+  func cluster(random: UInt64) -> String? {
+    target(random: random)?.cluster
   }
 
   /// The weighted destination a draw picks (nil unless the route splits).
