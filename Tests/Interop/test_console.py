@@ -389,6 +389,11 @@ class ConsoleLiveTest(ConsoleCase):
         # Every NACK/ACK count and the answer latency are in the newest entry.
         newest = browser.text("#timeline > li:first-child")
         self.assertIn("ACK", newest)
+        # Who answered: the proxy, per type, ACK.
+        browser.find("#timeline > li:first-child details[data-key^='nodes:'] summary")[0].click()
+        answered = browser.text("#timeline > li:first-child details[open] tbody")
+        self.assertIn(self.NODE_ID, answered)
+        self.assertRegex(answered, r"RDS\s+\w+\s+ACK")
         self.assertRegex(newest, r"\d+ bytes")
         browser.find("#diff-form button")[0].click()
         poll(lambda: re.search(r"\d+ resources? differs?", browser.text("#diff-result")), 10,

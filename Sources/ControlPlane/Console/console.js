@@ -411,7 +411,16 @@ async function renderPushes(view) {
           " · " + bytes + " bytes",
           slowest !== null ? " · slowest answer " + Math.round(slowest) + " ms" : ""),
         nacks.map((push) => h("div", { class: "nack-message" },
-          push.node + " NACKed " + push.type + ": " + (push.message || ""))));
+          push.node + " NACKed " + push.type + ": " + (push.message || ""))),
+        entry.nodes.length ? h("details", { "data-key": "nodes:" + entry.id }, h("summary", {}, "Who answered"),
+          table("Pushes of revision " + entry.configRevision, ["Node", "Type", "Version", "Answer", "Bytes", "Answered in"],
+            entry.nodes.map((push) => h("tr", {},
+              h("td", {}, push.node), h("td", {}, push.type),
+              h("td", { class: "mono" }, shortVersion(push.version)),
+              h("td", {}, stateBadge(push.state)),
+              h("td", { class: "num" }, push.bytes),
+              h("td", { class: "num" }, push.answerMilliseconds === undefined || push.answerMilliseconds === null
+                ? "" : Math.round(push.answerMilliseconds) + " ms"))))) : null);
     }));
   const form = h("form", { class: "inline-form", id: "diff-form",
     onsubmit: async (event) => {

@@ -382,7 +382,13 @@ extension DownstreamHandler: DownstreamResponseWriter {
   func endResponse(_ end: ResponseEnd) {
     guard let context, current != nil else { return }
     let keepAlive = end == .complete && keepsAlive
-    if keepAlive {
+    if end == .reset {
+      // No end of message: a chunked response without its last chunk, or a body shorter
+      // than its content-length, is what tells the client that the response broke off
+      // (Envoy resets the stream). What was written goes out, then the connection closes.
+      context.flush()
+      context.close(promise: nil)
+    } else if keepAlive {
       context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
     } else {
       // Closed once the end is written; the context is loop-confined, as is this callback.
