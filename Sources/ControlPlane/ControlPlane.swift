@@ -130,7 +130,7 @@ public struct ControlPlane: Sendable {
     let history = ConfigHistory(retention: configuration.historyRetention, events: events)
     LimitRefusal.registerAll()
     try refuseIfExposed()
-    let authentication = try adminAuthentication()
+    let (authentication, server) = try admin()
     var services: [any Service] = []
     var store: FileConfigStore?
     switch configuration.source {
@@ -162,20 +162,6 @@ public struct ControlPlane: Sendable {
       allowedHosts: configuration.allowedAdminHosts, authentication: authentication,
       events: events)
     let logger = self.logger
-    let server: HTTPServerBuilder
-    if let files = configuration.adminTLS {
-      do {
-        server = try .tls(
-          .http1(),
-          tlsConfiguration: files.serverConfiguration(
-            protocols: ["http/1.1"], clientCertificateOptional: true))
-      } catch {
-        throw ControlPlaneError(
-          code: .tlsUnavailable, message: "cannot serve the admin API over TLS", cause: error)
-      }
-    } else {
-      server = .http1()
-    }
     let app = Application(
       router: admin.router(),
       server: server,
@@ -231,15 +217,7 @@ public struct ControlPlane: Sendable {
         "xDS on \(configuration.xdsAddress) has no mutual TLS: add --xds-tls-cert, --xds-tls-key and --xds-client-ca (shadowplane certs init DIR makes them)"
       )
     }
-    if !configuration.adminAddress.isLoopback {
-      let authenticated =
-        configuration.adminTokenFile != nil || configuration.adminTLS?.clientCA != nil
-      if configuration.adminTLS == nil || !authenticated {
-        missing.append(
-          "the admin API on \(configuration.adminAddress) has no TLS and authentication: add --admin-tls-cert and --admin-tls-key, and --admin-token-file or --admin-client-ca"
-        )
-      }
-    }
+    if let problem = adminSecurity.exposure(of: "the admin API") { missing.append(problem) }
     guard !missing.isEmpty else { return }
     guard configuration.insecure else {
       throw ControlPlaneError(
@@ -253,22 +231,32 @@ public struct ControlPlane: Sendable {
     }
   }
 
-  /// The admin API's authentication, from the token file and the admin port's client CA.
-  private func adminAuthentication() throws(ControlPlaneError)
-    -> AdminAuthenticator<AdminRequestContext>.Configuration
-  {
-    var tokens: AdminTokens?
-    if let file = configuration.adminTokenFile {
-      do {
-        tokens = try AdminTokens(file: file)
-      } catch {
+  /// The admin API's flags.
+  private var adminSecurity: AdminSecurity {
+    AdminSecurity(
+      address: configuration.adminAddress, tls: configuration.adminTLS,
+      tokenFile: configuration.adminTokenFile, insecure: configuration.insecure)
+  }
+
+  /// The admin API's authentication and server.
+  private func admin() throws(ControlPlaneError) -> (
+    AdminAuthenticator<AdminRequestContext>.Configuration, HTTPServerBuilder
+  ) {
+    do throws(AdminSecurity.Failure) {
+      return (
+        try adminSecurity.authentication(open: AdminRouter.consolePaths.union(["/healthz"])),
+        try adminSecurity.server()
+      )
+    } catch {
+      switch error {
+      case .tokens(let cause):
         throw ControlPlaneError(
-          code: .credentialsUnavailable, message: "cannot read the admin tokens", cause: error)
+          code: .credentialsUnavailable, message: "cannot read the admin tokens", cause: cause)
+      case .tls(let cause):
+        throw ControlPlaneError(
+          code: .tlsUnavailable, message: "cannot serve the admin API over TLS", cause: cause)
       }
     }
-    return .init(
-      tokens: tokens, clientCertificates: configuration.adminTLS?.clientCA != nil,
-      open: AdminRouter.consolePaths.union(["/healthz"]))
   }
 
   /// Opens the store and translates its first revision into the cache.

@@ -65,14 +65,12 @@ public struct ProxyServer: Service {
   /// unreadable tokens, TLS files that do not load. Throws the ``ProxyServerError``.
   public func checkSecurity() throws(ProxyServerError) {
     try refuseIfExposed(warn: false)
-    _ = try adminAuthentication()
-    _ = try adminServer()
+    _ = try admin()
   }
 
   public func run() async throws {
     try refuseIfExposed(warn: true)
-    let authentication = try adminAuthentication()
-    let server = try adminServer()
+    let (authentication, server) = try admin()
     let group = MultiThreadedEventLoopGroup(numberOfThreads: max(configuration.threads, 1))
     let accessLog = try AccessLog(configuration.accessLog)
     let stats = ProxyStats()
@@ -133,12 +131,7 @@ public struct ProxyServer: Service {
   /// and authentication (tokens or client certificates), else the proxy refuses to start,
   /// saying what to add, unless `insecure` is set; then it warns at every start.
   private func refuseIfExposed(warn: Bool) throws(ProxyServerError) {
-    guard !configuration.adminAddress.isLoopback else { return }
-    let authenticated =
-      configuration.adminTokenFile != nil || configuration.adminTLS?.clientCA != nil
-    guard configuration.adminTLS == nil || !authenticated else { return }
-    let problem =
-      "the proxy admin API on \(configuration.adminAddress) has no TLS and authentication: add --admin-tls-cert and --admin-tls-key, and --admin-token-file or --admin-client-ca"
+    guard let problem = adminSecurity.exposure(of: "the proxy admin API") else { return }
     guard configuration.insecure else {
       throw ProxyServerError(
         code: .insecureBind,
@@ -152,35 +145,28 @@ public struct ProxyServer: Service {
     )
   }
 
-  private func adminAuthentication() throws(ProxyServerError)
-    -> AdminAuthenticator<ProxyAdminContext>.Configuration
-  {
-    var tokens: AdminTokens?
-    if let file = configuration.adminTokenFile {
-      do {
-        tokens = try AdminTokens(file: file)
-      } catch {
-        throw ProxyServerError(
-          code: .credentialsUnavailable, message: "cannot read the admin tokens", cause: error)
-      }
-    }
-    return .init(
-      tokens: tokens, clientCertificates: configuration.adminTLS?.clientCA != nil,
-      open: ["/ready"])
+  /// The admin API's flags.
+  private var adminSecurity: AdminSecurity {
+    AdminSecurity(
+      address: configuration.adminAddress, tls: configuration.adminTLS,
+      tokenFile: configuration.adminTokenFile, insecure: configuration.insecure)
   }
 
-  /// HTTP/1.1, over TLS when the admin API has a certificate (client certificates checked
-  /// when presented, so tokens still work).
-  private func adminServer() throws(ProxyServerError) -> HTTPServerBuilder {
-    guard let files = configuration.adminTLS else { return .http1() }
-    do {
-      return try .tls(
-        .http1(),
-        tlsConfiguration: files.serverConfiguration(
-          protocols: ["http/1.1"], clientCertificateOptional: true))
+  /// The admin API's authentication (`/ready` open) and server.
+  private func admin() throws(ProxyServerError) -> (
+    AdminAuthenticator<ProxyAdminContext>.Configuration, HTTPServerBuilder
+  ) {
+    do throws(AdminSecurity.Failure) {
+      return (try adminSecurity.authentication(open: ["/ready"]), try adminSecurity.server())
     } catch {
-      throw ProxyServerError(
-        code: .tlsUnavailable, message: "cannot serve the admin API over TLS", cause: error)
+      switch error {
+      case .tokens(let cause):
+        throw ProxyServerError(
+          code: .credentialsUnavailable, message: "cannot read the admin tokens", cause: cause)
+      case .tls(let cause):
+        throw ProxyServerError(
+          code: .tlsUnavailable, message: "cannot serve the admin API over TLS", cause: cause)
+      }
     }
   }
 }

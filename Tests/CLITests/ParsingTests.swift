@@ -125,7 +125,7 @@ func refusal<Command: ParsableCommand>(_ command: Command.Type, _ arguments: [St
 
   @Test func proxySecurityOptions() throws {
     let plain = try ProxyCommand.parse(["--node-id", "n"])
-    #expect(plain.security.xdsTLS == nil && plain.security.adminTLS == nil)
+    #expect(plain.security.xdsTLS == nil && plain.security.admin.adminTLS == nil)
     let command = try ProxyCommand.parse([
       "--node-id", "n", "--xds-ca", "ca.pem", "--xds-cert", "n.pem", "--xds-key", "n-key.pem",
       "--xds-server-name", "cp.mesh", "--admin-token-file", "tokens", "--admin-tls-cert",
@@ -136,10 +136,10 @@ func refusal<Command: ParsableCommand>(_ command: Command.Type, _ arguments: [St
         == XDSClientTLS(
           trustRoots: "ca.pem", certificate: "n.pem", key: "n-key.pem", serverName: "cp.mesh"))
     #expect(
-      command.security.adminTLS
+      command.security.admin.adminTLS
         == TLSFiles(certificate: "a.pem", key: "a-key.pem", clientCA: "ca.pem"))
-    #expect(command.security.adminTokenFile == "tokens")
-    #expect(command.security.insecure)
+    #expect(command.security.admin.adminTokenFile == "tokens")
+    #expect(command.security.admin.insecure)
     // TLS without a client certificate: server verified, nothing presented.
     #expect(
       try ProxyCommand.parse(["--node-id", "n", "--xds-ca", "ca.pem"]).security.xdsTLS

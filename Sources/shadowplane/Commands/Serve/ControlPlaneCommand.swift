@@ -67,9 +67,9 @@ struct ControlPlaneCommand: AsyncParsableCommand {
     configuration.limits = limits.limits
     configuration.allowedAdminHosts = limits.allowedHosts
     configuration.xdsTLS = security.xdsTLS
-    configuration.adminTLS = security.adminTLS
-    configuration.adminTokenFile = security.adminTokenFile
-    configuration.insecure = security.insecure
+    configuration.adminTLS = security.admin.adminTLS
+    configuration.adminTokenFile = security.admin.adminTokenFile
+    configuration.insecure = security.admin.insecure
     let logger = Logger(label: "shadowplane.control-plane")
     let services: [any Service]
     do {

@@ -63,9 +63,9 @@ struct ProxyCommand: AsyncParsableCommand {
     configuration.xdsMode = xdsMode
     configuration.limits = limits.limits
     configuration.xdsTLS = security.xdsTLS
-    configuration.adminTokenFile = security.adminTokenFile
-    configuration.adminTLS = security.adminTLS
-    configuration.insecure = security.insecure
+    configuration.adminTokenFile = security.admin.adminTokenFile
+    configuration.adminTLS = security.admin.adminTLS
+    configuration.insecure = security.admin.insecure
     let logger = Logger(label: "shadowplane.proxy")
     let server = ProxyServer(configuration: configuration, logger: logger)
     do {

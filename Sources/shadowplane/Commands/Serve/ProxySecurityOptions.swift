@@ -25,29 +25,8 @@ struct ProxySecurityOptions: ParsableArguments {
   )
   var xdsServerName: String?
 
-  @Option(
-    help:
-      "Bearer tokens of the proxy admin API: lines NAME ROLE TOKEN (role read or write); /runtime_modify needs write."
-  )
-  var adminTokenFile: String?
-
-  @Option(help: "The proxy admin API's certificate (PEM): the admin API speaks HTTPS.")
-  var adminTlsCert: String?
-
-  @Option(help: "The proxy admin API's private key (PEM).")
-  var adminTlsKey: String?
-
-  @Option(
-    help:
-      "Accept operator client certificates from this CA on the proxy admin API (mutual TLS)."
-  )
-  var adminClientCa: String?
-
-  @Flag(
-    help:
-      "Serve the admin API on a non-loopback address without TLS and authentication (otherwise refused); warns at every start."
-  )
-  var insecure = false
+  /// The admin API's TLS, tokens and `--insecure`.
+  @OptionGroup var admin: AdminSecurityOptions
 
   func validate() throws {
     switch (xdsCert, xdsKey) {
@@ -63,14 +42,6 @@ struct ProxySecurityOptions: ParsableArguments {
     if xdsServerName != nil, xdsCa == nil {
       throw ValidationError("--xds-server-name needs --xds-ca (it names the server TLS verifies)")
     }
-    switch (adminTlsCert, adminTlsKey) {
-    case (_?, nil): throw ValidationError("--admin-tls-cert needs --admin-tls-key")
-    case (nil, _?): throw ValidationError("--admin-tls-key needs --admin-tls-cert")
-    default: break
-    }
-    if adminClientCa != nil, adminTlsCert == nil {
-      throw ValidationError("--admin-client-ca needs --admin-tls-cert and --admin-tls-key")
-    }
   }
 
   /// TLS to the control plane, if asked for.
@@ -78,11 +49,5 @@ struct ProxySecurityOptions: ParsableArguments {
     guard let xdsCa else { return nil }
     return XDSClientTLS(
       trustRoots: xdsCa, certificate: xdsCert, key: xdsKey, serverName: xdsServerName)
-  }
-
-  /// The admin API's TLS files, if TLS is on.
-  var adminTLS: TLSFiles? {
-    guard let adminTlsCert, let adminTlsKey else { return nil }
-    return TLSFiles(certificate: adminTlsCert, key: adminTlsKey, clientCA: adminClientCa)
   }
 }
