@@ -8,6 +8,8 @@ and real Envoy.
   fraction in the page moves the fraction measured on real traffic through the proxy (and
   the page shows the proxies' ACKs of it); two revisions diffed side by side; the page
   works by keyboard and on a narrow window.
+- ``ConsoleReconnectTest``: the control plane stops and comes back on the same ports: the
+  page says it is reconnecting, then is live again and shows the proxy, without a reload.
 - ``ConsoleAuthTest``: with ``--admin-token-file`` the page asks for a token; a read token
   shows everything and cannot change a fraction (the API's 403 is shown); a write token can.
 - ``EventStreamTest`` (no browser): ``GET /api/v1/events`` streams numbered events for a
@@ -422,6 +424,34 @@ class ConsoleLiveTest(ConsoleCase):
             browser.screenshot("proxies-narrow")
         finally:
             browser.driver.set_window_size(1280, 800)
+
+
+class ConsoleReconnectTest(ConsoleCase):
+
+    def test_the_page_reconnects_by_itself_when_the_control_plane_comes_back(self) -> None:
+        browser = self.browser
+        port, xds_port = harness.free_port(), harness.free_port()
+        cp = self.store_control_plane(["--admin-address", f"127.0.0.1:{port}",
+                                       "--xds-address", f"127.0.0.1:{xds_port}"])
+        self.assertEqual(cp.admin_port, port)
+        self.start_proxy(cp, self.NODE_ID, access_log=False)
+        self.wait_synced(cp)
+        browser.open(cp.admin_url + "/#/proxies")
+        poll(lambda: browser.text("#live") == "Live" and self.row_states(self.NODE_ID), 10,
+             what="the page live with the proxy listed")
+        cp.stop()  # SIGTERM: its event streams end, it exits
+        poll(lambda: browser.text("#live").startswith("Reconnecting"), 10,
+             what="the page to say it is reconnecting")
+        cp.start()  # the same store and admin port; the proxy reconnects on its own
+        poll(lambda: browser.text("#live") == "Live", 15, what="the page to reconnect by itself")
+        poll(lambda: (self.row_states(self.NODE_ID) or {}).get("LDS") == "SYNCED", 20,
+             what="the proxy back in the table, SYNCED")
+        self.assertTrue(browser.not_reloaded(), "the page reloaded")
+        # The reconnection attempts while the control plane was down are failed requests in
+        # the browser's log; nothing else may be.
+        unexpected = [e for e in browser.take_errors()
+                      if "/api/v1/" not in e["message"] or "ERR_CONNECTION_REFUSED" not in e["message"]]
+        self.assertEqual(unexpected, [], json.dumps(unexpected, indent=1))
 
 
 class ConsoleAuthTest(ConsoleCase):
