@@ -40,8 +40,30 @@ extension LoadBalancerSettings {
 
 extension ConnectionPoolSettings {
   init?(decoding cursor: NodeCursor) {
-    guard let fields = cursor.object(["tcp"]) else { return nil }
-    self.init(tcp: fields.optional("tcp") { TCP(decoding: $0) })
+    guard let fields = cursor.object(["tcp", "http"]) else { return nil }
+    self.init(
+      tcp: fields.optional("tcp") { TCP(decoding: $0) },
+      http: fields.optional("http") { HTTP(decoding: $0) })
+  }
+}
+
+extension ConnectionPoolSettings.HTTP {
+  init?(decoding cursor: NodeCursor) {
+    guard
+      let fields = cursor.object([
+        "http1MaxPendingRequests", "http2MaxRequests", "maxRequestsPerConnection", "maxRetries",
+        "idleTimeout", "h2UpgradePolicy", "useClientProtocol", "maxConcurrentStreams",
+      ])
+    else { return nil }
+    self.init(
+      http1MaxPendingRequests: fields.optional("http1MaxPendingRequests") { $0.int() },
+      http2MaxRequests: fields.optional("http2MaxRequests") { $0.int() },
+      maxRequestsPerConnection: fields.optional("maxRequestsPerConnection") { $0.int() },
+      maxRetries: fields.optional("maxRetries") { $0.int() },
+      idleTimeout: fields.optional("idleTimeout") { $0.duration() },
+      h2UpgradePolicy: fields.optional("h2UpgradePolicy") { $0.value(of: H2UpgradePolicy.self) },
+      useClientProtocol: fields.optional("useClientProtocol") { $0.bool() },
+      maxConcurrentStreams: fields.optional("maxConcurrentStreams") { $0.int() })
   }
 }
 

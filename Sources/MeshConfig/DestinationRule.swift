@@ -60,7 +60,47 @@ public struct ConnectionPoolSettings: Sendable, Equatable, Codable {
       self.maxConnections = maxConnections
     }
   }
-  public var tcp: TCP?
+  /// Istio's `connectionPool.http`. The limits become the cluster's circuit breakers
+  /// (`http1MaxPendingRequests` → `max_pending_requests`, `http2MaxRequests` →
+  /// `max_requests`, `maxRetries` → `max_retries`); the rest is decoded and validated, and a
+  /// warning says it is not applied.
+  public struct HTTP: Sendable, Equatable, Codable {
+    /// Istio's `h2UpgradePolicy`.
+    public enum H2UpgradePolicy: String, Sendable, Codable, CaseIterable {
+      case `default` = "DEFAULT"
+      case doNotUpgrade = "DO_NOT_UPGRADE"
+      case upgrade = "UPGRADE"
+    }
+    public var http1MaxPendingRequests: Int?
+    public var http2MaxRequests: Int?
+    public var maxRequestsPerConnection: Int?
+    public var maxRetries: Int?
+    public var idleTimeout: MeshDuration?
+    public var h2UpgradePolicy: H2UpgradePolicy?
+    public var useClientProtocol: Bool?
+    public var maxConcurrentStreams: Int?
 
-  public init(tcp: TCP? = nil) { self.tcp = tcp }
+    public init(
+      http1MaxPendingRequests: Int? = nil, http2MaxRequests: Int? = nil,
+      maxRequestsPerConnection: Int? = nil, maxRetries: Int? = nil,
+      idleTimeout: MeshDuration? = nil, h2UpgradePolicy: H2UpgradePolicy? = nil,
+      useClientProtocol: Bool? = nil, maxConcurrentStreams: Int? = nil
+    ) {
+      self.http1MaxPendingRequests = http1MaxPendingRequests
+      self.http2MaxRequests = http2MaxRequests
+      self.maxRequestsPerConnection = maxRequestsPerConnection
+      self.maxRetries = maxRetries
+      self.idleTimeout = idleTimeout
+      self.h2UpgradePolicy = h2UpgradePolicy
+      self.useClientProtocol = useClientProtocol
+      self.maxConcurrentStreams = maxConcurrentStreams
+    }
+  }
+  public var tcp: TCP?
+  public var http: HTTP?
+
+  public init(tcp: TCP? = nil, http: HTTP? = nil) {
+    self.tcp = tcp
+    self.http = http
+  }
 }

@@ -43,13 +43,38 @@ extension MeshValidator {
   private static func validateTrafficPolicy(
     _ policy: TrafficPolicy, at path: FieldPath, _ findings: inout Findings
   ) {
-    guard let tcp = policy.connectionPool?.tcp else { return }
-    let tcpPath = path.field("connectionPool").field("tcp")
+    guard let pool = policy.connectionPool else { return }
+    let poolPath = path.field("connectionPool")
+    if pool.tcp == nil, pool.http == nil {
+      findings.error(poolPath, "must set at least one of tcp or http (as Istio requires)")
+    }
+    if let http = pool.http {
+      let httpPath = poolPath.field("http")
+      let counts: [(String, Int?)] = [
+        ("http1MaxPendingRequests", http.http1MaxPendingRequests),
+        ("http2MaxRequests", http.http2MaxRequests),
+        ("maxRequestsPerConnection", http.maxRequestsPerConnection),
+        ("maxRetries", http.maxRetries), ("maxConcurrentStreams", http.maxConcurrentStreams),
+      ]
+      for case (let name, let value?) in counts where value < 0 || value > Int(Int32.max) {
+        findings.error(
+          httpPath.field(name), "must be between 0 and \(Int32.max), got \(value)")
+      }
+      if let timeout = http.idleTimeout, timeout.nanoseconds < 1_000_000 {
+        findings.error(httpPath.field("idleTimeout"), "must be at least 1ms, got \(timeout)")
+      }
+    }
+    guard let tcp = pool.tcp else { return }
+    let tcpPath = poolPath.field("tcp")
     if let timeout = tcp.connectTimeout, timeout.nanoseconds < 1_000_000 {
       findings.error(tcpPath.field("connectTimeout"), "must be at least 1ms, got \(timeout)")
     }
-    if let maxConnections = tcp.maxConnections, maxConnections < 0 {
-      findings.error(tcpPath.field("maxConnections"), "must not be negative, got \(maxConnections)")
+    if let maxConnections = tcp.maxConnections,
+      maxConnections < 0 || maxConnections > Int(Int32.max)
+    {
+      findings.error(
+        tcpPath.field("maxConnections"), "must be between 0 and \(Int32.max), got \(maxConnections)"
+      )
     }
   }
 }

@@ -51,10 +51,39 @@ extension MeshValidator {
         findings.warning(
           spec.field("host"), "no ServiceEntry serves host \(rule.host.debugDescription)")
       }
+      let policies =
+        [(spec.field("trafficPolicy"), rule.trafficPolicy)]
+        + (rule.subsets ?? []).enumerated().map { index, subset in
+          (spec.field("subsets").index(index).field("trafficPolicy"), subset.trafficPolicy)
+        }
+      for case (let path, let policy?) in policies {
+        notApplied(
+          policy.connectionPool?.http, at: path.field("connectionPool").field("http"), &findings)
+      }
     case .serviceEntry, .workloadEntry:
       break
     }
     return findings.items
+  }
+
+  /// The `connectionPool.http` fields Shadowplane decodes but does not apply (only the
+  /// circuit-breaker limits are), each named in a warning.
+  private static func notApplied(
+    _ http: ConnectionPoolSettings.HTTP?, at path: FieldPath, _ findings: inout Findings
+  ) {
+    guard let http else { return }
+    var ignored: [String] = []
+    if http.maxRequestsPerConnection != nil { ignored.append("maxRequestsPerConnection") }
+    if http.idleTimeout != nil { ignored.append("idleTimeout") }
+    if let policy = http.h2UpgradePolicy, policy != .default { ignored.append("h2UpgradePolicy") }
+    if http.useClientProtocol == true { ignored.append("useClientProtocol") }
+    if http.maxConcurrentStreams != nil { ignored.append("maxConcurrentStreams") }
+    for field in ignored {
+      findings.warning(
+        path.field(field),
+        "not applied: Shadowplane's clusters use HTTP/1.1 with the proxy's own connection settings; only the circuit-breaker limits of connectionPool.http are"
+      )
+    }
   }
 }
 

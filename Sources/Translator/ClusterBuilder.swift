@@ -27,6 +27,9 @@ enum ClusterBuilder {
         cluster.connectTimeout = protobufDuration(
           policy?.connectionPool?.tcp?.connectTimeout ?? defaultConnectTimeout)
         cluster.lbPolicy = lbPolicy(policy?.loadBalancer?.simple)
+        if let thresholds = circuitBreakerThresholds(policy?.connectionPool) {
+          cluster.circuitBreakers.thresholds = [thresholds]
+        }
         let assignment = loadAssignment(name, instances: instances, port: port, service: service)
         if service.entry.resolution == .dns || service.entry.resolution == .dnsRoundRobin {
           // Envoy resolves hostnames only in DNS clusters, never from EDS.
@@ -101,6 +104,38 @@ enum ClusterBuilder {
     if let lb = override.loadBalancer { result.loadBalancer = lb }
     if let pool = override.connectionPool { result.connectionPool = pool }
     return result
+  }
+
+  /// The connection pool's limits as circuit breaker thresholds (default priority), as
+  /// Istio sets them: `tcp.maxConnections` → `max_connections`, `http.http1MaxPendingRequests`
+  /// → `max_pending_requests`, `http.http2MaxRequests` → `max_requests`, `http.maxRetries` →
+  /// `max_retries`; 0 or unset leaves Envoy's default. Nil when none is set.
+  static func circuitBreakerThresholds(_ pool: ConnectionPoolSettings?)
+    -> Envoy_Config_Cluster_V3_CircuitBreakers.Thresholds?
+  {
+    func limit(_ value: Int?) -> Google_Protobuf_UInt32Value? {
+      guard let value, value > 0 else { return nil }
+      return Google_Protobuf_UInt32Value(UInt32(clamping: value))
+    }
+    var thresholds = Envoy_Config_Cluster_V3_CircuitBreakers.Thresholds()
+    var any = false
+    if let value = limit(pool?.tcp?.maxConnections) {
+      thresholds.maxConnections = value
+      any = true
+    }
+    if let value = limit(pool?.http?.http1MaxPendingRequests) {
+      thresholds.maxPendingRequests = value
+      any = true
+    }
+    if let value = limit(pool?.http?.http2MaxRequests) {
+      thresholds.maxRequests = value
+      any = true
+    }
+    if let value = limit(pool?.http?.maxRetries) {
+      thresholds.maxRetries = value
+      any = true
+    }
+    return any ? thresholds : nil
   }
 
   /// Istio's simple load balancers in Envoy terms; unset is round robin (Envoy's default).

@@ -150,7 +150,10 @@ def full_mesh(port: int, ups: dict[str, Any]) -> str:
     dns_rule = ph.resource("DestinationRule", "dns-localhost", {
         "host": "localhost",
         "trafficPolicy": {"loadBalancer": {"simple": "ROUND_ROBIN"},
-                          "connectionPool": {"tcp": {"connectTimeout": "2s"}}}})
+                          "connectionPool": {
+                              "tcp": {"connectTimeout": "2s", "maxConnections": 64},
+                              "http": {"http1MaxPendingRequests": 32, "http2MaxRequests": 48,
+                                       "maxRetries": 2}}}})
 
     def to(subset: str, **extra: Any) -> dict:
         d: dict[str, Any] = {"destination": {"host": HOST, "subset": subset}}
@@ -466,6 +469,11 @@ class EnvoyMeshConfigTest(LiveCase):
         self.assertEqual(clusters[cluster(self.port, "v2")].get("lb_policy"), "LEAST_REQUEST")
         self.assertEqual(clusters[cluster(self.port, "slow")]["connect_timeout"], "0.500s")
         self.assertEqual(clusters[cluster(self.port, None, "localhost")]["connect_timeout"], "2s")
+        # connectionPool limits as circuit breakers, as Istio sets them.
+        self.assertEqual(
+            clusters[cluster(self.port, None, "localhost")]["circuit_breakers"]["thresholds"],
+            [{"max_connections": 64, "max_pending_requests": 32, "max_requests": 48,
+              "max_retries": 2}])
         whole = dyn["EDS"][cluster(self.port, None)]["resource"]
         regions = sorted(g.get("locality", {}).get("region", "") for g in whole["endpoints"])
         self.assertEqual(regions, ["", "region-1"], whole)
