@@ -117,22 +117,18 @@ enum ClusterBuilder {
       guard let value, value > 0 else { return nil }
       return Google_Protobuf_UInt32Value(UInt32(clamping: value))
     }
-    var thresholds = Envoy_Config_Cluster_V3_CircuitBreakers.Thresholds()
+    typealias Thresholds = Envoy_Config_Cluster_V3_CircuitBreakers.Thresholds
+    let limits: [(Int?, WritableKeyPath<Thresholds, Google_Protobuf_UInt32Value>)] = [
+      (pool?.tcp?.maxConnections, \.maxConnections),
+      (pool?.http?.http1MaxPendingRequests, \.maxPendingRequests),
+      (pool?.http?.http2MaxRequests, \.maxRequests),
+      (pool?.http?.maxRetries, \.maxRetries),
+    ]
+    var thresholds = Thresholds()
     var any = false
-    if let value = limit(pool?.tcp?.maxConnections) {
-      thresholds.maxConnections = value
-      any = true
-    }
-    if let value = limit(pool?.http?.http1MaxPendingRequests) {
-      thresholds.maxPendingRequests = value
-      any = true
-    }
-    if let value = limit(pool?.http?.http2MaxRequests) {
-      thresholds.maxRequests = value
-      any = true
-    }
-    if let value = limit(pool?.http?.maxRetries) {
-      thresholds.maxRetries = value
+    for (value, field) in limits {
+      guard let value = limit(value) else { continue }
+      thresholds[keyPath: field] = value
       any = true
     }
     return any ? thresholds : nil
