@@ -27,6 +27,7 @@ extension MeshValidator {
     let spec = FieldPath("spec")
     switch resourceSpec {
     case .virtualService(let service):
+      gatewayWarnings(service, at: spec, &findings)
       for (routeIndex, route) in (service.http ?? []).enumerated() {
         let path = spec.field("http").index(routeIndex)
         for (destinationIndex, destination) in (route.route ?? []).enumerated() {
@@ -64,6 +65,39 @@ extension MeshValidator {
       break
     }
     return findings.items
+  }
+
+  /// `gateways` (of the VirtualService, or of a match) naming gateways: Shadowplane serves
+  /// none, so rules bound to gateways alone reach no proxy, and the gateway part of a binding
+  /// that includes `mesh` does nothing.
+  private static func gatewayWarnings(
+    _ service: VirtualService, at spec: FieldPath, _ findings: inout Findings
+  ) {
+    func check(_ gateways: [String]?, at path: FieldPath, what: String) {
+      let others = (gateways ?? []).filter { $0 != VirtualService.meshGateway }
+      guard !others.isEmpty else { return }
+      let names = others.map(\.debugDescription).joined(separator: ", ")
+      if VirtualService.reachesMesh(gateways) {
+        findings.warning(
+          path,
+          "gateways \(names) are not served (Shadowplane builds no gateway listeners): \(what) apply to the mesh's proxies only"
+        )
+      } else {
+        findings.warning(
+          path,
+          "bound to gateways only (\(names)), which Shadowplane does not serve: \(what) reach no proxy (add \"mesh\" to apply them to the proxies)"
+        )
+      }
+    }
+    check(service.gateways, at: spec.field("gateways"), what: "its rules")
+    for (routeIndex, route) in (service.http ?? []).enumerated() {
+      for (matchIndex, match) in (route.match ?? []).enumerated() {
+        check(
+          match.gateways,
+          at: spec.field("http").index(routeIndex).field("match").index(matchIndex).field(
+            "gateways"), what: "this match's routes")
+      }
+    }
   }
 
   /// The `connectionPool.http` fields Shadowplane decodes but does not apply (only the

@@ -18,7 +18,7 @@ struct UnservedDocument: Equatable {
   /// lost by skipping them.
   static let networkingKinds: [String: String] = [
     "Gateway":
-      "no gateway listener is built for it, and VirtualServices bound to it by `gateways` are not limited to gateway proxies",
+      "no gateway listener is built for it, and rules bound to it alone by `gateways` reach no proxy",
     "Sidecar": "no sidecar scoping is applied: every proxy gets every service",
     "EnvoyFilter": "its patches are not applied to the Envoy configuration",
     "WorkloadGroup": "no workload is registered from it",

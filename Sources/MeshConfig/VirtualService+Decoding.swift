@@ -36,7 +36,9 @@ extension HTTPRoute {
 extension HTTPMatchRequest {
   init?(decoding cursor: NodeCursor) {
     guard
-      let fields = cursor.object(["name", "uri", "headers", "method", "authority", "ignoreUriCase"])
+      let fields = cursor.object([
+        "name", "uri", "headers", "method", "authority", "ignoreUriCase", "gateways",
+      ])
     else { return nil }
     self.init(
       name: fields.optional("name") { $0.string() },
@@ -44,7 +46,8 @@ extension HTTPMatchRequest {
       headers: fields.optional("headers") { $0.map(StringMatch.init(decoding:)) },
       method: fields.optional("method") { StringMatch(decoding: $0) },
       authority: fields.optional("authority") { StringMatch(decoding: $0) },
-      ignoreUriCase: fields.optional("ignoreUriCase") { $0.bool() })
+      ignoreUriCase: fields.optional("ignoreUriCase") { $0.bool() },
+      gateways: fields.optional("gateways") { $0.stringList() })
   }
 }
 

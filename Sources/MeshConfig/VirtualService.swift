@@ -53,10 +53,13 @@ public struct HTTPMatchRequest: Sendable, Equatable, Codable {
   public var method: StringMatch?
   public var authority: StringMatch?
   public var ignoreUriCase: Bool?
+  /// The gateways this match is for, in place of the VirtualService's (`mesh`: the proxies).
+  public var gateways: [String]?
 
   public init(
     name: String? = nil, uri: StringMatch? = nil, headers: [String: StringMatch]? = nil,
-    method: StringMatch? = nil, authority: StringMatch? = nil, ignoreUriCase: Bool? = nil
+    method: StringMatch? = nil, authority: StringMatch? = nil, ignoreUriCase: Bool? = nil,
+    gateways: [String]? = nil
   ) {
     self.name = name
     self.uri = uri
@@ -64,6 +67,26 @@ public struct HTTPMatchRequest: Sendable, Equatable, Codable {
     self.method = method
     self.authority = authority
     self.ignoreUriCase = ignoreUriCase
+    self.gateways = gateways
+  }
+}
+
+extension VirtualService {
+  /// Istio's name for the proxies of the mesh (sidecars) in `gateways`.
+  public static let meshGateway = "mesh"
+
+  /// Whether rules with these `gateways` reach the mesh's proxies: none named (Istio's
+  /// default is `mesh`), or `mesh` among them.
+  public static func reachesMesh(_ gateways: [String]?) -> Bool {
+    guard let gateways, !gateways.isEmpty else { return true }
+    return gateways.contains(meshGateway)
+  }
+
+  /// Whether `match` (nil: a rule without matches) reaches the mesh's proxies: its own
+  /// `gateways` when it has some, else the VirtualService's.
+  public func reachesMesh(_ match: HTTPMatchRequest?) -> Bool {
+    if let own = match?.gateways, !own.isEmpty { return Self.reachesMesh(own) }
+    return Self.reachesMesh(gateways)
   }
 }
 

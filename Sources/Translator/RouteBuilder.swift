@@ -54,8 +54,10 @@ struct RouteBuilder {
   ) -> [Route] {
     let action = self.action(for: rule, index: index, in: meta, vs, port: port)
     let destinations = Self.destinations(of: rule)
+    // Only what reaches the mesh's proxies: a match (or a rule without matches) bound to
+    // gateways alone is for gateways, which Shadowplane does not serve (a warning says so).
     let matches: [HTTPMatchRequest?] =
-      (rule.match?.isEmpty ?? true) ? [nil] : rule.match!.map { $0 }
+      ((rule.match?.isEmpty ?? true) ? [nil] : rule.match!.map { $0 }).filter(vs.reachesMesh)
     return matches.map { match in
       var route = Route()
       route.name = Naming.route(rule: rule, match: match)
