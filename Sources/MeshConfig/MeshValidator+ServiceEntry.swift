@@ -43,11 +43,13 @@ extension MeshValidator {
       let path = spec.field("endpoints").index(index)
       if endpoint.address.isEmpty {
         findings.error(path.field("address"), "required")
-      } else if resolution == .static, !NameSyntax.isIPAddress(endpoint.address) {
-        findings.error(
-          path.field("address"),
-          "must be an IP address when resolution is STATIC, got \(endpoint.address.debugDescription)"
-        )
+      } else if resolution == .static {
+        if !NameSyntax.isIPAddress(endpoint.address), !isUnixSocket(endpoint.address) {
+          findings.error(
+            path.field("address"),
+            "must be an IP address or unix://path when resolution is STATIC, got \(endpoint.address.debugDescription)"
+          )
+        }
       } else if !isIPOrHost(endpoint.address) {
         findings.error(
           path.field("address"),

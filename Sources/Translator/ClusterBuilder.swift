@@ -7,6 +7,9 @@ enum ClusterBuilder {
   typealias Cluster = Envoy_Config_Cluster_V3_Cluster
   typealias Assignment = Envoy_Config_Endpoint_V3_ClusterLoadAssignment
 
+  /// How a WorkloadEntry or endpoint names a Unix domain socket.
+  static let unixPrefix = "unix://"
+
   /// Istio's default connect timeout.
   static let defaultConnectTimeout = MeshDuration(nanoseconds: 10_000_000_000)
 
@@ -71,9 +74,15 @@ enum ClusterBuilder {
     }
     for instance in candidates {
       var endpoint = Envoy_Config_Endpoint_V3_LbEndpoint()
-      endpoint.endpoint.address.socketAddress.address = instance.address
-      endpoint.endpoint.address.socketAddress.portValue = UInt32(
-        instance.ports?[port.name] ?? port.targetPort ?? port.number)
+      if instance.address.hasPrefix(Self.unixPrefix) {
+        // A Unix domain socket: Envoy's pipe address (no port), as Istio emits it.
+        endpoint.endpoint.address.pipe.path = String(
+          instance.address.dropFirst(Self.unixPrefix.count))
+      } else {
+        endpoint.endpoint.address.socketAddress.address = instance.address
+        endpoint.endpoint.address.socketAddress.portValue = UInt32(
+          instance.ports?[port.name] ?? port.targetPort ?? port.number)
+      }
       endpoint.healthStatus = .healthy
       endpoint.loadBalancingWeight = .init(UInt32(max(instance.weight ?? 1, 1)))
       byLocality[instance.locality ?? "", default: []].append(endpoint)
@@ -87,8 +96,10 @@ enum ClusterBuilder {
       if parts.count > 1 { group.locality.zone = parts[1] }
       if parts.count > 2 { group.locality.subZone = parts[2...].joined(separator: "/") }
       group.lbEndpoints = byLocality[locality]!.sorted {
-        ($0.endpoint.address.socketAddress.address, $0.endpoint.address.socketAddress.portValue)
-          < ($1.endpoint.address.socketAddress.address, $1.endpoint.address.socketAddress.portValue)
+        let a = $0.endpoint.address
+        let b = $1.endpoint.address
+        return (a.socketAddress.address, a.socketAddress.portValue, a.pipe.path)
+          < (b.socketAddress.address, b.socketAddress.portValue, b.pipe.path)
       }
       group.loadBalancingWeight = .init(
         group.lbEndpoints.reduce(0) { $0 + $1.loadBalancingWeight.value })

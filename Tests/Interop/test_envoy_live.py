@@ -193,7 +193,12 @@ def full_mesh(port: int, ups: dict[str, Any]) -> str:
             to("v2", weight=20, headers={"request": {"set": {"x-split": "v2"}}})],
          "headers": {"response": {"set": {"x-route": "split"}}}},
     ]})
-    return harness.join_documents(httpbin, dns, rule, dns_rule, vs)
+    # An endpoint on a Unix domain socket (no traffic goes there): Envoy's pipe address.
+    uds = ph.resource("ServiceEntry", "uds", {
+        "hosts": ["uds.local"], "location": "MESH_INTERNAL", "resolution": "STATIC",
+        "ports": [{"number": port, "name": "http", "protocol": "HTTP"}],
+        "endpoints": [{"address": "unix:///tmp/shadowplane-uds-never-used.sock"}]})
+    return harness.join_documents(httpbin, dns, rule, dns_rule, vs, uds)
 
 
 # Runtime overrides of the full mesh: an integer (N %) and a fraction (N/MILLION).
@@ -474,6 +479,9 @@ class EnvoyMeshConfigTest(LiveCase):
             clusters[cluster(self.port, None, "localhost")]["circuit_breakers"]["thresholds"],
             [{"max_connections": 64, "max_pending_requests": 32, "max_requests": 48,
               "max_retries": 2}])
+        uds = dyn["EDS"][cluster(self.port, None, "uds.local")]["resource"]
+        self.assertEqual(uds["endpoints"][0]["lb_endpoints"][0]["endpoint"]["address"],
+                         {"pipe": {"path": "/tmp/shadowplane-uds-never-used.sock"}})
         whole = dyn["EDS"][cluster(self.port, None)]["resource"]
         regions = sorted(g.get("locality", {}).get("region", "") for g in whole["endpoints"])
         self.assertEqual(regions, ["", "region-1"], whole)

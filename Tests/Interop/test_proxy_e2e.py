@@ -477,5 +477,66 @@ class ProxyStaticNackTest(ph.ProxyTestCase):
         self.assertGreater(proxy.stats().get("control_plane.update_rejected", 0), 0)
 
 
+class UnixSocketUpstreamTest(ph.ProxyTestCase):
+    """A ServiceEntry endpoint (or WorkloadEntry) at ``unix:///path``: the control plane
+    serves it as Envoy's pipe address, and the proxy connects to the socket."""
+
+    def test_requests_reach_an_upstream_on_a_unix_socket(self) -> None:
+        import http.server
+        import socketserver
+        import tempfile
+        import threading
+
+        directory = tempfile.mkdtemp(prefix="shadowplane-uds-")
+        path = os.path.join(directory, "web.sock")
+        seen: list[str] = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                seen.append(self.headers.get("Host", ""))
+                body = b"from the unix socket\n"
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def address_string(self) -> str:  # a Unix peer has no address
+                return "unix"
+
+            def log_message(self, *args) -> None:
+                pass
+
+        server = socketserver.ThreadingUnixStreamServer(path, Handler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.addCleanup(lambda: (server.shutdown(), server.server_close(),
+                                 __import__("shutil").rmtree(directory, ignore_errors=True)))
+        cp = self.start_store_control_plane()
+        self.start_proxy(cp)
+        self.wait_synced(cp)
+        port = harness.free_port()
+        self.apply_synced(cp, ph.resource("ServiceEntry", "uds", {
+            "hosts": ["uds.local"], "location": "MESH_INTERNAL", "resolution": "STATIC",
+            "ports": [{"number": port, "name": "http", "protocol": "HTTP"}],
+            "endpoints": [{"address": f"unix://{path}"}]}))
+        served = json.loads(harness.http_send(
+            "GET", cp.admin_url + f"/api/v1/nodes/{self.NODE_ID}/config")[1])
+        assignment = next(r for r in served["resources"]
+                          if r.get("clusterName") == f"outbound|{port}||uds.local")
+        endpoint = assignment["endpoints"][0]["lbEndpoints"][0]["endpoint"]
+        self.assertEqual(endpoint["address"], {"pipe": {"path": path}})
+        client = ph.KeepAliveClient(port)
+        self.addCleanup(client.close)
+        response = poll(lambda: (lambda r: r if r.status == 200 else None)(
+            client.request("GET", "/hello", "uds.local")), 15, what="the listener to serve")
+        self.assertEqual(response.body, b"from the unix socket\n")
+        for i in range(20):
+            self.assertEqual(client.request("GET", f"/again/{i}", "uds.local").status, 200)
+        self.assertEqual(len(seen), 21)
+        self.assertEqual(set(seen), {"uds.local"})
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -286,7 +286,9 @@ extension InvalidDocumentCase {
         "hosts: [httpbin]", "ports: [{number: 80, name: http}]", "resolution: STATIC",
         "endpoints: [{address: httpbin.example.com}]"),
       resource: httpbinSE, field: "spec.endpoints[0].address",
-      message: "must be an IP address when resolution is STATIC, got \"httpbin.example.com\""),
+      message:
+        "must be an IP address or unix://path when resolution is STATIC, got \"httpbin.example.com\""
+    ),
     Case(
       "endpoint port naming an undeclared port",
       serviceEntry(

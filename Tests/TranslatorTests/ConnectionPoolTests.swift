@@ -108,3 +108,32 @@ struct ConnectionPoolTests {
     }
   }
 }
+
+/// `unix://` addresses (ServiceEntry endpoints, WorkloadEntries) as Envoy's pipe addresses.
+@Suite("Unix domain socket endpoints")
+struct UnixEndpointTests {
+  @Test func aUnixAddressBecomesAPipeAndSortsStably() throws {
+    let yaml = """
+      apiVersion: networking.istio.io/v1
+      kind: ServiceEntry
+      metadata: {name: local}
+      spec:
+        hosts: [local.svc]
+        ports: [{number: 9000, name: http, protocol: HTTP}]
+        resolution: STATIC
+        endpoints: [{address: "unix:///run/b.sock"}, {address: 10.0.0.9}, {address: "unix:///run/a.sock"}]
+      """
+    let snapshot = MeshSnapshot(try MeshConfigDecoder.decode(yaml))
+    let assignment = try #require(
+      Translator.translate(snapshot).endpoints.first {
+        $0.clusterName == "outbound|9000||local.svc"
+      })
+    let addresses = assignment.endpoints.flatMap(\.lbEndpoints).map(\.endpoint.address)
+    #expect(addresses.map(\.pipe.path) == ["/run/a.sock", "/run/b.sock", ""])
+    #expect(addresses[2].socketAddress.address == "10.0.0.9")
+    guard case .pipe? = addresses[0].address else {
+      Issue.record("a unix address must be a pipe, got \(addresses[0])")
+      return
+    }
+  }
+}

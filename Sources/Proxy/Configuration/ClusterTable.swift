@@ -8,16 +8,14 @@ final class ClusterTable: Sendable {
 
   /// One upstream host.
   final class Endpoint: Sendable {
-    let host: String
-    let port: Int
+    let address: UpstreamAddress
     let weight: Int
     /// Requests in flight to this host (least request).
     let active = ManagedAtomic<Int>(0)
-    var key: String { "\(host):\(port)" }
+    var key: String { address.description }
 
-    init(host: String, port: Int, weight: Int) {
-      self.host = host
-      self.port = port
+    init(address: UpstreamAddress, weight: Int) {
+      self.address = address
       self.weight = weight
     }
   }
@@ -66,14 +64,23 @@ final class ClusterTable: Sendable {
     for locality in assignment?.endpoints ?? [] {
       for lb in locality.lbEndpoints
       where lb.healthStatus != .unhealthy && lb.healthStatus != .draining {
-        let address = lb.endpoint.address.socketAddress
-        guard case .portValue(let port)? = address.portSpecifier, port > 0, port < 65536 else {
+        let address: UpstreamAddress
+        switch lb.endpoint.address.address {
+        case .socketAddress(let socket):
+          guard case .portValue(let port)? = socket.portSpecifier, port > 0, port < 65536 else {
+            throw ProxyConfigError(
+              "cluster \(cluster.name): endpoint \(socket.address) has no valid port_value")
+          }
+          address = .tcp(host: socket.address, port: Int(port))
+        case .pipe(let pipe) where !pipe.path.isEmpty:
+          address = .unix(path: pipe.path)
+        case .pipe, nil:
           throw ProxyConfigError(
-            "cluster \(cluster.name): endpoint \(address.address) has no valid port_value")
+            "cluster \(cluster.name): an endpoint needs a socket_address or a pipe with a path")
         }
         endpoints.append(
           Endpoint(
-            host: address.address, port: Int(port),
+            address: address,
             weight: lb.hasLoadBalancingWeight ? max(Int(lb.loadBalancingWeight.value), 1) : 1))
       }
     }

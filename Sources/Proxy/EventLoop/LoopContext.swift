@@ -32,8 +32,7 @@ final class LoopContext {
   func pool(for endpoint: ClusterTable.Endpoint) -> UpstreamPool {
     if let pool = pools[endpoint.key] { return pool }
     let pool = UpstreamPool(
-      host: endpoint.host, port: endpoint.port, eventLoop: eventLoop, maxIdle: limits.maxIdlePerHost
-    )
+      address: endpoint.address, eventLoop: eventLoop, maxIdle: limits.maxIdlePerHost)
     pools[endpoint.key] = pool
     return pool
   }

@@ -29,8 +29,7 @@ final class UpstreamPool {
     let cluster: ClusterTable
   }
 
-  let host: String
-  let port: Int
+  let address: UpstreamAddress
   let eventLoop: any EventLoop
   let maxIdle: Int
   private var idle: [UpstreamConnection] = []
@@ -38,9 +37,8 @@ final class UpstreamPool {
   /// holds a pending request of its cluster's resources.
   private var waiting = CircularBuffer<Request>()
 
-  init(host: String, port: Int, eventLoop: any EventLoop, maxIdle: Int) {
-    self.host = host
-    self.port = port
+  init(address: UpstreamAddress, eventLoop: any EventLoop, maxIdle: Int) {
+    self.address = address
     self.eventLoop = eventLoop
     self.maxIdle = maxIdle
   }
@@ -173,9 +171,13 @@ final class UpstreamPool {
     let stats = cluster.stats
     let resources = cluster.resources
     stats.connectionsTotal.wrappingIncrement(ordering: .relaxed)
-    let bootstrap = ClientBootstrap(group: eventLoop)
+    var bootstrap = ClientBootstrap(group: eventLoop)
       .connectTimeout(cluster.connectTimeout.timeAmount)
-      .channelOption(.socketOption(.tcp_nodelay), value: 1)
+    if case .tcp = address {
+      bootstrap = bootstrap.channelOption(.socketOption(.tcp_nodelay), value: 1)
+    }
+    bootstrap =
+      bootstrap
       .channelInitializer { channel in
         channel.eventLoop.makeCompletedFuture {
           try channel.pipeline.syncOperations.addHTTPClientHandlers()
@@ -185,7 +187,12 @@ final class UpstreamPool {
     // The group is this one loop, so the channel (and the future) live on it: the
     // connection and its handler are loop-confined, and so are the responders its
     // callbacks reach.
-    bootstrap.connect(host: host, port: port).hop(to: eventLoop).assumeIsolated()
+    let connecting =
+      switch address {
+      case .tcp(let host, let port): bootstrap.connect(host: host, port: port)
+      case .unix(let path): bootstrap.connect(unixDomainSocketPath: path)
+      }
+    connecting.hop(to: eventLoop).assumeIsolated()
       .flatMapThrowing { channel in
         let handler: UpstreamHandler
         do {
