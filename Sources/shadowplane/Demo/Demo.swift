@@ -130,6 +130,7 @@ final class Demo: @unchecked Sendable {
     say(
       "  control plane admin \(server), xDS 127.0.0.1:\(ports.xds); proxy listening on 127.0.0.1:\(ports.service) for host httpbin"
     )
+    say("  watch it live in the web console: \(server)/")
 
     step(
       "Describing httpbin (ServiceEntry, v1 and v2 endpoints) and its subsets (DestinationRule), and sending all traffic to v1."
