@@ -60,8 +60,21 @@ extension MeshValidator {
       for case (let path, let policy?) in policies {
         notApplied(
           policy.connectionPool?.http, at: path.field("connectionPool").field("http"), &findings)
+        if policy.loadBalancer?.simple == .passthrough {
+          findings.warning(
+            path.field("loadBalancer").field("simple"),
+            "PASSTHROUGH (to the address the client asked for) is not served: these endpoints are balanced round robin"
+          )
+        }
       }
-    case .serviceEntry, .workloadEntry:
+    case .serviceEntry(let entry):
+      if entry.resolution == nil || entry.resolution == ServiceEntry.Resolution.none {
+        findings.warning(
+          spec.field("resolution"),
+          "\(entry.resolution == nil ? "unset, so NONE" : "NONE"): passing requests through to the address the client asked for is not served; only the entry's endpoints (and selected WorkloadEntries) serve it, and without any a request gets 503"
+        )
+      }
+    case .workloadEntry:
       break
     }
     return findings.items

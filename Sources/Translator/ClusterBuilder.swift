@@ -150,8 +150,9 @@ enum ClusterBuilder {
     switch simple {
     case .leastConn, .leastRequest: .leastRequest
     case .random: .random
-    case .passthrough: .clusterProvided
-    case .roundRobin, .unspecified, nil: .roundRobin
+    // Istio's PASSTHROUGH is an ORIGINAL_DST cluster; on an EDS cluster CLUSTER_PROVIDED is
+    // refused by Envoy. Not served: round robin, and a warning says so.
+    case .passthrough, .roundRobin, .unspecified, nil: .roundRobin
     }
   }
 

@@ -136,3 +136,42 @@ struct WarningsTests {
       ])
   }
 }
+
+@Suite("Warnings for what is accepted but not served")
+struct NotServedWarningsTests {
+  @Test func resolutionNoneOrUnsetAndPassthroughAreNamed() throws {
+    let text = """
+      apiVersion: networking.istio.io/v1
+      kind: ServiceEntry
+      metadata: {name: egress}
+      spec: {hosts: [api.example.com], ports: [{number: 443, name: https, protocol: TLS}]}
+      ---
+      apiVersion: networking.istio.io/v1
+      kind: ServiceEntry
+      metadata: {name: original}
+      spec: {hosts: [orig.example.com], ports: [{number: 80, name: http, protocol: HTTP}], resolution: NONE}
+      ---
+      apiVersion: networking.istio.io/v1
+      kind: DestinationRule
+      metadata: {name: egress}
+      spec: {host: api.example.com, trafficPolicy: {loadBalancer: {simple: PASSTHROUGH}}}
+      """
+    let warnings = MeshValidator.warnings(MeshSnapshot(try MeshConfigDecoder.decode(text)))
+    #expect(
+      Set(warnings.map { "\($0.resource ?? "") \($0.field)" }) == [
+        "ServiceEntry default/egress spec.resolution",
+        "ServiceEntry default/original spec.resolution",
+        "DestinationRule default/egress spec.trafficPolicy.loadBalancer.simple",
+      ])
+    #expect(warnings.count == 3)
+    #expect(
+      warnings.first { $0.resource == "ServiceEntry default/egress" }?.message.hasPrefix(
+        "unset, so NONE") == true)
+    #expect(
+      warnings.first { $0.resource == "ServiceEntry default/original" }?.message.hasPrefix("NONE:")
+        == true)
+    #expect(
+      warnings.first { $0.resource == "DestinationRule default/egress" }?.message.hasPrefix(
+        "PASSTHROUGH") == true)
+  }
+}
