@@ -443,7 +443,7 @@ private final class WireConnection {
     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
       withPipeliningAssistance: false, withErrorHandling: false,
       withOutboundHeaderValidation: true, withEncoderConfiguration: .init(),
-      withDecoderLimitConfiguration: ListenerManager.decoderLimits(limits))
+      withDecoderLimitConfiguration: DownstreamPipeline.decoderLimits(limits))
     try channel.pipeline.syncOperations.addHandler(
       DownstreamHandler(listener: ProxyFixtures.listenerName, loop: loop))
     try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()

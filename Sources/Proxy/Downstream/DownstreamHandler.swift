@@ -32,8 +32,7 @@ final class DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
   /// A complete request waiting for the one before it to be answered.
   private struct Pending {
     var head: HTTPRequestHead
-    var body: ByteBuffer?
-    var tooLarge: Bool
+    var body: RequestBodyBuffer
   }
 
   /// Sets a complete request going. The proxy routes it and forwards it upstream
@@ -47,8 +46,7 @@ final class DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
   private let forward: Forward
   private var draining = false
   private var head: HTTPRequestHead?
-  private var body: ByteBuffer?
-  private var tooLarge = false
+  private var body: RequestBodyBuffer?
   private var current: ForwardedRequest?
   private var pending: [Pending] = []
   /// A `read` held back while a pipelined request waits.
@@ -144,23 +142,14 @@ final class DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
         return
       }
       self.head = head
-      body = nil
-      tooLarge = false
+      body = RequestBodyBuffer(limit: loop.limits.maxRequestBodyBytes)
     case .body(var chunk):
-      guard !tooLarge else { return }
-      if (body?.readableBytes ?? 0) + chunk.readableBytes > loop.limits.maxRequestBodyBytes {
-        tooLarge = true
-        body = nil
-      } else if body == nil {
-        body = chunk
-      } else {
-        body!.writeBuffer(&chunk)
-      }
+      body?.append(&chunk)
     case .end:
-      guard let head else { return }
+      guard let head, let body else { return }
       self.head = nil
-      let request = Pending(head: head, body: body, tooLarge: tooLarge)
-      body = nil
+      self.body = nil
+      let request = Pending(head: head, body: body)
       if current == nil, pending.isEmpty {
         start(request, context: context)
       } else {
@@ -191,19 +180,11 @@ final class DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
   }
 
   private func start(_ request: Pending, context: ChannelHandlerContext) {
-    loop.stats.downstreamRequests.wrappingIncrement(ordering: .relaxed)
     let forwarded = ForwardedRequest(
-      writer: self, listener: listener, loop: loop, head: request.head, body: request.body,
+      writer: self, listener: listener, loop: loop, head: request.head, body: request.body.body,
       remoteAddress: remoteAddress)
     current = forwarded
-    if request.tooLarge {
-      loop.stats.requestsTooLarge.wrappingIncrement(ordering: .relaxed)
-      forwarded.respondLocally(
-        status: .payloadTooLarge,
-        message: "request body exceeds \(loop.limits.maxRequestBodyBytes) bytes", flags: [])
-    } else {
-      forward(forwarded)
-    }
+    forwarded.begin(bodyTooLarge: request.body.tooLarge, forward: forward)
   }
 
   /// The current request's response is complete: the next pipelined request, if any,
