@@ -4,7 +4,9 @@ the adversarial suite for what a conforming client never does): the same listene
 serves HTTP/1.1 and h2c; routing, a weighted split and 100 % mirroring behave as over
 HTTP/1.1, the upstreams (and the shadows, ``Host: NAME-shadow``) are reached over HTTP/1.1;
 many concurrent streams on one connection; a POST body arrives intact at the primary and
-the shadow; the SETTINGS advertised and a client that opens too many streams.
+the shadow; the SETTINGS advertised and a client that opens too many streams; and an 80/20 split
+with a 50 % mirror under h2load through real Envoy and through our proxy, counts compared
+(skipped without Envoy).
 
 Run with the interop venv:  .venv-interop/bin/python Tests/Interop/test_proxy_http2.py
 The binary comes from SHADOWPLANE_BIN (default /work/main/.build/debug/shadowplane);
@@ -29,6 +31,9 @@ sys.path.insert(0, os.path.join(HERE, os.pardir, "Adversarial"))
 import harness  # noqa: E402
 import h2raw  # noqa: E402
 import proxy_harness as ph  # noqa: E402
+# A module, so its test classes are not collected here. Importing it sets
+# SHADOWPLANE_XDS_MODE to sotw unless given (the proxies here then use state of the world).
+import test_envoy_live as live  # noqa: E402
 from test_proxy_e2e import HOST, SDS, SHADOW_WAIT, ProxyFixture  # noqa: E402
 
 CLIENT_TIMEOUT = 60
@@ -246,6 +251,39 @@ class ProxyHTTP2Test(ProxyFixture):
         conn.drain(3)
         self.assertTrue(conn.closed, "the connection must close")
         log(f"SETTINGS {settings}; the 101st stream: {goaway!r}")
+
+
+@unittest.skipUnless(shutil.which("h2load"), "needs h2load (Debian nghttp2-client)")
+class HTTP2SideBySideTest(live.SideBySideCase):
+    """The same h2c load through real Envoy (its HTTP connection manager's codec AUTO takes
+    h2c with prior knowledge) and through our proxy, each on its own control plane: an
+    80/20 split with a 50 % mirror, the counts within binomial bounds and alike."""
+
+    def test_h2c_split_and_mirror_counts_match_envoy(self) -> None:
+        self.apply_both(lambda port: live.split_mirror_mesh(port, self.ups, (80, 20), 50.0))
+        n = 2000
+        counts = {}
+        for dp, cp, node, port in self.both():
+            for u in self.ups.values():
+                u.clear()
+            mirror = live.cluster(port, "shadow-a")
+            before = dp.cluster_stats(mirror)
+            res = h2load(port, "/get", f"{HOST}:{port}", n, clients=2, streams=16)
+            log(f"{dp.name} over h2c: {res['summary']!r}")
+            self.assertEqual((res["protocol"], res["succeeded"], res["2xx"]), ("h2c", n, n))
+            shadows = self.wait_settled(dp, mirror, self.ups["shadow-a"], before)
+            v1, v2 = self.ups["v1"].count(), self.ups["v2"].count()
+            self.assertEqual(v1 + v2, n, f"{dp.name}: v1 {v1} + v2 {v2}")
+            self.assertEqual(self.ups["shadow-a"].count(), shadows)
+            self.assert_within(v2, n, 0.20, f"{dp.name} h2c split, v2")
+            self.assert_within(shadows, n, 0.50, f"{dp.name} h2c mirror 50 %")
+            # The shadows reach the mirror over HTTP/1.1 with the -shadow authority.
+            hosts = {(r["host"], r["version"]) for r in self.ups["shadow-a"].requests}
+            self.assertEqual(hosts, {(f"{HOST}-shadow:{port}", "HTTP/1.1")}, dp.name)
+            counts[dp.name] = (v2, shadows)
+        (e_v2, e_sh), (p_v2, p_sh) = counts["envoy"], counts["proxy"]
+        self.assert_same_fraction(e_v2, p_v2, n, 0.20, "h2c split to v2")
+        self.assert_same_fraction(e_sh, p_sh, n, 0.50, "h2c mirror 50 %")
 
 
 if __name__ == "__main__":
