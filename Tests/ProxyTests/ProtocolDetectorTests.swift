@@ -110,12 +110,14 @@ private final class Detection {
   let channel = EmbeddedChannel()
   let stats = ProxyStats()
   var decided: [DownstreamProtocol] = []
+  var acceptedAt: [NIODeadline] = []
 
   init(timeout: TimeAmount = .seconds(10)) throws {
     try channel.pipeline.syncOperations.addHandler(
       ProtocolDetector(timeout: timeout, stats: stats) { [unowned self] in
         decided.append($0)
-        _ = $1
+        acceptedAt.append($1)
+        _ = $2
       })
     try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
   }
@@ -213,7 +215,11 @@ struct ProtocolDetectorTests {
 
   @Test func theTimerStopsOnceTheProtocolIsKnown() throws {
     let detection = try Detection(timeout: .seconds(2))
+    let accepted = detection.channel.embeddedEventLoop.now
+    detection.channel.embeddedEventLoop.advanceTime(by: .seconds(1))
     try detection.send("GET")
+    // The accept time goes on with the decision: HTTP/1.1's first head is timed from it.
+    #expect(detection.acceptedAt == [accepted])
     detection.channel.embeddedEventLoop.advanceTime(by: .seconds(5))
     #expect(detection.channel.isActive)
     #expect(detection.stats.requestHeaderTimeouts.load(ordering: .relaxed) == 0)

@@ -75,7 +75,16 @@ final class DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
   /// Set while the handler is in a pipeline (timers answer through it).
   private var context: ChannelHandlerContext?
 
-  init(listener: String, loop: LoopContext, forward: @escaping Forward = { $0.start() }) {
+  /// When the connection was accepted, if before this handler was added (the
+  /// ``ProtocolDetector`` read the first bytes meanwhile): the first request's headers timeout
+  /// runs from then, not from the handler's start. Used once.
+  private var acceptedAt: NIODeadline?
+
+  init(
+    listener: String, loop: LoopContext, acceptedAt: NIODeadline? = nil,
+    forward: @escaping Forward = { $0.start() }
+  ) {
+    self.acceptedAt = acceptedAt
     self.listener = listener
     self.loop = loop
     self.forward = forward
@@ -304,7 +313,13 @@ final class DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
   /// Runs what the timeout machine says: timer changes, then an expiry.
   private func run(_ action: DownstreamTimeouts.Action) {
     switch action.requestHeaders {
-    case .start?: requestHeadersTimer?.start()
+    case .start?:
+      if let acceptedAt {
+        requestHeadersTimer?.start(from: acceptedAt)
+      } else {
+        requestHeadersTimer?.start()
+      }
+      acceptedAt = nil
     case .stop?: requestHeadersTimer?.stop()
     case nil: break
     }

@@ -17,13 +17,15 @@ enum DownstreamPipeline {
     try pipeline.addHandler(
       ProtocolDetector(
         timeout: loop.limits.requestHeadersTimeout.timeAmount, stats: loop.stats
-      ) { downstreamProtocol, pipeline in
+      ) { downstreamProtocol, acceptedAt, pipeline in
         try configure(
-          downstreamProtocol, on: pipeline, channel: channel, listener: listener, loop: bound.value)
+          downstreamProtocol, on: pipeline, channel: channel, listener: listener,
+          loop: bound.value, acceptedAt: acceptedAt)
       })
   }
 
-  /// Adds the handlers of `downstreamProtocol` at the end of the pipeline.
+  /// Adds the handlers of `downstreamProtocol` at the end of the pipeline. `acceptedAt`: when
+  /// the connection was accepted (HTTP/1.1's first request headers timeout runs from then).
   ///
   /// - HTTP/1.1: NIO's codec with the request head limits (``decoderLimits(_:)``), then a
   ///   ``DownstreamHandler`` (pipelining, timeouts, refusals).
@@ -33,7 +35,7 @@ enum DownstreamPipeline {
   ///   ``HTTP2StreamHandler`` on every stream the client opens.
   static func configure(
     _ downstreamProtocol: DownstreamProtocol, on pipeline: ChannelPipeline.SynchronousOperations,
-    channel: any Channel, listener: String, loop: LoopContext
+    channel: any Channel, listener: String, loop: LoopContext, acceptedAt: NIODeadline
   ) throws {
     switch downstreamProtocol {
     case .http1:
@@ -43,7 +45,8 @@ enum DownstreamPipeline {
         withPipeliningAssistance: false, withErrorHandling: false,
         withOutboundHeaderValidation: true, withEncoderConfiguration: .init(),
         withDecoderLimitConfiguration: decoderLimits(loop.limits))
-      try pipeline.addHandler(DownstreamHandler(listener: listener, loop: loop))
+      try pipeline.addHandler(
+        DownstreamHandler(listener: listener, loop: loop, acceptedAt: acceptedAt))
     case .http2:
       loop.stats.http2Connections.wrappingIncrement(ordering: .relaxed)
       let connection = HTTP2ConnectionHandler(

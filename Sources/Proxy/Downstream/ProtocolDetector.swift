@@ -12,8 +12,10 @@ final class ProtocolDetector: ChannelInboundHandler, RemovableChannelHandler {
   typealias InboundOut = ByteBuffer
 
   /// Adds the handlers of `protocol` to the end of the pipeline (after this one), on the
-  /// channel's loop.
-  typealias Configure = (DownstreamProtocol, ChannelPipeline.SynchronousOperations) throws -> Void
+  /// channel's loop; the deadline is when the connection was accepted (the request headers
+  /// timeout of its first request runs from then).
+  typealias Configure = (DownstreamProtocol, NIODeadline, ChannelPipeline.SynchronousOperations)
+    throws -> Void
 
   private var machine = StateMachine()
   private let timeout: TimeAmount
@@ -23,6 +25,8 @@ final class ProtocolDetector: ChannelInboundHandler, RemovableChannelHandler {
   private var buffered: ByteBuffer?
   private var timer: Scheduled<Void>?
   private var context: ChannelHandlerContext?
+  /// When the connection became active (the timer started).
+  private var acceptedAt: NIODeadline?
 
   /// A detector that waits at most `timeout` (zero or less: no limit) for the protocol to be
   /// known, counting an expiry in `stats`, and calls `configure` once it is.
@@ -78,6 +82,7 @@ final class ProtocolDetector: ChannelInboundHandler, RemovableChannelHandler {
     case .none:
       break
     case .startTimer:
+      acceptedAt = context.eventLoop.now
       guard timeout.nanoseconds > 0 else { return }
       // Loop-confined, as the handler; cancelled when it leaves the pipeline.
       timer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
@@ -89,7 +94,8 @@ final class ProtocolDetector: ChannelInboundHandler, RemovableChannelHandler {
       timer?.cancel()
       timer = nil
       do {
-        try configure(downstreamProtocol, context.pipeline.syncOperations)
+        try configure(
+          downstreamProtocol, acceptedAt ?? context.eventLoop.now, context.pipeline.syncOperations)
       } catch {
         context.fireErrorCaught(error)
         context.close(promise: nil)
