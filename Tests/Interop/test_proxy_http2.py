@@ -4,9 +4,9 @@ the adversarial suite for what a conforming client never does): the same listene
 serves HTTP/1.1 and h2c; routing, a weighted split and 100 % mirroring behave as over
 HTTP/1.1, the upstreams (and the shadows, ``Host: NAME-shadow``) are reached over HTTP/1.1;
 many concurrent streams on one connection; a POST body arrives intact at the primary and
-the shadow; the SETTINGS advertised and a client that opens too many streams; and an 80/20 split
-with a 50 % mirror under h2load through real Envoy and through our proxy, counts compared
-(skipped without Envoy).
+the shadow; the SETTINGS advertised, a client that opens too many streams, the header
+limits; and an 80/20 split with a 50 % mirror under h2load through real Envoy and through
+our proxy, counts compared (skipped without Envoy).
 
 Run with the interop venv:  .venv-interop/bin/python Tests/Interop/test_proxy_http2.py
 The binary comes from SHADOWPLANE_BIN (default /work/main/.build/debug/shadowplane);
@@ -251,6 +251,41 @@ class ProxyHTTP2Test(ProxyFixture):
         conn.drain(3)
         self.assertTrue(conn.closed, "the connection must close")
         log(f"SETTINGS {settings}; the 101st stream: {goaway!r}")
+
+    def test_header_limits(self) -> None:
+        """More fields than --max-request-headers reset the stream (Envoy's codec does the
+        same); a header block over --max-request-headers-kb (SETTINGS_MAX_HEADER_LIST_SIZE)
+        ends the connection. Both counted http2.header_overflow."""
+        self.apply_vs(self.manifest("10-virtualservice-all-v1.yaml"))
+        conn = h2raw.Connection(self.port, window=None)
+        self.addCleanup(conn.close)
+        self.assertIsNotNone(
+            conn.read_until(lambda f: f.type == h2raw.SETTINGS and not f.flags & h2raw.ACK, 5))
+        base = [(":method", "GET"), (":scheme", "http"), (":path", "/get"),
+                (":authority", self.authority)]
+        before = self.proxy.stats().get("http2.header_overflow", 0)
+        many = base + [(f"x-field-{i}", "v") for i in range(101)]
+        conn.send(h2raw.frame(h2raw.HEADERS, h2raw.END_HEADERS | h2raw.END_STREAM, 1,
+                              h2raw.header_block(many)))
+        reset = conn.read_until(lambda f: f.type == h2raw.RST_STREAM and f.stream == 1, 5)
+        self.assertIsNotNone(reset, f"no RST_STREAM for 101 fields; errors {conn.errors}")
+        self.assertTrue(conn.ping(5), "the connection stays up after a stream reset")
+        harness.poll(lambda: self.proxy.stats()["http2.header_overflow"] - before == 1, 5,
+                     what="http2.header_overflow to count the reset stream")
+        # 70 KiB of header block, in a HEADERS frame and CONTINUATION frames of 16 KiB.
+        block = h2raw.header_block(base + [("x-big", "b" * (70 * 1024))])
+        pieces = [block[i:i + 16384] for i in range(0, len(block), 16384)]
+        wire = h2raw.frame(h2raw.HEADERS, h2raw.END_STREAM, 3, pieces[0])
+        for i, piece in enumerate(pieces[1:], start=1):
+            wire += h2raw.frame(h2raw.CONTINUATION,
+                                h2raw.END_HEADERS if i == len(pieces) - 1 else 0, 3, piece)
+        conn.send(wire)
+        goaway = conn.read_until(lambda f: f.type == h2raw.GOAWAY, 5)
+        self.assertIsNotNone(goaway, f"no GOAWAY for a 70 KiB header block; {conn.errors}")
+        harness.poll(lambda: self.proxy.stats()["http2.header_overflow"] - before == 2, 5,
+                     what="http2.header_overflow to count the connection")
+        self.assertEqual(self.v1.count(), 0, "neither request may reach the upstream")
+        log(f"101 fields: {reset!r}; 70 KiB block: {goaway!r}")
 
 
 @unittest.skipUnless(shutil.which("h2load"), "needs h2load (Debian nghttp2-client)")
