@@ -5,7 +5,7 @@ serves HTTP/1.1 and h2c; routing, a weighted split and 100 % mirroring behave as
 HTTP/1.1, the upstreams (and the shadows, ``Host: NAME-shadow``) are reached over HTTP/1.1;
 many concurrent streams on one connection; a POST body arrives intact at the primary and
 the shadow; the SETTINGS advertised, a client that opens too many streams, the header
-limits; and an 80/20 split with a 50 % mirror under h2load through real Envoy and through
+limits, the drain when the listener goes away; and an 80/20 split with a 50 % mirror under h2load through real Envoy and through
 our proxy, counts compared (skipped without Envoy).
 
 Run with the interop venv:  .venv-interop/bin/python Tests/Interop/test_proxy_http2.py
@@ -286,6 +286,30 @@ class ProxyHTTP2Test(ProxyFixture):
                      what="http2.header_overflow to count the connection")
         self.assertEqual(self.v1.count(), 0, "neither request may reach the upstream")
         log(f"101 fields: {reset!r}; 70 KiB block: {goaway!r}")
+
+    def test_listener_removed_drains_an_h2c_connection(self) -> None:
+        """When its listener leaves the configuration, an HTTP/2 connection gets GOAWAY and
+        closes (the HTTP/1.1 drain's counterpart: ChannelShouldQuiesceEvent, through
+        swift-nio-http2's connection manager)."""
+        self.apply_vs(self.manifest("10-virtualservice-all-v1.yaml"))
+        conn = h2raw.Connection(self.port)
+        self.addCleanup(conn.close)
+        conn.send(h2raw.frame(h2raw.HEADERS, h2raw.END_HEADERS | h2raw.END_STREAM, 1,
+                              h2raw.header_block([(":method", "GET"), (":scheme", "http"),
+                                                  (":path", "/get"),
+                                                  (":authority", self.authority)])))
+        done = conn.read_until(lambda f: f.type == h2raw.DATA and f.stream == 1
+                               and f.flags & h2raw.END_STREAM, 10)
+        self.assertIsNotNone(done, f"no response on stream 1; frames {conn.frames[-5:]}")
+        before = self.versions(self.cp)
+        status, body = self.cp.delete_config("serviceentries", "default", "httpbin")
+        self.assertEqual(status, 200, body)
+        self.wait_synced(self.cp, before)
+        goaway = conn.read_until(lambda f: f.type == h2raw.GOAWAY, 10)
+        self.assertIsNotNone(goaway, "the draining connection must get GOAWAY")
+        conn.drain(10)
+        self.assertTrue(conn.closed, "the drained connection must close")
+        log(f"listener removed: {goaway!r}, then closed")
 
 
 @unittest.skipUnless(shutil.which("h2load"), "needs h2load (Debian nghttp2-client)")
