@@ -111,6 +111,31 @@ func refusal<Command: ParsableCommand>(_ command: Command.Type, _ arguments: [St
         == .disabled)
   }
 
+  @Test func proxyHTTP2Limits() throws {
+    let defaults = try ProxyCommand.parse(["--node-id", "n"]).limits.limits
+    #expect(defaults.http2MaxConcurrentStreams == 100)
+    #expect(defaults.http2InitialStreamWindowBytes == 65_536)
+    #expect(defaults.http2InitialConnectionWindowBytes == 1 << 20)
+    let limits = try ProxyCommand.parse([
+      "--node-id", "n", "--http2-max-concurrent-streams", "8",
+      "--http2-initial-stream-window-bytes", "65535",
+      "--http2-initial-connection-window-bytes", "2147483647",
+    ]).limits.limits
+    #expect(limits.http2MaxConcurrentStreams == 8)
+    #expect(limits.http2InitialStreamWindowBytes == 65_535)
+    #expect(limits.http2InitialConnectionWindowBytes == 2_147_483_647)
+    #expect(
+      refusal(ProxyCommand.self, ["--node-id", "n", "--http2-initial-stream-window-bytes", "100"])
+        == "--http2-initial-stream-window-bytes must be in 65535...2147483647, got 100")
+    #expect(
+      refusal(
+        ProxyCommand.self, ["--node-id", "n", "--http2-initial-connection-window-bytes", "1"])
+        != nil)
+    #expect(
+      refusal(ProxyCommand.self, ["--node-id", "n", "--http2-max-concurrent-streams", "0"])
+        == "--http2-max-concurrent-streams must be in 1...2147483647, got 0")
+  }
+
   @Test func proxyRefusals() {
     #expect(refusal(ProxyCommand.self, [])?.contains("--node-id") == true)
     #expect(

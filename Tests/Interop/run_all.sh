@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the Python interop tests against a built shadowplane binary, each with its venv:
 #   test_grpc_xds_client.py, test_ads_protocol.py, test_delta_protocol.py, test_store_e2e.py and
-#   test_store_rejections.py, test_proxy_e2e.py, test_proxy_resilience.py and test_cli.py with
+#   test_store_rejections.py, test_proxy_e2e.py, test_proxy_resilience.py,
+#   test_proxy_http2.py (also needs nghttp2-client's nghttp and h2load) and test_cli.py with
 #   .venv-interop (grpcio, xds-protos),
 #   test_proxy_e2e.py runs twice: with the proxy's default xDS variant (delta) and with
 #   SHADOWPLANE_XDS_MODE=sotw (passed to the proxy as --xds-mode),
@@ -61,6 +62,7 @@ run "$interop_py" test_proxy_e2e.py
 # The proxy's default xDS variant (delta) ran above; the same tests over state of the world:
 SHADOWPLANE_XDS_MODE=sotw run "$interop_py" test_proxy_e2e.py "test_proxy_e2e.py (sotw)"
 run "$interop_py" test_proxy_resilience.py
+run "$interop_py" test_proxy_http2.py
 run "$interop_py" test_cli.py
 run "$pgv_py" test_envoy_rules.py
 run "$pgv_py" test_envoy_rules_manifests.py

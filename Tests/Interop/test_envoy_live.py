@@ -23,7 +23,7 @@ variant. ``run_all.sh`` runs this file once per variant.
   weighted split, mirror 100 % with ``Host: NAME-shadow:PORT``, mirror 50 %, ``shadowplane
   runtime set`` moving the fraction through RTDS with no route push, a slow shadow not
   slowing the primary.
-- ``SideBySideTest``: the same mesh through Envoy and through our proxy (each on its own
+- ``SideBySideTest`` (on ``SideBySideCase``): the same mesh through Envoy and through our proxy (each on its own
   control plane and port): split and mirror counts, before and after a runtime override,
   compared within binomial bounds; and the route features (matches, rewrites, header
   operations, retries, timeouts, DNS cluster, black hole, unknown host) compared request
@@ -859,9 +859,11 @@ class EnvoyTrafficTest(LiveCase):
 # Our proxy checked against Envoy
 
 
-class SideBySideTest(LiveCase):
+class SideBySideCase(LiveCase):
     """Envoy and our proxy, each with its own control plane (same mesh, its own listener
-    port), one set of upstreams, the same requests through each in turn."""
+    port), one set of upstreams, the same requests through each in turn. No tests of its
+    own: ``SideBySideTest`` below and ``test_proxy_http2.py`` (the same over h2c) build on
+    it."""
 
     ENVOY_NODE = "envoy-side"
     PROXY_NODE = "proxy-side"
@@ -893,6 +895,11 @@ class SideBySideTest(LiveCase):
             self.wait_all_synced(cp, node, types=("CDS", "EDS", "LDS", "RDS"))
             poll(dp.ready, 20, what=f"{dp.name} to be ready")
             poll(lambda: harness.tcp_accepts(port), 20, what=f"{dp.name} to listen on {port}")
+
+
+class SideBySideTest(SideBySideCase):
+    """The split and mirror counts, and the route features request by request, through
+    Envoy and our proxy over HTTP/1.1."""
 
     def test_split_and_mirror_counts_match_envoy(self) -> None:
         self.apply_both(lambda port: split_mirror_mesh(port, self.ups, (80, 20), 50.0))

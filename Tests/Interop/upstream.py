@@ -141,6 +141,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             "server": srv.name,
             "time": received,
             "method": self.command,
+            "version": self.request_version,
             "path": self.path,
             "host": self.headers.get("Host"),
             "x_request_id": self.headers.get("x-request-id"),

@@ -49,7 +49,7 @@ private final class Connection {
 
   init(
     holding: Bool, config: ProxyConfig? = nil, maxRequestBody: Int = 1 << 20,
-    limits given: ProxyLimits = ProxyLimits()
+    limits given: ProxyLimits = ProxyLimits(), acceptedEarlier: TimeAmount? = nil
   ) throws {
     var limits = given
     limits.maxRequestBodyBytes = maxRequestBody
@@ -59,10 +59,18 @@ private final class Connection {
       stats: stats)
     let held = self.held
     let name = ProxyFixtures.listenerName
+    // Accepted `acceptedEarlier` before the handler came (the protocol detector's time).
+    var acceptedAt: NIODeadline?
+    if let acceptedEarlier {
+      acceptedAt = channel.embeddedEventLoop.now
+      channel.embeddedEventLoop.advanceTime(by: acceptedEarlier)
+    }
     handler =
       holding
-      ? DownstreamHandler(listener: name, loop: loop) { held.started.append($0) }
-      : DownstreamHandler(listener: name, loop: loop)
+      ? DownstreamHandler(listener: name, loop: loop, acceptedAt: acceptedAt) {
+        held.started.append($0)
+      }
+      : DownstreamHandler(listener: name, loop: loop, acceptedAt: acceptedAt)
     try channel.pipeline.syncOperations.addHandler(readCounter)
     try channel.pipeline.syncOperations.addHandler(handler)
     try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
@@ -346,6 +354,19 @@ struct DownstreamTimeoutTests {
     #expect(connection.stats.idleTimeouts.load(ordering: .relaxed) == 0)
   }
 
+  @Test func theFirstHeadIsTimedFromTheAcceptNotFromTheProtocolDecision() throws {
+    // The protocol detector took 1.5 s of the 2 s (a client trickling its first bytes).
+    let connection = try Connection(
+      holding: false, limits: timeouts(headers: .seconds(2), idle: .hours(1)),
+      acceptedEarlier: .milliseconds(1500))
+    connection.partOfAHeadArrives()
+    connection.advance(.milliseconds(499))
+    #expect(connection.channel.isActive)
+    connection.advance(.milliseconds(1))
+    #expect(try connection.responses().map(\.head.status) == [.requestTimeout])
+    #expect(connection.stats.requestHeaderTimeouts.load(ordering: .relaxed) == 1)
+  }
+
   @Test func aFirstHeadArrivingTooSlowlyIsAnswered408() throws {
     let connection = try Connection(
       holding: false, limits: timeouts(headers: .seconds(2), idle: .hours(1)))
@@ -443,7 +464,7 @@ private final class WireConnection {
     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
       withPipeliningAssistance: false, withErrorHandling: false,
       withOutboundHeaderValidation: true, withEncoderConfiguration: .init(),
-      withDecoderLimitConfiguration: ListenerManager.decoderLimits(limits))
+      withDecoderLimitConfiguration: DownstreamPipeline.decoderLimits(limits))
     try channel.pipeline.syncOperations.addHandler(
       DownstreamHandler(listener: ProxyFixtures.listenerName, loop: loop))
     try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()

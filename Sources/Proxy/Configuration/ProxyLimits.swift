@@ -15,13 +15,34 @@ public struct ProxyLimits: Sendable, Equatable {
   /// `common_http_protocol_options.idle_timeout`. Default: 1 h, Envoy's.
   public var idleTimeout: Duration = .seconds(3600)
   /// The most header fields a request head may have; more get 431 and a close, counted
-  /// `http.downstream_rq_header_overflow`. Envoy's `max_headers_count`. Default: 100.
+  /// `http.downstream_rq_header_overflow` (HTTP/2: the stream is reset, counted
+  /// `http2.header_overflow`, as Envoy's codec does). Envoy's `max_headers_count`.
+  /// Default: 100.
   public var maxRequestHeaders = 100
   /// The largest request head in KiB (request line and header fields, as NIO's decoder
   /// counts them; a single field is bounded by it too), enforced while the head is parsed
   /// so no more is buffered; larger heads get 431 and a close, counted
-  /// `http.downstream_rq_header_overflow`. Envoy's `max_request_headers_kb`. Default: 60.
+  /// `http.downstream_rq_header_overflow`. Over HTTP/2 it is the SETTINGS_MAX_HEADER_LIST_SIZE
+  /// advertised, and a larger header block closes the connection, counted
+  /// `http2.header_overflow`. Envoy's `max_request_headers_kb`. Default: 60.
   public var maxRequestHeadersKB = 60
+  /// The most streams a client may have open at once on one HTTP/2 connection, advertised
+  /// as SETTINGS_MAX_CONCURRENT_STREAMS; a client that opens more has its connection closed
+  /// (GOAWAY, a connection error in swift-nio-http2), counted `http2.too_many_streams`.
+  /// Envoy's `max_concurrent_streams` defaults to 2^31 - 1, which with buffered bodies lets
+  /// one connection hold unbounded memory; this is the value Envoy's edge-proxy guide
+  /// recommends. Default: 100.
+  public var http2MaxConcurrentStreams = 100
+  /// The flow-control window each HTTP/2 request stream starts with (SETTINGS_INITIAL_WINDOW_SIZE),
+  /// in bytes: how much a client may send on one stream before the proxy has read it.
+  /// Envoy's `initial_stream_window_size` defaults to 256 MiB; this is its edge-proxy guide's
+  /// value. A client that sends past the window has its connection closed, counted
+  /// `http.downstream_cx_protocol_error`. Default: 64 KiB.
+  public var http2InitialStreamWindowBytes = 64 << 10
+  /// The flow-control window of a whole HTTP/2 connection, in bytes (Envoy's
+  /// `initial_connection_window_size`, 256 MiB by default; its edge-proxy guide's value
+  /// here). Default: 1 MiB.
+  public var http2InitialConnectionWindowBytes = 1 << 20
   /// The largest request body buffered, in bytes (bodies are buffered whole, to replay
   /// them for retries and shadows); larger bodies get 413, counted
   /// `http.downstream_rq_too_large`. Default: 16 MiB.

@@ -32,8 +32,7 @@ final class DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
   /// A complete request waiting for the one before it to be answered.
   private struct Pending {
     var head: HTTPRequestHead
-    var body: ByteBuffer?
-    var tooLarge: Bool
+    var body: RequestBodyBuffer
   }
 
   /// Sets a complete request going. The proxy routes it and forwards it upstream
@@ -47,8 +46,7 @@ final class DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
   private let forward: Forward
   private var draining = false
   private var head: HTTPRequestHead?
-  private var body: ByteBuffer?
-  private var tooLarge = false
+  private var body: RequestBodyBuffer?
   private var current: ForwardedRequest?
   private var pending: [Pending] = []
   /// A `read` held back while a pipelined request waits.
@@ -77,7 +75,16 @@ final class DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
   /// Set while the handler is in a pipeline (timers answer through it).
   private var context: ChannelHandlerContext?
 
-  init(listener: String, loop: LoopContext, forward: @escaping Forward = { $0.start() }) {
+  /// When the connection was accepted, if before this handler was added (the
+  /// ``ProtocolDetector`` read the first bytes meanwhile): the first request's headers timeout
+  /// runs from then, not from the handler's start. Used once.
+  private var acceptedAt: NIODeadline?
+
+  init(
+    listener: String, loop: LoopContext, acceptedAt: NIODeadline? = nil,
+    forward: @escaping Forward = { $0.start() }
+  ) {
+    self.acceptedAt = acceptedAt
     self.listener = listener
     self.loop = loop
     self.forward = forward
@@ -144,23 +151,14 @@ final class DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
         return
       }
       self.head = head
-      body = nil
-      tooLarge = false
+      body = RequestBodyBuffer(limit: loop.limits.maxRequestBodyBytes)
     case .body(var chunk):
-      guard !tooLarge else { return }
-      if (body?.readableBytes ?? 0) + chunk.readableBytes > loop.limits.maxRequestBodyBytes {
-        tooLarge = true
-        body = nil
-      } else if body == nil {
-        body = chunk
-      } else {
-        body!.writeBuffer(&chunk)
-      }
+      body?.append(&chunk)
     case .end:
-      guard let head else { return }
+      guard let head, let body else { return }
       self.head = nil
-      let request = Pending(head: head, body: body, tooLarge: tooLarge)
-      body = nil
+      self.body = nil
+      let request = Pending(head: head, body: body)
       if current == nil, pending.isEmpty {
         start(request, context: context)
       } else {
@@ -191,19 +189,11 @@ final class DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
   }
 
   private func start(_ request: Pending, context: ChannelHandlerContext) {
-    loop.stats.downstreamRequests.wrappingIncrement(ordering: .relaxed)
     let forwarded = ForwardedRequest(
-      writer: self, listener: listener, loop: loop, head: request.head, body: request.body,
+      writer: self, listener: listener, loop: loop, head: request.head, body: request.body.body,
       remoteAddress: remoteAddress)
     current = forwarded
-    if request.tooLarge {
-      loop.stats.requestsTooLarge.wrappingIncrement(ordering: .relaxed)
-      forwarded.respondLocally(
-        status: .payloadTooLarge,
-        message: "request body exceeds \(loop.limits.maxRequestBodyBytes) bytes", flags: [])
-    } else {
-      forward(forwarded)
-    }
+    forwarded.begin(bodyTooLarge: request.body.tooLarge, forward: forward)
   }
 
   /// The current request's response is complete: the next pipelined request, if any,
@@ -323,7 +313,13 @@ final class DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
   /// Runs what the timeout machine says: timer changes, then an expiry.
   private func run(_ action: DownstreamTimeouts.Action) {
     switch action.requestHeaders {
-    case .start?: requestHeadersTimer?.start()
+    case .start?:
+      if let acceptedAt {
+        requestHeadersTimer?.start(from: acceptedAt)
+      } else {
+        requestHeadersTimer?.start()
+      }
+      acceptedAt = nil
     case .stop?: requestHeadersTimer?.stop()
     case nil: break
     }

@@ -53,6 +53,23 @@ final class ForwardedRequest: UpstreamResponder {
     self.machine = StateMachine(idempotent: Self.isIdempotent(head.method))
   }
 
+  /// Sets the request going once the client has sent it whole (its writer must already
+  /// hold it, as the response may be written at once): counted `http.downstream_rq_total`,
+  /// then answered 413 if its body went over the limit (`bodyTooLarge`,
+  /// `http.downstream_rq_too_large`), else handed to `forward` (which routes and sends it,
+  /// ``start()``). The one way in for HTTP/1.1 and HTTP/2 requests alike.
+  func begin(bodyTooLarge: Bool, forward: (ForwardedRequest) -> Void) {
+    loop.stats.downstreamRequests.wrappingIncrement(ordering: .relaxed)
+    if bodyTooLarge {
+      loop.stats.requestsTooLarge.wrappingIncrement(ordering: .relaxed)
+      respondLocally(
+        status: .payloadTooLarge,
+        message: "request body exceeds \(loop.limits.maxRequestBodyBytes) bytes", flags: [])
+    } else {
+      forward(self)
+    }
+  }
+
   /// Whether `method` is idempotent (RFC 9110, 9.2.2): safe to send again after a reset
   /// before any response.
   static func isIdempotent(_ method: HTTPMethod) -> Bool {

@@ -1,6 +1,5 @@
 import NIOConcurrencyHelpers
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 
 /// Binds and unbinds the proxy's listeners as LDS changes them.
@@ -84,17 +83,6 @@ actor ListenerManager {
     }
   }
 
-  /// NIO's decoder bounds for the request head: the field count, and the size of the head
-  /// (request line and fields) and so of any one field, checked as the head is parsed so
-  /// that no more than the limit is ever buffered.
-  static func decoderLimits(_ limits: ProxyLimits) -> NIOHTTPDecoderLimitConfiguration {
-    var configuration = NIOHTTPDecoderLimitConfiguration()
-    configuration.maxHeaderFieldCount = max(limits.maxRequestHeaders, 1)
-    configuration.maxHeaderListSize = max(limits.maxRequestHeadersKB, 1) * 1024
-    configuration.maxHeaderFieldSize = configuration.maxHeaderListSize
-    return configuration
-  }
-
   private func bind(name: String, spec: ListenerSpec) async throws -> Bound {
     let connections = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
     let contexts = self.contexts
@@ -110,15 +98,10 @@ actor ListenerManager {
           _ = connections.withLockedValue { $0.removeValue(forKey: id) }
         }
         return channel.eventLoop.makeCompletedFuture {
-          let loop = contexts.context(on: channel.eventLoop)
-          // Pipelining is ordered, and decoding errors answered (431 for a head over the
-          // limits, 400 otherwise), by DownstreamHandler itself (see there for why).
-          try channel.pipeline.syncOperations.configureHTTPServerPipeline(
-            withPipeliningAssistance: false, withErrorHandling: false,
-            withOutboundHeaderValidation: true, withEncoderConfiguration: .init(),
-            withDecoderLimitConfiguration: Self.decoderLimits(loop.limits))
-          try channel.pipeline.syncOperations.addHandler(
-            DownstreamHandler(listener: name, loop: loop))
+          // HTTP/1.1 or HTTP/2 (h2c), as the first bytes say (ProtocolDetector).
+          try DownstreamPipeline.start(
+            on: channel.pipeline.syncOperations, channel: channel, listener: name,
+            loop: contexts.context(on: channel.eventLoop))
         }
       }
       .bind(host: spec.host, port: spec.port).get()

@@ -33,8 +33,14 @@ final class LoopTimer {
 
   /// Starts it from now (again, if it runs).
   func start() {
+    start(from: eventLoop.now)
+  }
+
+  /// Starts it as if started at `origin` (an earlier moment: it fires `timeout` after it,
+  /// at once if that has passed).
+  func start(from origin: NIODeadline) {
     guard timeout.nanoseconds > 0 else { return }
-    let next = eventLoop.now + timeout
+    let next = origin + timeout
     deadline = next
     if let scheduledFor, scheduledFor <= next { return }
     schedule(at: next)

@@ -17,8 +17,16 @@ final class ProxyStats: Sendable {
   let requestsTooLarge = ManagedAtomic<Int>(0)
   /// Requests refused as malformed by the proxy (400: two `Host` headers).
   let badRequests = ManagedAtomic<Int>(0)
-  /// Connections whose bytes were not HTTP/1.1 (400 and close).
+  /// Connections whose bytes were not HTTP/1.1 (400 and close), or broke HTTP/2's rules
+  /// (a connection error: GOAWAY and close).
   let protocolErrors = ManagedAtomic<Int>(0)
+  /// Connections that spoke HTTP/2 (h2c, detected by the connection preface).
+  let http2Connections = ManagedAtomic<Int>(0)
+  /// HTTP/2 header blocks over the size limit (the connection closes) or the field count
+  /// limit (the stream is reset).
+  let http2HeaderOverflows = ManagedAtomic<Int>(0)
+  /// HTTP/2 connections closed for opening more streams than SETTINGS_MAX_CONCURRENT_STREAMS.
+  let http2TooManyStreams = ManagedAtomic<Int>(0)
   let xdsUpdatesAccepted = ManagedAtomic<Int>(0)
   let xdsUpdatesRejected = ManagedAtomic<Int>(0)
   /// RTDS layers refused (a value the proxy cannot use: NACKed, the last good layer kept),
@@ -40,6 +48,9 @@ final class ProxyStats: Sendable {
       ("http.downstream_rq_too_large", requestsTooLarge),
       ("http.downstream_rq_bad_request", badRequests),
       ("http.downstream_cx_protocol_error", protocolErrors),
+      ("http.downstream_cx_http2_total", http2Connections),
+      ("http2.header_overflow", http2HeaderOverflows),
+      ("http2.too_many_streams", http2TooManyStreams),
       ("control_plane.update_accepted", xdsUpdatesAccepted),
       ("control_plane.update_rejected", xdsUpdatesRejected),
       ("runtime.load_error", runtimeLoadErrors), ("runtime.load_success", runtimeLoadSuccesses),

@@ -20,6 +20,18 @@ struct ProxyLimitOptions: ParsableArguments {
   @Option(help: "The largest request head, in KiB (431 beyond).")
   var maxRequestHeadersKb = ProxyLimits().maxRequestHeadersKB
 
+  @Option(
+    help:
+      "HTTP/2: the most streams a client may have open on one connection (SETTINGS_MAX_CONCURRENT_STREAMS; the connection closes beyond)."
+  )
+  var http2MaxConcurrentStreams = ProxyLimits().http2MaxConcurrentStreams
+
+  @Option(help: "HTTP/2: each request stream's initial flow-control window, in bytes.")
+  var http2InitialStreamWindowBytes = ProxyLimits().http2InitialStreamWindowBytes
+
+  @Option(help: "HTTP/2: a connection's flow-control window, in bytes.")
+  var http2InitialConnectionWindowBytes = ProxyLimits().http2InitialConnectionWindowBytes
+
   @Option(help: "The largest request body buffered, in bytes (413 beyond).")
   var maxRequestBodyBytes = ProxyLimits().maxRequestBodyBytes
 
@@ -42,6 +54,20 @@ struct ProxyLimitOptions: ParsableArguments {
     for (flag, value) in positive where value < 1 {
       throw ValidationError("\(flag) must be at least 1, got \(value)")
     }
+    // RFC 9113, 6.5.2 and 6.9.2: a window is at most 2^31 - 1; Envoy's floor is the
+    // protocol's initial 65,535 bytes.
+    let windows: [(String, Int)] = [
+      ("--http2-initial-stream-window-bytes", http2InitialStreamWindowBytes),
+      ("--http2-initial-connection-window-bytes", http2InitialConnectionWindowBytes),
+    ]
+    for (flag, value) in windows where !(65_535...Int(Int32.max)).contains(value) {
+      throw ValidationError("\(flag) must be in 65535...2147483647, got \(value)")
+    }
+    if !(1...Int(Int32.max)).contains(http2MaxConcurrentStreams) {
+      throw ValidationError(
+        "--http2-max-concurrent-streams must be in 1...2147483647, got \(http2MaxConcurrentStreams)"
+      )
+    }
     let durations: [(String, DurationArgument)] = [
       ("--request-headers-timeout", requestHeadersTimeout), ("--idle-timeout", idleTimeout),
       ("--default-shadow-timeout", defaultShadowTimeout),
@@ -59,6 +85,9 @@ struct ProxyLimitOptions: ParsableArguments {
     limits.maxRequestHeaders = maxRequestHeaders
     limits.maxRequestHeadersKB = maxRequestHeadersKb
     limits.maxRequestBodyBytes = maxRequestBodyBytes
+    limits.http2MaxConcurrentStreams = http2MaxConcurrentStreams
+    limits.http2InitialStreamWindowBytes = http2InitialStreamWindowBytes
+    limits.http2InitialConnectionWindowBytes = http2InitialConnectionWindowBytes
     limits.defaultShadowTimeout = defaultShadowTimeout.duration
     limits.maxShadowsPerLoop = maxShadowsPerLoop
     limits.maxIdlePerHost = maxIdlePerHost
