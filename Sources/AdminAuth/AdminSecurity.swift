@@ -1,6 +1,6 @@
-public import Hummingbird
+import Hummingbird
 public import HummingbirdCore
-public import HummingbirdTLS
+import HummingbirdTLS
 public import XDSCore
 
 /// How an admin API (the control plane's or the proxy's) is secured, from its flags: where
