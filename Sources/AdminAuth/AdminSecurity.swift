@@ -27,6 +27,28 @@ public struct AdminSecurity: Sendable {
     case tokens(any Error)
     /// The TLS files do not load.
     case tls(any Error)
+
+    /// What failed, in words.
+    public var message: String {
+      switch self {
+      case .tokens: "cannot read the admin tokens"
+      case .tls: "cannot serve the admin API over TLS"
+      }
+    }
+
+    /// The error of the file that did not load.
+    public var cause: any Error {
+      switch self {
+      case .tokens(let cause), .tls(let cause): cause
+      }
+    }
+  }
+
+  /// Who may call (``authentication(open:)``) and how it is served (``server()``).
+  public func prepare<Context: AuthenticatedRequestContext>(open: Set<String>)
+    throws(Failure) -> (AdminAuthenticator<Context>.Configuration, HTTPServerBuilder)
+  {
+    (try authentication(open: open), try server())
   }
 
   /// Whether callers must authenticate: a token file, or a client CA on TLS.

@@ -243,19 +243,11 @@ public struct ControlPlane: Sendable {
     AdminAuthenticator<AdminRequestContext>.Configuration, HTTPServerBuilder
   ) {
     do throws(AdminSecurity.Failure) {
-      return (
-        try adminSecurity.authentication(open: AdminRouter.consolePaths.union(["/healthz"])),
-        try adminSecurity.server()
-      )
+      return try adminSecurity.prepare(open: AdminRouter.consolePaths.union(["/healthz"]))
     } catch {
-      switch error {
-      case .tokens(let cause):
-        throw ControlPlaneError(
-          code: .credentialsUnavailable, message: "cannot read the admin tokens", cause: cause)
-      case .tls(let cause):
-        throw ControlPlaneError(
-          code: .tlsUnavailable, message: "cannot serve the admin API over TLS", cause: cause)
-      }
+      let code: ControlPlaneError.Code =
+        if case .tls = error { .tlsUnavailable } else { .credentialsUnavailable }
+      throw ControlPlaneError(code: code, message: error.message, cause: error.cause)
     }
   }
 

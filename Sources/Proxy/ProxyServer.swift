@@ -157,16 +157,11 @@ public struct ProxyServer: Service {
     AdminAuthenticator<ProxyAdminContext>.Configuration, HTTPServerBuilder
   ) {
     do throws(AdminSecurity.Failure) {
-      return (try adminSecurity.authentication(open: ["/ready"]), try adminSecurity.server())
+      return try adminSecurity.prepare(open: ["/ready"])
     } catch {
-      switch error {
-      case .tokens(let cause):
-        throw ProxyServerError(
-          code: .credentialsUnavailable, message: "cannot read the admin tokens", cause: cause)
-      case .tls(let cause):
-        throw ProxyServerError(
-          code: .tlsUnavailable, message: "cannot serve the admin API over TLS", cause: cause)
-      }
+      let code: ProxyServerError.Code =
+        if case .tls = error { .tlsUnavailable } else { .credentialsUnavailable }
+      throw ProxyServerError(code: code, message: error.message, cause: error.cause)
     }
   }
 }

@@ -602,9 +602,16 @@ function restoreState(view, kept) {
   }
 }
 
+// An event schedules a refresh 150 ms later unless one is already due: under a stream of
+// events (a push to thousands of proxies) the page still refreshes every 150 ms or so, not
+// only once they stop. A reader's action (a delay given) refreshes at once.
 function scheduleRefresh(delay) {
+  if (delay === undefined && app.refreshTimer !== null) return;
   clearTimeout(app.refreshTimer);
-  app.refreshTimer = setTimeout(render, delay === undefined ? 150 : delay);
+  app.refreshTimer = setTimeout(() => {
+    app.refreshTimer = null;
+    render();
+  }, delay === undefined ? 150 : delay);
 }
 
 // ---- the live feed ----------------------------------------------------------------------
