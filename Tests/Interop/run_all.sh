@@ -13,6 +13,9 @@
 #   and the proxy's --xds-mode).
 #   test_security.py (mTLS with Envoy, grpcio and the proxy, rotation, admin auth; its Envoy
 #   tests skip without Envoy) with .venv-interop.
+#   test_istio_corpus.py (a few hundred real Istio networking documents from Istio's
+#   repositories and docs, Tests/IstioCorpus/, each applied alone: outcome and field paths
+#   pinned in Tests/IstioCorpus/expected.json; --record rewrites it) with .venv-interop.
 #   test_console.py (the web console in headless Chromium through Selenium, against the
 #   control plane, the proxy and Envoy) with .venv-console.
 # Environment: SHADOWPLANE_BIN (default <repo>/.build/debug/shadowplane),
@@ -64,6 +67,7 @@ SHADOWPLANE_XDS_MODE=sotw run "$interop_py" test_proxy_e2e.py "test_proxy_e2e.py
 run "$interop_py" test_proxy_resilience.py
 run "$interop_py" test_proxy_http2.py
 run "$interop_py" test_cli.py
+run "$interop_py" test_istio_corpus.py
 run "$pgv_py" test_envoy_rules.py
 run "$pgv_py" test_envoy_rules_manifests.py
 run "$pgv_py" test_envoy_bootstrap.py
