@@ -39,6 +39,7 @@ WHOLE_FILES = [
     "samples/extauthz/local-ext-authz.yaml",
     "tests/testdata/config/rule-weighted-route.yaml",
     "tests/testdata/config/se-example.yaml",
+    "samples/httpbin/httpbin-gateway.yaml",
 ]
 SEPARATOR = re.compile(r"(?m)^---[ \t]*(?:#[^\n]*)?\n")
 
@@ -151,7 +152,7 @@ def main() -> None:
         fname = f"{i + 1:02d}-" + path.replace("/", "-").removeprefix("samples-")
         with open(os.path.join(files_dir, fname), "w", encoding="utf-8") as f:
             f.write(f"# source: {REPO}@{commit}:{path}\n{text}")
-    print(f"{number} documents from {REPO}@{commit}; {len(WHOLE_FILES)} whole files")
+    print(f"{number} documents (docs/0001-{number:04d}); {len(WHOLE_FILES)} whole files")
 
 
 if __name__ == "__main__":
