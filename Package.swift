@@ -197,6 +197,13 @@ let package = Package(
       ],
       swiftSettings: strict
     ),
+    // Compares a primary response with its shadow, learns noise from a baseline, aggregates
+    // and renders a verdict. Pure: no I/O, no clock.
+    .target(
+      name: "ShadowCompare",
+      dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+      swiftSettings: strict
+    ),
     .target(name: "CSignalMask"),
     .executableTarget(
       name: "TranslatorBenchmark",
@@ -293,6 +300,11 @@ let package = Package(
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
       ],
       exclude: ["Golden"],
+      swiftSettings: strict
+    ),
+    .testTarget(
+      name: "ShadowCompareTests",
+      dependencies: ["ShadowCompare"],
       swiftSettings: strict
     ),
     .testTarget(

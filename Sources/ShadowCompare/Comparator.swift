@@ -1,0 +1,165 @@
+/// Compares responses under a route's ``ComparisonRules``.
+public enum Comparator {
+  /// Raw differences between `primary` and `other`, with the ignore rules applied but no
+  /// noise filtering: used both for primary vs baseline (learning noise) and primary vs
+  /// shadow. In order: status, headers (as listed in the rules), body. At most
+  /// `rules.maxDifferences`.
+  public static func differences(
+    _ primary: CapturedResponse, _ other: CapturedResponse, rules: ComparisonRules
+  ) -> [Difference] {
+    var found = DifferenceList(limit: rules.maxDifferences)
+    if rules.compareStatus && primary.status != other.status {
+      found.append(
+        Difference(
+          kind: .status, path: "status", primary: String(primary.status),
+          shadow: String(other.status)))
+    }
+    var seen: Set<String> = []
+    for name in rules.headers.map({ $0.lowercased() })
+    where !rules.ignoredHeaders.contains(name) && seen.insert(name).inserted {
+      let mine = primary.values(of: name)
+      let theirs = other.values(of: name)
+      guard mine != theirs else { continue }
+      found.append(
+        Difference(
+          kind: .header, path: name, primary: mine.isEmpty ? nil : mine.joined(separator: ", "),
+          shadow: theirs.isEmpty ? nil : theirs.joined(separator: ", ")))
+    }
+    compareBodies(primary.body, other.body, rules: rules, into: &found)
+    return found.differences
+  }
+
+  /// Compares `primary` with what the shadow produced, drops the differences `noise` has
+  /// learned, and classifies: status > header > body; ``ComparisonResult/tooLarge`` when a
+  /// body was over the bound and status and headers are equal.
+  public static func compare(
+    primary: CapturedResponse, shadow: ShadowOutcome, rules: ComparisonRules, noise: NoiseModel
+  ) -> Comparison {
+    let response: CapturedResponse
+    switch shadow {
+    case .error: return Comparison(result: .shadowError, differences: [], latencyDelta: nil)
+    case .timeout: return Comparison(result: .shadowTimeout, differences: [], latencyDelta: nil)
+    case .response(let captured): response = captured
+    }
+    let differences = Self.differences(primary, response, rules: rules).filter {
+      !noise.isNoise($0)
+    }
+    let kinds = Set(differences.map(\.kind))
+    let tooLarge =
+      rules.body != .none
+      && (primary.body.isTooLarge(maxBodyBytes: rules.maxBodyBytes)
+        || response.body.isTooLarge(maxBodyBytes: rules.maxBodyBytes))
+    let result: ComparisonResult =
+      if kinds.contains(.status) {
+        .statusMismatch
+      } else if kinds.contains(.header) {
+        .headerMismatch
+      } else if tooLarge {
+        .tooLarge
+      } else if kinds.contains(.body) {
+        .bodyMismatch
+      } else {
+        .match
+      }
+    return Comparison(
+      result: result, differences: differences, latencyDelta: response.latency - primary.latency)
+  }
+
+  private static func compareBodies(
+    _ primary: CapturedBody, _ other: CapturedBody, rules: ComparisonRules,
+    into found: inout DifferenceList
+  ) {
+    guard rules.body != .none else { return }
+    if primary.isTooLarge(maxBodyBytes: rules.maxBodyBytes)
+      || other.isTooLarge(maxBodyBytes: rules.maxBodyBytes)
+    {
+      if primary.totalBytes != other.totalBytes || primary.sha256 != other.sha256 {
+        found.append(
+          Difference(
+            kind: .body, path: "body", primary: primary.digestSummary, shadow: other.digestSummary
+          ))
+      }
+      return
+    }
+    if rules.body != .bytes,
+      let mine = try? JSONParser.parse(primary.bytes, maxDepth: rules.maxJSONDepth),
+      let theirs = try? JSONParser.parse(other.bytes, maxDepth: rules.maxJSONDepth)
+    {
+      var diff = JSONDiff(ignoring: rules.ignoredPaths, into: found)
+      diff.compare(mine, theirs, at: JSONPath())
+      found = diff.found
+      return
+    }
+    guard primary.bytes != other.bytes else { return }
+    found.append(
+      Difference(
+        kind: .body, path: "body", primary: preview(primary), shadow: preview(other)))
+  }
+
+  /// The body as text when it is UTF-8, else its length and hash.
+  private static func preview(_ body: CapturedBody) -> String {
+    String(validating: body.bytes, as: UTF8.self) ?? body.digestSummary
+  }
+}
+
+/// Differences collected up to a limit.
+struct DifferenceList {
+  let limit: Int
+  private(set) var differences: [Difference] = []
+
+  init(limit: Int) {
+    self.limit = limit
+  }
+
+  var isFull: Bool { differences.count >= limit }
+
+  mutating func append(_ difference: Difference) {
+    guard !isFull else { return }
+    differences.append(difference)
+  }
+}
+
+/// A structural diff of two JSON values: by path, objects without regard to key order,
+/// arrays by index (a length difference reported at the array), numbers by exact value.
+/// Recursion is bounded by the parser's depth limit.
+struct JSONDiff {
+  let ignored: [JSONPathPattern]
+  var found: DifferenceList
+
+  init(ignoring ignored: [JSONPathPattern], into found: DifferenceList) {
+    self.ignored = ignored
+    self.found = found
+  }
+
+  mutating func compare(_ primary: JSONValue, _ other: JSONValue, at path: JSONPath) {
+    guard !found.isFull, !ignored.contains(where: { $0.matches(path) }) else { return }
+    switch (primary, other) {
+    case (.object(let mine), .object(let theirs)):
+      for key in Set(mine.keys).union(theirs.keys).sorted() {
+        let child = path.appending(.key(key))
+        switch (mine[key], theirs[key]) {
+        case (let value?, let otherValue?): compare(value, otherValue, at: child)
+        case (let value?, nil): report(child, value.rendered(), nil)
+        case (nil, let otherValue?): report(child, nil, otherValue.rendered())
+        case (nil, nil): break
+        }
+      }
+    case (.array(let mine), .array(let theirs)):
+      if mine.count != theirs.count {
+        report(path, "array of \(mine.count)", "array of \(theirs.count)")
+      }
+      for index in 0..<min(mine.count, theirs.count) {
+        compare(mine[index], theirs[index], at: path.appending(.index(index)))
+      }
+    default:
+      if primary != other {
+        report(path, primary.rendered(), other.rendered())
+      }
+    }
+  }
+
+  private mutating func report(_ path: JSONPath, _ primary: String?, _ other: String?) {
+    guard !ignored.contains(where: { $0.matches(path) }) else { return }
+    found.append(Difference(kind: .body, path: path.description, primary: primary, shadow: other))
+  }
+}
