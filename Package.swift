@@ -123,7 +123,7 @@ let package = Package(
     ),
     .target(
       name: "MeshConfig",
-      dependencies: [.product(name: "Yams", package: "Yams")],
+      dependencies: ["ShadowCompare", .product(name: "Yams", package: "Yams")],
       swiftSettings: strict
     ),
     .target(
@@ -142,7 +142,7 @@ let package = Package(
     .target(
       name: "XDS",
       dependencies: [
-        "EnvoyAPI", "XDSCore", "XDSCache",
+        "EnvoyAPI", "XDSCore", "XDSCache", "ShadowCompare",
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "Logging", package: "swift-log"),
@@ -154,7 +154,7 @@ let package = Package(
       name: "ControlPlane",
       dependencies: [
         "XDS", "XDSCore", "XDSCache", "EnvoyAPI", "MeshConfig", "ConfigStore", "Translator",
-        "AdminAPI", "MeshIdentity", "AdminAuth",
+        "AdminAPI", "MeshIdentity", "AdminAuth", "ShadowCompare",
         .product(name: "HummingbirdTLS", package: "hummingbird"),
         .product(name: "HummingbirdCore", package: "hummingbird"),
         .product(name: "NIOCore", package: "swift-nio"),
@@ -181,7 +181,8 @@ let package = Package(
     .target(
       name: "Proxy",
       dependencies: [
-        "XDSClient", "XDSCore", "EnvoyAPI", "AdminAuth",
+        "XDSClient", "XDSCore", "EnvoyAPI", "AdminAuth", "ShadowCompare",
+        .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "HummingbirdTLS", package: "hummingbird"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
@@ -239,6 +240,7 @@ let package = Package(
       name: "shadowplane",
       dependencies: [
         "ControlPlane", "Proxy", "CSignalMask", "MeshConfig", "XDSCore", "AdminAPI", "MeshIdentity",
+        "ShadowCompare",
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "NIOSSL", package: "swift-nio-ssl"),
         .product(name: "NIOCore", package: "swift-nio"),
@@ -263,6 +265,7 @@ let package = Package(
     .testTarget(
       name: "ControlPlaneTests",
       dependencies: [
+        "ShadowCompare",
         "ControlPlane", "AdminAPI", "ConfigStore", "MeshConfig", "XDS", "XDSCore", "XDSCache",
         "TestSupport", "AdminAuth",
         .product(name: "Hummingbird", package: "hummingbird"),
@@ -315,7 +318,7 @@ let package = Package(
     .testTarget(
       name: "ProxyTests",
       dependencies: [
-        "Proxy", "EnvoyAPI", "XDSClient", "XDSCore", "AdminAuth",
+        "Proxy", "EnvoyAPI", "XDSClient", "XDSCore", "AdminAuth", "ShadowCompare",
         .product(name: "Atomics", package: "swift-atomics"),
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "NIOCore", package: "swift-nio"),
@@ -333,7 +336,7 @@ let package = Package(
     .testTarget(
       name: "XDSTests",
       dependencies: [
-        "XDS", "XDSCore", "XDSCache", "EnvoyAPI", "TestSupport",
+        "XDS", "XDSCore", "XDSCache", "EnvoyAPI", "TestSupport", "ShadowCompare",
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
       ],

@@ -22,6 +22,7 @@ import XDSCore
 /// - `GET /api/v1/nodes/NODE/config`: the resources served to NODE, as a resource document.
 /// - `GET /api/v1/resources`, `PUT /api/v1/resources`: the served Envoy resources (static
 ///   mode), as a resource document; a rejected PUT changes nothing.
+/// - `GET /api/v1/comparisons`: the proxies' shadow comparisons, with verdicts.
 struct AdminRouter: Sendable {
   let cache: SnapshotCache
   let ledger: StatusLedger
@@ -42,6 +43,8 @@ struct AdminRouter: Sendable {
   let authentication: AdminAuthenticator<AdminRequestContext>.Configuration
   /// What happens to streams and revisions, for `GET /api/v1/events`.
   let events: AdminEventHub
+  /// The proxies' comparison reports, for `/api/v1/comparisons`.
+  let comparisons: ComparisonAggregator
   /// Revisions of static mode's `PUT /api/v1/resources` (the store numbers its own).
   let staticRevision = StaticRevision()
 
@@ -116,6 +119,7 @@ struct AdminRouter: Sendable {
     addHistoryRoutes(to: router)
     addRuntimeRoutes(to: router)
     addConsoleRoutes(to: router)
+    addComparisonRoutes(to: router)
     return router
   }
 

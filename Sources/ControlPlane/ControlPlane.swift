@@ -56,6 +56,8 @@ public struct ControlPlane: Sendable {
     /// Events buffered per reader of `GET /api/v1/events`; beyond, the oldest are dropped
     /// and the reader reloads. Default 4096.
     public var eventBuffer = 4096
+    /// Bounds on the proxies' comparison reports (reporters, compared routes).
+    public var comparisons = ComparisonAggregator.Limits()
 
     /// The defaults.
     public init() {}
@@ -104,6 +106,8 @@ public struct ControlPlane: Sendable {
   public let ledger: StatusLedger
   /// What happens to streams and revisions, for `GET /api/v1/events`.
   public let events: AdminEventHub
+  /// The proxies' comparison reports, aggregated (`GET /api/v1/comparisons`).
+  public let comparisons: ComparisonAggregator
   let registry: PrometheusCollectorRegistry
   let logger: Logger
 
@@ -120,6 +124,7 @@ public struct ControlPlane: Sendable {
       maxReaders: configuration.limits.maxEventStreams,
       bufferSize: configuration.limits.eventBuffer)
     ledger = StatusLedger(events: events)
+    comparisons = ComparisonAggregator(limits: configuration.limits.comparisons)
   }
 
   /// Opens the source and puts its first snapshot in the cache (so no client ever sees an
@@ -147,8 +152,11 @@ public struct ControlPlane: Sendable {
     let xds = XDSServer(
       cache: cache, ledger: ledger, limits: configuration.limits.stream, authorizeNode: authorizer,
       logger: Logger(label: "shadowplane.xds"))
+    let reports = ComparisonReportServer(
+      aggregator: comparisons, limits: configuration.limits.stream, authorizeNode: authorizer,
+      logger: Logger(label: "shadowplane.comparisons"))
     let grpc = GRPCServerService(
-      address: configuration.xdsAddress, services: xds.services,
+      address: configuration.xdsAddress, services: xds.services + [reports],
       maxConcurrentStreams: configuration.limits.maxConcurrentStreams,
       maxRequestBytes: configuration.limits.maxXDSRequestBytes,
       drainPeriod: configuration.limits.drainPeriod,
@@ -160,7 +168,7 @@ public struct ControlPlane: Sendable {
       history: history, auditTrail: auditTrail, limits: configuration.limits,
       boundHost: configuration.adminAddress.host,
       allowedHosts: configuration.allowedAdminHosts, authentication: authentication,
-      events: events)
+      events: events, comparisons: comparisons)
     let logger = self.logger
     let app = Application(
       router: admin.router(),

@@ -27,6 +27,13 @@ extension MeshResource {
     let metadata = fields.required("metadata") { ObjectMeta(decoding: $0) }
     let spec = kind.flatMap { kind in fields.required("spec") { Spec(decoding: $0, kind: kind) } }
 
+    if let apiVersion, let kind, !kind.apiVersions.contains(apiVersion) {
+      let accepted = kind.apiVersions.sorted().joined(separator: ", ")
+      root.scope.fail(
+        root.path.field("apiVersion"),
+        "apiVersion \(apiVersion.debugDescription) does not serve kind \(kind.rawValue); "
+          + "expected \(accepted)")
+    }
     guard report.errors.count == errorsBefore, let apiVersion, let metadata, let spec else {
       return nil
     }
@@ -91,6 +98,9 @@ extension MeshResource.Spec {
     case .virtualService:
       guard let spec = VirtualService(decoding: cursor) else { return nil }
       self = .virtualService(spec)
+    case .shadowComparison:
+      guard let spec = ShadowComparison(decoding: cursor) else { return nil }
+      self = .shadowComparison(spec)
     }
   }
 }

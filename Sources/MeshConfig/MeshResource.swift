@@ -1,23 +1,41 @@
-/// The kinds of networking.istio.io resources Shadowplane accepts.
+/// The kinds of resources Shadowplane accepts: Istio's networking.istio.io kinds, and its own
+/// `ShadowComparison` (shadowplane.io).
 public enum ResourceKind: String, CaseIterable, Sendable, Codable, Comparable {
   case serviceEntry = "ServiceEntry"
   case workloadEntry = "WorkloadEntry"
   case destinationRule = "DestinationRule"
   case virtualService = "VirtualService"
+  case shadowComparison = "ShadowComparison"
 
-  /// The API versions accepted for every kind.
-  public static let apiVersions: Set<String> = [
+  /// The API versions of Istio's kinds.
+  public static let istioAPIVersions: Set<String> = [
     "networking.istio.io/v1", "networking.istio.io/v1beta1", "networking.istio.io/v1alpha3",
   ]
+  /// The API versions of Shadowplane's own kinds.
+  public static let shadowplaneAPIVersions: Set<String> = ["shadowplane.io/v1alpha1"]
+  /// Every API version accepted, for some kind.
+  public static let apiVersions = istioAPIVersions.union(shadowplaneAPIVersions)
+
+  /// The API versions accepted for this kind.
+  public var apiVersions: Set<String> {
+    self == .shadowComparison ? Self.shadowplaneAPIVersions : Self.istioAPIVersions
+  }
+
+  /// The API version written for a resource built without one.
+  public var defaultAPIVersion: String {
+    self == .shadowComparison ? "shadowplane.io/v1alpha1" : "networking.istio.io/v1"
+  }
 
   /// Resolves Istio's names and short names: `virtualservice`, `virtualservices`, `vs`,
-  /// `VirtualService`; `destinationrule`/`dr`; `serviceentry`/`se`; `workloadentry`/`we`.
+  /// `VirtualService`; `destinationrule`/`dr`; `serviceentry`/`se`; `workloadentry`/`we`;
+  /// `shadowcomparison`/`sc`.
   public init?(name: String) {
     switch name.lowercased() {
     case "serviceentry", "serviceentries", "se": self = .serviceEntry
     case "workloadentry", "workloadentries", "we": self = .workloadEntry
     case "destinationrule", "destinationrules", "dr": self = .destinationRule
     case "virtualservice", "virtualservices", "vs": self = .virtualService
+    case "shadowcomparison", "shadowcomparisons", "sc": self = .shadowComparison
     default: return nil
     }
   }
@@ -34,6 +52,7 @@ public enum ResourceKind: String, CaseIterable, Sendable, Codable, Comparable {
     case .workloadEntry: 1
     case .destinationRule: 2
     case .virtualService: 3
+    case .shadowComparison: 4
     }
   }
 }
@@ -76,7 +95,7 @@ public struct ObjectMeta: Sendable, Equatable, Codable {
   }
 }
 
-/// One Istio resource: its API version, metadata and typed spec.
+/// One resource (an Istio kind or a ShadowComparison): its API version, metadata and typed spec.
 public struct MeshResource: Sendable, Equatable, Encodable {
   public var apiVersion: String
   public var metadata: ObjectMeta
@@ -88,22 +107,26 @@ public struct MeshResource: Sendable, Equatable, Encodable {
     case workloadEntry(WorkloadEntry)
     case destinationRule(DestinationRule)
     case virtualService(VirtualService)
+    case shadowComparison(ShadowComparison)
+
+    public var kind: ResourceKind {
+      switch self {
+      case .serviceEntry: .serviceEntry
+      case .workloadEntry: .workloadEntry
+      case .destinationRule: .destinationRule
+      case .virtualService: .virtualService
+      case .shadowComparison: .shadowComparison
+      }
+    }
   }
 
-  public init(apiVersion: String = "networking.istio.io/v1", metadata: ObjectMeta, spec: Spec) {
-    self.apiVersion = apiVersion
+  public init(apiVersion: String? = nil, metadata: ObjectMeta, spec: Spec) {
+    self.apiVersion = apiVersion ?? spec.kind.defaultAPIVersion
     self.metadata = metadata
     self.spec = spec
   }
 
-  public var kind: ResourceKind {
-    switch spec {
-    case .serviceEntry: .serviceEntry
-    case .workloadEntry: .workloadEntry
-    case .destinationRule: .destinationRule
-    case .virtualService: .virtualService
-    }
-  }
+  public var kind: ResourceKind { spec.kind }
 
   public var key: ResourceKey {
     ResourceKey(kind: kind, namespace: metadata.namespace, name: metadata.name)
@@ -121,6 +144,7 @@ public struct MeshResource: Sendable, Equatable, Encodable {
     case .workloadEntry(let s): try container.encode(s, forKey: .spec)
     case .destinationRule(let s): try container.encode(s, forKey: .spec)
     case .virtualService(let s): try container.encode(s, forKey: .spec)
+    case .shadowComparison(let s): try container.encode(s, forKey: .spec)
     }
   }
 }

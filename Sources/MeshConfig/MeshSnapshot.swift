@@ -37,6 +37,10 @@ public struct MeshSnapshot: Sendable, Equatable {
     ofKind(.virtualService) { if case .virtualService(let s) = $0 { s } else { nil } }
   }
 
+  public var shadowComparisons: [(ObjectMeta, ShadowComparison)] {
+    ofKind(.shadowComparison) { if case .shadowComparison(let s) = $0 { s } else { nil } }
+  }
+
   /// The resources of `kind` in key order, with their specs. Only that kind's keys are
   /// sorted: the four accessors above run on every translation of a mesh of 10,000s.
   private func ofKind<Spec>(_ kind: ResourceKind, _ spec: (MeshResource.Spec) -> Spec?) -> [(

@@ -76,8 +76,58 @@ extension MeshValidator {
       }
     case .workloadEntry:
       break
+    case .shadowComparison(let comparison):
+      comparisonWarnings(comparison, key: key, at: spec, index: index, &findings)
     }
     return findings.items
+  }
+
+  /// A ShadowComparison whose VirtualService, rules or baseline lead nowhere, that compares
+  /// nothing because its rules do not mirror, or that another comparison of the same
+  /// VirtualService overrides (the first by name applies).
+  private static func comparisonWarnings(
+    _ comparison: ShadowComparison, key: ResourceKey, at spec: FieldPath, index: SnapshotIndex,
+    _ findings: inout Findings
+  ) {
+    let target = "\(key.namespace)/\(comparison.virtualService)"
+    if let first = index.comparisons[target]?.first, first != key.name {
+      findings.warning(
+        spec.field("virtualService"),
+        "ShadowComparison \(key.namespace)/\(first) also compares VirtualService \(target) and applies (the first by name); this one does nothing"
+      )
+    }
+    guard let service = index.virtualServices[target] else {
+      findings.warning(
+        spec.field("virtualService"),
+        "no VirtualService \(target): nothing is compared until it exists")
+      return
+    }
+    let rules = service.http ?? []
+    for (position, name) in (comparison.rules ?? []).enumerated()
+    where !rules.contains(where: { $0.name == name }) {
+      let known = rules.compactMap(\.name).map(\.debugDescription).joined(separator: ", ")
+      findings.warning(
+        spec.field("rules").index(position),
+        "VirtualService \(target) has no http rule named \(name.debugDescription)"
+          + (known.isEmpty ? " (its rules have no names)" : " (its named rules: \(known))"))
+    }
+    let compared = rules.filter { rule in
+      comparison.rules.map { $0.contains(rule.name ?? "") } ?? true
+    }
+    if !compared.isEmpty,
+      !compared.contains(where: { $0.mirror != nil || !($0.mirrors ?? []).isEmpty })
+    {
+      findings.warning(
+        spec.field(comparison.rules == nil ? "virtualService" : "rules"),
+        "no compared rule of VirtualService \(target) mirrors: there is nothing to compare")
+    }
+    if let baseline = comparison.baseline {
+      index.check(
+        Destination(
+          host: baseline.host, subset: baseline.subset,
+          port: baseline.port.map(Destination.PortSelector.init(number:))),
+        at: spec.field("baseline"), &findings)
+    }
   }
 
   /// `gateways` (of the VirtualService, or of a match) naming gateways: Shadowplane serves
@@ -141,6 +191,10 @@ private struct SnapshotIndex {
   var ports: [String: Set<Int>] = [:]
   /// Subset names defined for each host by the DestinationRules for it.
   var subsets: [String: Set<String>] = [:]
+  /// VirtualServices by `namespace/name`.
+  var virtualServices: [String: VirtualService] = [:]
+  /// The ShadowComparisons of each VirtualService (`namespace/name`), in name order.
+  var comparisons: [String: [String]] = [:]
 
   init(_ snapshot: MeshSnapshot) {
     for (_, entry) in snapshot.serviceEntries {
@@ -150,6 +204,12 @@ private struct SnapshotIndex {
     }
     for (_, rule) in snapshot.destinationRules {
       subsets[rule.host, default: []].formUnion((rule.subsets ?? []).map(\.name))
+    }
+    for (meta, service) in snapshot.virtualServices {
+      virtualServices["\(meta.namespace)/\(meta.name)"] = service
+    }
+    for (meta, comparison) in snapshot.shadowComparisons {
+      comparisons["\(meta.namespace)/\(comparison.virtualService)", default: []].append(meta.name)
     }
   }
 

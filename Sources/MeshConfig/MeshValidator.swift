@@ -1,4 +1,5 @@
-/// Checks Istio networking resources the way Istio's validation webhook does.
+/// Checks Istio networking resources the way Istio's validation webhook does (and
+/// Shadowplane's own ShadowComparison as strictly).
 ///
 /// ``validate(_:)`` checks one resource on its own (names, hosts, ports, weights,
 /// percentages, regexes, ...); ``warnings(_:)`` looks across a whole snapshot for references
@@ -11,8 +12,8 @@ public enum MeshValidator {
   /// what only deserves a warning is in ``warnings(_:)``.
   public static func validate(_ resource: MeshResource) -> [ConfigError] {
     var findings = Findings(resource: resource.key.description)
-    if !ResourceKind.apiVersions.contains(resource.apiVersion) {
-      let accepted = ResourceKind.apiVersions.sorted().joined(separator: ", ")
+    if !resource.kind.apiVersions.contains(resource.apiVersion) {
+      let accepted = resource.kind.apiVersions.sorted().joined(separator: ", ")
       findings.error(
         FieldPath("apiVersion"),
         "unsupported apiVersion \(resource.apiVersion.debugDescription); expected one of \(accepted)"
@@ -25,6 +26,8 @@ public enum MeshValidator {
     case .workloadEntry(let entry): validateWorkloadEntry(entry, at: spec, &findings)
     case .destinationRule(let rule): validateDestinationRule(rule, at: spec, &findings)
     case .virtualService(let service): validateVirtualService(service, at: spec, &findings)
+    case .shadowComparison(let comparison):
+      validateShadowComparison(comparison, at: spec, &findings)
     }
     return findings.items
   }

@@ -19,6 +19,15 @@ enum NameSyntax {
     return text.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") }
   }
 
+  /// A `tchar` of RFC 9110 (5.6.2): what HTTP field names are made of.
+  static func isTokenCharacter(_ scalar: Unicode.Scalar) -> Bool {
+    switch scalar {
+    case "a"..."z", "A"..."Z", "0"..."9": true
+    case "!", "#", "$", "%", "&", "'", "*", "+", "-", ".", "^", "_", "`", "|", "~": true
+    default: false
+    }
+  }
+
   /// Kubernetes' DNS-1123 subdomain: at most 253 characters, DNS-1123 labels joined by `.`
   /// (object names).
   static func isDNS1123Subdomain(_ text: String) -> Bool {

@@ -42,6 +42,9 @@ public struct ProxyServer: Service {
     public var adminTLS: TLSFiles?
     /// Serve the admin API off loopback without TLS and authentication (else refused).
     public var insecure = false
+    /// How often the shadow comparison results go to the control plane (zero: never).
+    /// Default: 5 s.
+    public var comparisonReportInterval: Duration = .seconds(5)
 
     /// A proxy of node `nodeID` in `nodeCluster`, configured by the control plane at
     /// `xdsServer`, with its admin API on `adminAddress`.
@@ -95,6 +98,10 @@ public struct ProxyServer: Service {
     clientConfiguration.mode = configuration.xdsMode
     clientConfiguration.tls = configuration.xdsTLS
     let client = ADSClient(configuration: clientConfiguration, consumer: controller, logger: logger)
+    let reporter = ComparisonReporter(
+      controller: controller, client: clientConfiguration,
+      interval: configuration.comparisonReportInterval, stats: stats,
+      logger: Logger(label: "shadowplane.proxy.comparisons"))
     var admin = ProxyAdmin(
       controller: controller, stats: stats, clientStats: { await client.stats })
     admin.authentication = authentication
@@ -120,6 +127,7 @@ public struct ProxyServer: Service {
     do {
       try await withThrowingDiscardingTaskGroup { tasks in
         tasks.addTask { try await cancelWhenGracefulShutdown { try await client.run() } }
+        tasks.addTask { try await cancelWhenGracefulShutdown { try await reporter.run() } }
         tasks.addTask { try await app.run() }
       }
     } catch is CancellationError {}

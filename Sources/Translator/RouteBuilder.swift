@@ -1,6 +1,7 @@
 import EnvoyAPI
 import MeshConfig
 import SwiftProtobuf
+import XDSCore
 
 /// Builds route configurations: per port, a virtual host per service, the VirtualService
 /// rules in order, then a default route to the whole service.
@@ -12,12 +13,23 @@ struct RouteBuilder {
   let services: ServiceIndex
   /// VirtualServices by host they apply to, in (namespace, name) order.
   let rulesByHost: [String: [(ObjectMeta, VirtualService)]]
+  /// The ShadowComparison of each VirtualService (`namespace/name`): the first by name.
+  let comparisons: [String: (ObjectMeta, ShadowComparison)]
   /// Set when a destination names something no service serves: such routes go to the
   /// black hole cluster, which must then exist.
   private(set) var needsBlackHole = false
 
-  init(services: ServiceIndex, virtualServices: [(ObjectMeta, VirtualService)]) {
+  init(
+    services: ServiceIndex, virtualServices: [(ObjectMeta, VirtualService)],
+    comparisons: [(ObjectMeta, ShadowComparison)] = []
+  ) {
     self.services = services
+    var byVirtualService: [String: (ObjectMeta, ShadowComparison)] = [:]
+    for (meta, comparison) in comparisons {
+      let target = "\(meta.namespace)/\(comparison.virtualService)"
+      if byVirtualService[target] == nil { byVirtualService[target] = (meta, comparison) }
+    }
+    self.comparisons = byVirtualService
     var byHost: [String: [(ObjectMeta, VirtualService)]] = [:]
     for (meta, vs) in virtualServices {
       for host in Set(vs.hosts) { byHost[host, default: []].append((meta, vs)) }
@@ -52,8 +64,10 @@ struct RouteBuilder {
   private mutating func routes(
     for rule: HTTPRoute, index: Int, in meta: ObjectMeta, _ vs: VirtualService, port: Int
   ) -> [Route] {
-    let action = self.action(for: rule, index: index, in: meta, vs, port: port)
+    let (action, mirrors) = self.action(for: rule, index: index, in: meta, vs, port: port)
     let destinations = Self.destinations(of: rule)
+    let comparison = comparisonMetadata(
+      rule: rule, index: index, in: meta, destinations: destinations, mirrors: mirrors, port: port)
     // Only what reaches the mesh's proxies: a match (or a rule without matches) bound to
     // gateways alone is for gateways, which Shadowplane does not serve (a warning says so).
     let matches: [HTTPMatchRequest?] =
@@ -63,6 +77,9 @@ struct RouteBuilder {
       route.name = Naming.route(rule: rule, match: match)
       route.match = Self.routeMatch(match)
       route.route = action
+      if let comparison {
+        route.metadata.filterMetadata[ComparisonMetadata.filterName] = comparison.structValue
+      }
       // The rule's operations, then (as Istio does when there is one destination and so no
       // weighted cluster to carry them) the destination's.
       var operations = [rule.headers]
@@ -81,9 +98,10 @@ struct RouteBuilder {
     }
   }
 
+  /// The rule's action, and the destination of each of its mirror policies (in order).
   private mutating func action(
     for rule: HTTPRoute, index: Int, in meta: ObjectMeta, _ vs: VirtualService, port: Int
-  ) -> RouteAction {
+  ) -> (RouteAction, [Destination]) {
     var action = RouteAction()
     let destinations = Self.destinations(of: rule)
     if destinations.isEmpty {
@@ -121,8 +139,41 @@ struct RouteBuilder {
     }
     if let uri = rule.rewrite?.uri { action.prefixRewrite = uri }
     if let authority = rule.rewrite?.authority { action.hostRewriteLiteral = authority }
-    action.requestMirrorPolicies = mirrorPolicies(for: rule, index: index, in: meta, vs, port: port)
-    return action
+    let mirrors = mirrorPolicies(for: rule, index: index, in: meta, vs, port: port)
+    action.requestMirrorPolicies = mirrors.map(\.policy)
+    return (action, mirrors.map(\.destination))
+  }
+
+  /// What the rule's shadows are compared on, when a ShadowComparison names its
+  /// VirtualService (and this rule, or no rule) and the rule mirrors.
+  private func comparisonMetadata(
+    rule: HTTPRoute, index: Int, in meta: ObjectMeta, destinations: [HTTPRouteDestination],
+    mirrors: [Destination], port: Int
+  ) -> ComparisonMetadata? {
+    guard !mirrors.isEmpty,
+      let (comparisonMeta, comparison) = comparisons["\(meta.namespace)/\(meta.name)"]
+    else { return nil }
+    let ruleName = (rule.name?.isEmpty == false) ? rule.name! : "http\(index)"
+    if let rules = comparison.rules, !rules.contains(rule.name ?? "") { return nil }
+    func name(_ destination: Destination) -> String { destination.subset ?? destination.host }
+    let baselineCluster = comparison.baseline.flatMap { baseline in
+      services.cluster(
+        for: Destination(
+          host: baseline.host, subset: baseline.subset,
+          port: baseline.port.map(Destination.PortSelector.init(number:))),
+        listenerPort: port)
+    }
+    return ComparisonMetadata(
+      comparison: "\(comparisonMeta.namespace)/\(comparisonMeta.name)",
+      virtualService: "\(meta.namespace)/\(meta.name)", rule: ruleName,
+      primary: destinations.map { name($0.destination) }.joined(separator: "+"),
+      shadows: mirrors.map(name), status: comparison.compare?.status ?? true,
+      headers: (comparison.compare?.headers ?? []).map { $0.lowercased() },
+      body: ComparisonMetadata.Body(rawValue: (comparison.compare?.body ?? .auto).rawValue)!,
+      ignoredHeaders: (comparison.ignore?.headers ?? []).map { $0.lowercased() },
+      ignoredPaths: comparison.ignore?.jsonPaths ?? [], baselineCluster: baselineCluster,
+      maxBodyBytes: comparison.maxBodyBytes ?? ShadowComparison.defaultMaxBodyBytes,
+      keepSamples: comparison.keepSamples ?? ShadowComparison.defaultKeepSamples)
   }
 
   /// The destinations that get traffic: a zero weight drops one, unless it is the only one.
@@ -135,7 +186,7 @@ struct RouteBuilder {
   /// dropped (Envoy would skip it anyway); validation warns about it.
   private func mirrorPolicies(
     for rule: HTTPRoute, index: Int, in meta: ObjectMeta, _ vs: VirtualService, port: Int
-  ) -> [MirrorPolicy] {
+  ) -> [(policy: MirrorPolicy, destination: Destination)] {
     var sources: [(Destination, Envoy_Type_V3_FractionalPercent?)] = []
     if let mirror = rule.mirror {
       if let percentage = rule.mirrorPercentage {
@@ -159,7 +210,7 @@ struct RouteBuilder {
         sources.append((entry.destination, nil))
       }
     }
-    var policies: [MirrorPolicy] = []
+    var policies: [(policy: MirrorPolicy, destination: Destination)] = []
     for (mirrorIndex, (destination, fraction)) in sources.enumerated() {
       guard let cluster = services.cluster(for: destination, listenerPort: port) else { continue }
       var policy = MirrorPolicy()
@@ -169,7 +220,7 @@ struct RouteBuilder {
         namespace: meta.namespace, virtualService: meta.name, rule: rule, ruleIndex: index,
         mirrorIndex: mirrorIndex)
       policy.runtimeFraction.defaultValue = fraction ?? Self.everything
-      policies.append(policy)
+      policies.append((policy, destination))
     }
     return policies
   }

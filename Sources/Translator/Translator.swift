@@ -10,7 +10,10 @@ public import MeshConfig
 /// - each service port: a listener `0.0.0.0_PORT` (RDS route config `PORT`), and per host an
 ///   api_listener `HOST:PORT` for proxyless gRPC clients;
 /// - each VirtualService http rule: one route per match, in order, then a default route
-///   to the whole service; `mirror`/`mirrors` become `request_mirror_policies`.
+///   to the whole service; `mirror`/`mirrors` become `request_mirror_policies`;
+/// - a ShadowComparison: `filter_metadata["shadowplane.comparison"]` on the routes of the
+///   rules it compares (``ComparisonMetadata``), which the bundled proxy reads and Envoy
+///   ignores.
 public enum Translator {
   /// Translates `snapshot`.
   public static func translate(_ snapshot: MeshSnapshot) -> TranslatedResources {
@@ -26,7 +29,9 @@ public enum Translator {
         out.apiListeners.append(ListenerBuilder.apiListener(host: service.host, port: port.number))
       }
     }
-    var routes = RouteBuilder(services: services, virtualServices: snapshot.virtualServices)
+    var routes = RouteBuilder(
+      services: services, virtualServices: snapshot.virtualServices,
+      comparisons: snapshot.shadowComparisons)
     for port in ports.sorted() {
       out.listeners.append(ListenerBuilder.listener(port: port))
       out.routes.append(routes.routeConfiguration(port: port))

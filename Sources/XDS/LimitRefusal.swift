@@ -22,6 +22,10 @@ package enum LimitRefusal: String, CaseIterable, Sendable {
   case adminHost = "admin_host"
   /// Readers of `GET /api/v1/events` at once (`--max-event-streams`).
   case adminEventStreams = "admin_event_streams"
+  /// Proxies reporting comparison results at once (`--max-comparison-reporters`).
+  case comparisonReporters = "comparison_reporters"
+  /// Distinct compared routes across the reports (`--max-compared-routes`).
+  case comparedRoutes = "compared_routes"
 
   /// Counts one refusal.
   package func count() {

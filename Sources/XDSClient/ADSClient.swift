@@ -1,6 +1,6 @@
 import EnvoyAPI
 import GRPCCore
-import GRPCNIOTransportHTTP2
+public import GRPCNIOTransportHTTP2
 public import Logging
 import XDSCore
 
@@ -49,17 +49,23 @@ public actor ADSClient {
   /// Throws only when the client cannot be set up (an unresolvable address) or is
   /// already running.
   public func run() async throws {
+    try await run(transport: configuration.makeTransport())
+  }
+
+  /// A transport to `configuration`'s server (``XDSClientConfiguration/makeTransport()``).
+  static func transport(_ configuration: XDSClientConfiguration) throws
+    -> HTTP2ClientTransport.Posix
+  {
     let backoff = HTTP2ClientTransport.Config.Backoff(
       initial: configuration.initialBackoff, max: configuration.maxBackoff, multiplier: 2,
       jitter: 0.2)
-    let transport = try HTTP2ClientTransport.Posix(
+    return try HTTP2ClientTransport.Posix(
       target: Self.target(host: configuration.host, port: configuration.port),
       transportSecurity: Self.transportSecurity(configuration.tls),
       config: .defaults {
         $0.backoff = backoff
         if let name = configuration.tls?.serverName { $0.http2.authority = name }
       })
-    try await run(transport: transport)
   }
 
   /// gRPC's transport security for `tls`: plaintext without it; else the server verified
@@ -279,5 +285,14 @@ public actor ADSClient {
 
   var endpoint: Logger.Metadata {
     ["server": "\(configuration.host):\(configuration.port)", "node": "\(configuration.node.id)"]
+  }
+}
+
+extension XDSClientConfiguration {
+  /// A gRPC transport to the control plane: its address, TLS (and client certificate) and
+  /// reconnect backoff, as the ADS client uses them; for the other services the xDS port
+  /// serves (the proxy's comparison reports).
+  public func makeTransport() throws -> HTTP2ClientTransport.Posix {
+    try ADSClient.transport(self)
   }
 }

@@ -8,6 +8,7 @@ struct Shadowplane: AsyncParsableCommand {
     subcommands: [
       ControlPlaneCommand.self, ProxyCommand.self, ApplyCommand.self, DeleteCommand.self,
       GetCommand.self, ProxyStatusCommand.self, ProxyConfigCommand.self, HistoryCommand.self,
-      DiffCommand.self, RuntimeCommand.self, AuditCommand.self, CertsCommand.self, DemoCommand.self,
+      DiffCommand.self, RuntimeCommand.self, CompareCommand.self, AuditCommand.self,
+      CertsCommand.self, DemoCommand.self,
     ])
 }

@@ -255,7 +255,8 @@ func refusal<Command: ParsableCommand>(_ command: Command.Type, _ arguments: [St
 
   @Test func unknownKindIsRefusedWithTheAcceptedNames() {
     let accepted =
-      "use one of virtualservice (vs), destinationrule (dr), serviceentry (se), workloadentry (we)"
+      "use one of virtualservice (vs), destinationrule (dr), serviceentry (se), workloadentry (we), "
+      + "shadowcomparison (sc)"
     #expect(
       refusal(GetCommand.self, ["virtualthing"])
         == "The value 'virtualthing' is invalid for '<kind>': unknown kind 'virtualthing': \(accepted)"

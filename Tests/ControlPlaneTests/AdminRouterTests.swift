@@ -9,6 +9,7 @@ import Logging
 import MeshConfig
 import NIOFoundationEssentialsCompat
 import Prometheus
+import ShadowCompare
 import TestSupport
 import Testing
 import XDSCache
@@ -29,6 +30,7 @@ struct AdminRouterTests {
     let ledger = StatusLedger()
     let history = ConfigHistory(retention: 10)
     let events: AdminEventHub
+    let comparisons = ComparisonAggregator()
     let router: AdminRouter
 
     /// - Parameter boundHost: the admin address's host; the wildcard (the default here)
@@ -50,7 +52,7 @@ struct AdminRouterTests {
         authentication: .init(
           tokens: tokens, clientCertificates: false,
           open: AdminRouter.consolePaths.union(["/healthz"])),
-        events: events)
+        events: events, comparisons: comparisons)
     }
 
     /// Runs `body` with a test client of the router. Hummingbird's router test client
@@ -82,6 +84,37 @@ struct AdminRouterTests {
       try await client.execute(uri: "/healthz", method: .get) { response in
         #expect(response.status == .ok)
         #expect(String(buffer: response.body) == "ok\n")
+      }
+    }
+  }
+
+  @Test func comparisonsAreListedWithTheirVerdictsAndFiltered() async throws {
+    let fixture = try Fixture()
+    var summary = ComparisonSummary()
+    summary.record(
+      Comparison(result: .match, differences: [], latencyDelta: .milliseconds(1)),
+      request: RequestLine(method: "GET", target: "/get"), primaryStatus: 200, shadowStatus: 200,
+      primaryLatency: .milliseconds(1), at: Date())
+    let route = RouteComparison(
+      comparison: "default/c", virtualService: "default/httpbin", rule: "http0", primary: "v1",
+      shadow: "v2", summary: summary)
+    _ = try await fixture.comparisons.accept(nodeID: "n", instance: "i", routes: [route])
+    try await fixture.test { client in
+      for (query, expected) in [
+        ("", 1), ("?virtualService=httpbin", 1), ("?virtualService=other/x", 0),
+      ] {
+        try await client.execute(uri: "/api/v1/comparisons" + query, method: .get) { response in
+          #expect(response.status == .ok)
+          let body =
+            try JSONSerialization.jsonObject(with: Data(buffer: response.body))
+            as? [String: Any]
+          #expect(body?["reporters"] as? Int == 1)
+          let items = body?["comparisons"] as? [[String: Any]] ?? []
+          #expect(items.count == expected, "\(query)")
+          if let first = items.first {
+            #expect(first["verdict"] as? String == "v2 answers like v1 on the 1 compared request")
+          }
+        }
       }
     }
   }

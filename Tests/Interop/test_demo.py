@@ -1,6 +1,6 @@
 """`shadowplane demo` run as a user would, non-interactively: it must show v2 receiving
-every mirrored request, then about half, and leave no process behind; Ctrl-C must stop
-it cleanly too."""
+every mirrored request, then about half, then the comparison of v2 with v1 finding the one
+difference, and leave no process behind; Ctrl-C must stop it cleanly too."""
 import math
 import os
 import re
@@ -49,6 +49,11 @@ class DemoTest(unittest.TestCase):
         self.assertEqual((v1, total), (requests, requests))
         sd = math.sqrt(requests * 0.25)
         self.assertLessEqual(abs(v2 - requests / 2), 4 * sd, f"{v2} of {requests} mirrored, expected about half")
+        # The last step: v2 differs on one field of one path, and exactly that is reported;
+        # what varies between any two answers (the shadow's Host) is learned, not reported.
+        self.assertIn("v2 differs from v1 on 50.0 % of 100 compared requests: "
+                      "body $.json.total differs on POST /anything (50)", out)
+        self.assertRegex(out, r"\$\.headers\.Host \(\d+\)")
         pid = re.search(r"shadowplane-demo-(\d+)", out).group(1)
         self.assertEqual(leftovers(pid), [])
 

@@ -198,7 +198,17 @@ def full_mesh(port: int, ups: dict[str, Any]) -> str:
         "hosts": ["uds.local"], "location": "MESH_INTERNAL", "resolution": "STATIC",
         "ports": [{"number": port, "name": "http", "protocol": "HTTP"}],
         "endpoints": [{"address": "unix:///tmp/shadowplane-uds-never-used.sock"}]})
-    return harness.join_documents(httpbin, dns, rule, dns_rule, vs, uds)
+    # Shadow comparison of two mirroring rules: route metadata Envoy must accept and ignore
+    # (without a baseline: its copy to v1 would change what the side-by-side tests count;
+    # test_shadow_comparison.py has Envoy accept one with a baseline).
+    comparison = ph.to_yaml({
+        "apiVersion": "shadowplane.io/v1alpha1", "kind": "ShadowComparison",
+        "metadata": {"name": "httpbin", "namespace": "default"},
+        "spec": {"virtualService": "httpbin", "rules": ["mirrors", "mirror"],
+                 "compare": {"headers": ["content-type"], "body": "auto"},
+                 "ignore": {"headers": ["date"], "jsonPaths": ["$.origin", "$.headers['X-Request-Id']"]},
+                 "maxBodyBytes": 65536}})
+    return harness.join_documents(httpbin, dns, rule, dns_rule, vs, uds, comparison)
 
 
 # Runtime overrides of the full mesh: an integer (N %) and a fraction (N/MILLION).
@@ -499,6 +509,12 @@ class EnvoyMeshConfigTest(LiveCase):
         self.assertEqual([p["runtime_fraction"]["default_value"] for p in policies],
                          [{"numerator": 100}, {"numerator": 500000, "denominator": "MILLION"}])
         self.assertEqual(routes["by-header.put"]["match"]["case_sensitive"], False)
+        # The ShadowComparison's route metadata, accepted as is (Envoy ignores it).
+        compared = routes["mirrors"]["metadata"]["filter_metadata"]["shadowplane.comparison"]
+        self.assertEqual((compared["virtual_service"], compared["rule"], compared["shadows"]),
+                         ("default/httpbin", "mirrors", ["shadow-a", "shadow-b"]))
+        self.assertEqual(compared["ignored_paths"], ["$.origin", "$.headers['X-Request-Id']"])
+        self.assertNotIn("metadata", routes["split"])
         runtime = self.envoy.runtime()
         self.assertIn("shadowplane", runtime["layers"])
         self.assertIn("mirror.default.httpbin.mirror.0", runtime["entries"])

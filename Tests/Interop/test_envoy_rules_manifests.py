@@ -2,7 +2,8 @@
 Envoy's own rules.
 
 For each scenario variant (ServiceEntry + DestinationRule + one of the three
-VirtualServices in manifests/httpbin), a store-mode control plane is given the manifests
+VirtualServices in manifests/httpbin, and the mirror with the ShadowComparison), a
+store-mode control plane is given the manifests
 through POST /api/v1/config/apply. Everything it serves over ADS (CDS and LDS wildcard, the
 api_listener ``httpbin:8000`` by name, RDS ``8000``, EDS by the cluster names) is decoded
 with the reference classes, checked for fields they do not know, validated with
@@ -184,6 +185,25 @@ class EnvoyRulesManifestsTest(harness.InteropTestCase):
         self.assertEqual(sorted(got), sorted(served))
         for key, a in served.items():
             self.assertEqual(got[key], harness.unpack(a), f"{key}: admin JSON differs from ADS")
+
+    def test_shadow_comparison_follows_envoy_rules(self) -> None:
+        """The mirror with 20-shadowcomparison.yaml: the route carries the comparison as
+        filter metadata, and everything still passes Envoy's rules."""
+        cp = self.start_store_control_plane(name="control-plane[comparison]")
+        cp.apply_ok(harness.join_documents(
+            harness.read_manifest("00-serviceentry.yaml"),
+            harness.read_manifest("01-destinationrule.yaml"),
+            harness.read_manifest("11-virtualservice-mirror.yaml"),
+            harness.read_manifest("20-shadowcomparison.yaml")))
+        served = self.fetch_all(cp)
+        self.check_envoy_rules(served)
+        self.check_translation(served, VARIANTS["11-virtualservice-mirror.yaml"])
+        rule = harness.unpack(served[("RDS", ROUTE)]).virtual_hosts[0].routes[0]
+        metadata = json_format.MessageToDict(
+            rule.metadata.filter_metadata["shadowplane.comparison"])
+        self.assertEqual(metadata["virtual_service"], "default/httpbin")
+        self.assertEqual(metadata["baseline_cluster"], V1)
+        self.assertEqual(metadata["shadows"], ["v2"])
 
     def test_scenario_variants_follow_envoy_rules(self) -> None:
         for vs_manifest, mirrors in VARIANTS.items():

@@ -4,12 +4,14 @@ import EnvoyAPI
 import Foundation
 import Hummingbird
 import Logging
+import ShadowCompare
 import SwiftProtobuf
 import XDSClient
 import XDSCore
 
 /// The proxy's admin HTTP API, on Envoy's paths: `/ready`, `/config_dump`, `/stats`,
-/// `/stats/prometheus`, `/clusters`, `/runtime`, `POST /runtime_modify?KEY=VALUE`.
+/// `/stats/prometheus`, `/clusters`, `/runtime`, `POST /runtime_modify?KEY=VALUE`; and
+/// Shadowplane's own `/comparisons` (the shadow comparison results of this proxy, JSON).
 struct ProxyAdmin: Sendable {
   /// The configuration, runtime and cluster stats it reports.
   let controller: ProxyController
@@ -48,6 +50,13 @@ struct ProxyAdmin: Sendable {
     }
     router.get("/stats/prometheus") { _, _ in
       text(await prometheus(), type: "text/plain; version=0.0.4")
+    }
+    router.get("/comparisons") { _, _ in
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+      encoder.dateEncodingStrategy = .iso8601
+      let data = try encoder.encode(["comparisons": await controller.comparisons()])
+      return text(String(decoding: data, as: UTF8.self), type: "application/json")
     }
     router.get("/clusters") { _, _ in
       let config = await controller.current
@@ -140,7 +149,40 @@ struct ProxyAdmin: Sendable {
     for (stat, value) in stats.counters {
       lines.append("envoy_\(stat.replacingOccurrences(of: ".", with: "_")) \(value)")
     }
+    lines += Self.comparisonMetrics(await controller.comparisons())
     return lines.joined(separator: "\n") + "\n"
+  }
+
+  /// `shadowplane_shadow_comparisons_total{virtual_service,rule,result}` and
+  /// `shadowplane_shadow_comparisons_skipped_total{virtual_service,rule}`, the mirrors of a
+  /// rule counted together, as the control plane exports them for the whole fleet.
+  static func comparisonMetrics(_ routes: [RouteComparison]) -> [String] {
+    var counts: [[String]: Int] = [:]
+    var skipped: [[String]: Int] = [:]
+    for route in routes {
+      let labels = [route.virtualService, route.rule]
+      for result in ComparisonResult.allCases {
+        counts[labels + [result.rawValue], default: 0] += route.summary.counts[result] ?? 0
+      }
+      skipped[labels, default: 0] += route.summary.skipped
+    }
+    func label(_ value: String) -> String {
+      value.replacingOccurrences(of: "\\", with: "\\\\")
+        .replacingOccurrences(of: "\"", with: "\\\"")
+        .replacingOccurrences(of: "\n", with: "\\n")
+    }
+    var lines: [String] = []
+    for key in counts.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+      lines.append(
+        "shadowplane_shadow_comparisons_total{virtual_service=\"\(label(key[0]))\",rule=\"\(label(key[1]))\",result=\"\(key[2])\"} \(counts[key]!)"
+      )
+    }
+    for key in skipped.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+      lines.append(
+        "shadowplane_shadow_comparisons_skipped_total{virtual_service=\"\(label(key[0]))\",rule=\"\(label(key[1]))\"} \(skipped[key]!)"
+      )
+    }
+    return lines
   }
 
   /// The applied configuration in Envoy's config dump shape (dynamic resources with

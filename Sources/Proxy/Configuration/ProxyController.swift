@@ -1,6 +1,7 @@
 import Atomics
 import Logging
 import NIOConcurrencyHelpers
+import ShadowCompare
 import XDSClient
 import XDSCore
 
@@ -114,6 +115,21 @@ actor ProxyController: XDSConfigConsumer {
       connected
         ? "connected to the control plane"
         : "disconnected from the control plane; serving the last configuration")
+  }
+
+  /// The comparison results of every loop, merged per rule and mirror, in key order.
+  func comparisons() async -> [RouteComparison] {
+    var merged: [RouteComparison.Key: ComparisonSummary] = [:]
+    for summaries in await contexts.gather({ $0.comparisons.summaries }) {
+      for (key, summary) in summaries {
+        if merged[key] == nil {
+          merged[key] = summary
+        } else {
+          merged[key]!.merge(summary)
+        }
+      }
+    }
+    return merged.keys.sorted().map { RouteComparison(key: $0, summary: merged[$0]!) }
   }
 
   /// Sets (or, with nil, removes) admin runtime values, all at once; they take effect on the

@@ -60,6 +60,15 @@ public struct ProxyLimits: Sendable, Equatable {
   /// and accept on the same machine as the primary path), and Envoy's default circuit
   /// breaker allows 1,024 connections per cluster too. Default: 1024.
   public var maxIdlePerHost = 1024
+  /// Compared requests (routes with a ShadowComparison) in flight per event loop; beyond
+  /// it a request's shadows go out uncompared, counted as `skipped` in its comparison
+  /// (`shadowplane_shadow_comparisons_skipped_total`). Default: 256.
+  public var maxComparisonsPerLoop = 256
+  /// Response body bytes the compared requests in flight of one event loop may hold (each
+  /// response's copy is bounded by its comparison's `maxBodyBytes` too); a comparison that
+  /// would go over it is skipped and counted likewise, and its requests go on. Default:
+  /// 32 MiB.
+  public var maxComparisonBytesPerLoop = 32 << 20
 
   /// Every default above.
   public init() {}

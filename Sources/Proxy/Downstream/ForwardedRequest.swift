@@ -2,6 +2,8 @@ import Atomics
 import Foundation
 import NIOCore
 import NIOHTTP1
+import ShadowCompare
+import XDSCore
 
 /// One downstream request on its way upstream: the driver of its lifecycle
 /// (``StateMachine``). It routes the request (``RouteDecision``), then feeds the machine
@@ -36,6 +38,8 @@ final class ForwardedRequest: UpstreamResponder {
   private var connection: UpstreamConnection?
   private var routeTimer: Scheduled<Void>?
   private var retryTimer: Scheduled<Void>?
+  /// The comparison of the response with its shadows', when the route compares them.
+  private var comparison: ComparisonExchange?
 
   init(
     writer: any DownstreamResponseWriter, listener: String, loop: LoopContext,
@@ -119,6 +123,7 @@ final class ForwardedRequest: UpstreamResponder {
 
   /// The client went away: the upstream exchange is abandoned (shadows already sent go on).
   func downstreamClosed() {
+    comparison?.fail(.primary, .error("the client went away"))
     run(machine.downstreamClosed())
   }
 
@@ -132,17 +137,28 @@ final class ForwardedRequest: UpstreamResponder {
     case .head(let status, let headers)?:
       forwarding?.cluster.stats.record(status: Int(status.code))
       writer.writeResponseHead(status: status, headers: headers)
+      comparison?.head(.primary, status: Int(status.code), headers: headers)
     case .body(let chunk)?:
       writer.writeResponseBody(chunk)
+      comparison?.body(.primary, chunk)
     case .flush?:
       writer.flushResponse()
     case .local(let response)?:
       writer.writeResponseHead(status: response.status, headers: response.headers)
       if !response.body.isEmpty { writer.writeResponseBody(ByteBuffer(string: response.body)) }
+      // The proxy answered, not the primary: there is nothing to compare.
+      comparison?.fail(.primary, .error("answered by the proxy"))
     case nil: break
     }
     if let end = action.end {
       logAccess()
+      // Before the writer ends the response: ending it may close the connection, and with
+      // it this request (``downstreamClosed()``).
+      switch end {
+      case .complete: comparison?.end(.primary)
+      case .reset: comparison?.fail(.primary, .error("reset"))
+      }
+      comparison = nil
       writer.endResponse(end)
     }
     switch action.next {
@@ -217,21 +233,58 @@ final class ForwardedRequest: UpstreamResponder {
     connection = nil
   }
 
-  /// Sends a shadow for each mirror policy that fires for the request's draw.
+  /// Sends a shadow for each mirror policy that fires for the request's draw; when the
+  /// route compares its shadows, their responses, the primary's and a baseline copy's are
+  /// captured for a ``ComparisonExchange``.
   private func sendShadows() {
     guard let forwarding, let upstreamHead else { return }
     let timeout = forwarding.route.shadowTimeout ?? loop.limits.defaultShadowTimeout
-    for policy in forwarding.mirrorPolicies
-    where policy.fires(random: forwarding.random, runtime: loop.runtime) {
-      guard let cluster = config.clusters[policy.cluster] else { continue }
+    let host = upstreamHead.headers.first(name: "host") ?? authority
+    let fired = forwarding.mirrorPolicies.enumerated().compactMap {
+      index, policy -> (index: Int, policy: MirrorPolicy, cluster: ClusterTable)? in
+      guard policy.fires(random: forwarding.random, runtime: loop.runtime),
+        let cluster = config.clusters[policy.cluster]
+      else { return nil }
+      return (index, policy, cluster)
+    }
+    if let policy = forwarding.route.comparison, !fired.isEmpty {
+      comparison = ComparisonExchange.start(
+        context: loop, policy: policy, method: head.method.rawValue, target: head.uri,
+        mirrors: fired.map { ($0.index, $0.policy.cluster) })
+    }
+    for (position, mirror) in fired.enumerated() {
       var shadow = upstreamHead
-      let host = upstreamHead.headers.first(name: "host") ?? authority
-      shadow.headers.replaceOrAdd(name: "host", value: policy.shadowAuthority(host))
+      shadow.headers.replaceOrAdd(name: "host", value: mirror.policy.shadowAuthority(host))
       shadow.headers.replaceOrAdd(name: "x-envoy-internal", value: "true")
       ShadowRequest.send(
-        context: loop, cluster: cluster, head: shadow, body: body, timeout: timeout,
-        log: loop.accessLog.enabled ? logEntry(authority: policy.shadowAuthority(host)) : nil)
+        context: loop, cluster: mirror.cluster, head: shadow, body: body, timeout: timeout,
+        log: loop.accessLog.enabled
+          ? logEntry(authority: mirror.policy.shadowAuthority(host)) : nil,
+        observer: comparison?.observer(.shadow(position)))
     }
+    if let comparison, let name = forwarding.route.comparison?.metadata.baselineCluster {
+      sendBaseline(to: name, host: host, timeout: timeout, comparison: comparison)
+    }
+  }
+
+  /// Sends the baseline copy of a compared request: to the primary's version, as a shadow
+  /// (`-shadow` host, fire and forget), so that what differs between two answers of the
+  /// same version is learned as noise.
+  private func sendBaseline(
+    to name: String, host: String, timeout: Duration, comparison: ComparisonExchange
+  ) {
+    guard let upstreamHead, let cluster = config.clusters[name] else {
+      comparison.fail(.baseline, .error("no cluster \(name)"))
+      return
+    }
+    var baseline = upstreamHead
+    let authority = MirrorPolicy.shadowHost(host)
+    baseline.headers.replaceOrAdd(name: "host", value: authority)
+    baseline.headers.replaceOrAdd(name: "x-envoy-internal", value: "true")
+    ShadowRequest.send(
+      context: loop, cluster: cluster, head: baseline, body: body, timeout: timeout,
+      log: loop.accessLog.enabled ? logEntry(authority: authority) : nil,
+      observer: comparison.observer(.baseline))
   }
 
   private func logAccess() {

@@ -10,6 +10,8 @@ final class LoopContext {
   var pools: [String: UpstreamPool] = [:]
   /// Shadows in flight on this loop, and the bound beyond which new ones are dropped.
   var shadowsInFlight = 0
+  /// The comparisons of shadows with their primaries: results and what is in flight.
+  var comparisons: ComparisonStore
   /// This loop's random source (per-request draws, balancers, request ids).
   var random = LoopRandom()
   let limits: ProxyLimits
@@ -26,6 +28,8 @@ final class LoopContext {
     self.limits = limits
     self.accessLog = accessLog
     self.stats = stats
+    self.comparisons = ComparisonStore(
+      maxInFlight: limits.maxComparisonsPerLoop, maxHeldBytes: limits.maxComparisonBytesPerLoop)
   }
 
   /// The pool of `endpoint` on this loop.

@@ -23,6 +23,18 @@ struct LoopContexts: Sendable {
     contexts[ObjectIdentifier(loop)]!.value
   }
 
+  /// What `read` finds in every loop's context (read on each loop), in loop order.
+  func gather<Value: Sendable>(_ read: @escaping @Sendable (LoopContext) -> Value) async
+    -> [Value]
+  {
+    var values: [Value] = []
+    for loop in loops {
+      let bound = contexts[ObjectIdentifier(loop)]!
+      if let value = try? await loop.submit({ read(bound.value) }).get() { values.append(value) }
+    }
+    return values
+  }
+
   /// Runs `update` on every loop's context and waits for all of them.
   func update(_ update: @escaping @Sendable (LoopContext) -> Void) async {
     await withTaskGroup(of: Void.self) { group in

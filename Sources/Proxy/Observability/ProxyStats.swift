@@ -37,6 +37,9 @@ final class ProxyStats: Sendable {
   let runtimeAdminRejected = ManagedAtomic<Int>(0)
   /// Admin requests refused for want of a credential (401) or of the write role (403).
   let adminAuthRefusals = ManagedAtomic<Int>(0)
+  /// Comparison reports the control plane took, and those that failed (it was away).
+  let comparisonReportsSent = ManagedAtomic<Int>(0)
+  let comparisonReportsFailed = ManagedAtomic<Int>(0)
 
   var counters: [(String, Int)] {
     [
@@ -56,6 +59,8 @@ final class ProxyStats: Sendable {
       ("runtime.load_error", runtimeLoadErrors), ("runtime.load_success", runtimeLoadSuccesses),
       ("runtime.admin_rejected", runtimeAdminRejected),
       ("admin.auth_refused", adminAuthRefusals),
+      ("comparison.reports_sent", comparisonReportsSent),
+      ("comparison.reports_failed", comparisonReportsFailed),
     ].map { ($0.0, $0.1.load(ordering: .relaxed)) }
   }
 }

@@ -58,6 +58,8 @@ struct RouteEntry: Sendable {
   let shadowTimeout: Duration?
   let retryPolicy: RetryPolicy?
   let mirrorPolicies: [MirrorPolicy]
+  /// How the shadows of its mirror policies are compared with the primary, if they are.
+  let comparison: ComparisonPolicy?
   let requestHeadersToAdd: [HeaderMutation]
   let requestHeadersToRemove: [String]
   let responseHeadersToAdd: [HeaderMutation]
@@ -90,6 +92,7 @@ struct RouteEntry: Sendable {
         shadowTimeout = nil
         retryPolicy = nil
         mirrorPolicies = []
+        comparison = nil
         requestHeadersToAdd = []
         requestHeadersToRemove = []
         responseHeadersToAdd = []
@@ -138,6 +141,7 @@ struct RouteEntry: Sendable {
     mirrorPolicies = try action.requestMirrorPolicies.map { policy throws(ProxyConfigError) in
       try MirrorPolicy(policy)
     }
+    comparison = try ComparisonPolicy(route, path: where_)
     requestHeadersToAdd = route.requestHeadersToAdd.map(HeaderMutation.init)
     requestHeadersToRemove = route.requestHeadersToRemove.map { $0.lowercased() }
     responseHeadersToAdd = route.responseHeadersToAdd.map(HeaderMutation.init)

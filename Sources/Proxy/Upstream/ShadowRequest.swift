@@ -23,32 +23,36 @@ final class ShadowRequest: UpstreamResponder {
   private var finished = false
   private let startedAt = NIODeadline.now()
   private let log: AccessLog.Entry?
+  /// Follows the response when the shadow is compared.
+  private let observer: (any ShadowObserver)?
 
-  /// Starts a shadow unless the loop is at its bound (then counts a drop).
+  /// Starts a shadow unless the loop is at its bound (then counts a drop). `observer`, when
+  /// given, follows its response, or hears why there is none.
   static func send(
     context: LoopContext, cluster: ClusterTable, head: HTTPRequestHead, body: ByteBuffer?,
-    timeout: Duration,
-    log: AccessLog.Entry?
+    timeout: Duration, log: AccessLog.Entry?, observer: (any ShadowObserver)? = nil
   ) {
     guard context.shadowsInFlight < context.limits.maxShadowsPerLoop else {
       cluster.stats.shadowsDropped.wrappingIncrement(ordering: .relaxed)
+      observer?.shadowFailed(.failed("dropped: too many shadows in flight"))
       return
     }
     guard let endpoint = cluster.pick(using: &context.random) else {
       cluster.stats.noHealthyHost.wrappingIncrement(ordering: .relaxed)
       cluster.stats.shadowsFailed.wrappingIncrement(ordering: .relaxed)
+      observer?.shadowFailed(.failed("no healthy host"))
       return
     }
     let shadow = ShadowRequest(
       context: context, cluster: cluster, endpoint: endpoint, head: head, body: body,
-      timeout: timeout, log: log)
+      timeout: timeout, log: log, observer: observer)
     shadow.start()
   }
 
   private init(
     context: LoopContext, cluster: ClusterTable, endpoint: ClusterTable.Endpoint,
     head: HTTPRequestHead, body: ByteBuffer?,
-    timeout: Duration, log: AccessLog.Entry?
+    timeout: Duration, log: AccessLog.Entry?, observer: (any ShadowObserver)?
   ) {
     self.context = context
     self.cluster = cluster
@@ -57,6 +61,7 @@ final class ShadowRequest: UpstreamResponder {
     self.body = body
     self.timeout = timeout
     self.log = log
+    self.observer = observer
   }
 
   private func start() {
@@ -68,7 +73,7 @@ final class ShadowRequest: UpstreamResponder {
       // Loop-confined like the shadow itself: the isolated view takes a non-Sendable task.
       timer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout.timeAmount) { [self] in
         cluster.stats.requestTimeouts.wrappingIncrement(ordering: .relaxed)
-        fail(closing: true)
+        fail(closing: true, .timedOut)
       }
     }
     context.pool(for: endpoint).send(
@@ -81,12 +86,20 @@ final class ShadowRequest: UpstreamResponder {
     self.connection = connection
   }
 
-  func upstreamConnectFailed(_ error: any Error) { fail(closing: false) }
+  func upstreamConnectFailed(_ error: any Error) {
+    fail(closing: false, .failed("connection failed: \(error)"))
+  }
 
-  func upstreamOverflow() { fail(closing: false) }
+  func upstreamOverflow() { fail(closing: false, .failed("circuit breaker overflow")) }
 
-  func upstreamHead(_ head: HTTPResponseHead) { status = Int(head.status.code) }
-  func upstreamBody(_ body: ByteBuffer) { bytesReceived += body.readableBytes }
+  func upstreamHead(_ head: HTTPResponseHead) {
+    status = Int(head.status.code)
+    observer?.shadowHead(head)
+  }
+  func upstreamBody(_ body: ByteBuffer) {
+    bytesReceived += body.readableBytes
+    observer?.shadowBody(body)
+  }
   func upstreamReadComplete() {}
 
   func upstreamEnd() {
@@ -94,12 +107,14 @@ final class ShadowRequest: UpstreamResponder {
     cluster.stats.record(status: status)
     finish()
     if let connection { context.pool(for: endpoint).release(connection) }
+    observer?.shadowEnded()
   }
 
-  func upstreamFailed(_ error: any Error) { fail(closing: false) }
+  func upstreamFailed(_ error: any Error) { fail(closing: false, .failed("\(error)")) }
 
-  private func fail(closing: Bool) {
+  private func fail(closing: Bool, _ failure: ShadowFailure) {
     guard !finished else { return }
+    defer { observer?.shadowFailed(failure) }
     cluster.stats.shadowsFailed.wrappingIncrement(ordering: .relaxed)
     if status == 0 { status = 503 }
     finish()

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import MeshConfig
+import ShadowCompare
 import Synchronization
 
 #if canImport(Glibc)
@@ -87,6 +88,8 @@ final class Demo: @unchecked Sendable {
   func run() throws {
     try ensureHTTPBin()
     ports = try .free()
+    try Self.v2Application.write(
+      to: work.appendingPathComponent("demo_v2.py"), atomically: true, encoding: .utf8)
     let server = "http://127.0.0.1:\(ports.admin)"
 
     step(
@@ -103,7 +106,8 @@ final class Demo: @unchecked Sendable {
           venv + "/bin/gunicorn",
           "-b", "127.0.0.1:\(ports.port(version))", "--workers", "2", "--access-logfile",
           log(version.rawValue).path,
-          "--access-logformat", "\(version) %(h)s \"%(r)s\" %(s)s host=%({host}i)s", "httpbin:app",
+          "--access-logformat", "\(version) %(h)s \"%(r)s\" %(s)s host=%({host}i)s",
+          "--chdir", work.path, version == .v1 ? "httpbin:app" : "demo_v2:app",
         ], output: "\(version)-gunicorn.err")
     }
     try start(
@@ -117,6 +121,7 @@ final class Demo: @unchecked Sendable {
       [
         "proxy", "--xds-server", "127.0.0.1:\(ports.xds)", "--node-id", "demo-proxy",
         "--admin-address", "127.0.0.1:\(ports.proxyAdmin)", "--access-log", log("proxy").path,
+        "--comparison-report-interval", "1s",
       ], output: "proxy.log")
     try waitFor("the control plane") {
       try DemoHTTP.request("GET", port: self.ports.admin, path: "/healthz").status == 200
@@ -170,8 +175,89 @@ final class Demo: @unchecked Sendable {
     say(
       "  v1 received \(half.v1) of \(halfRequests) requests; v2 received \(half.v2) mirrored copies (\(Int((Double(half.v2) / Double(halfRequests) * 100).rounded())) %, expected about 50 %)."
     )
+    try compareVersions(server: server)
     say("\nDone. Logs are in \(work.path). Stopping every process the demo started.")
   }
+
+  /// v2 here is httpbin with one change (`demo_v2.py`): on POST /anything, the `total` it
+  /// echoes is one more than was sent. The comparison finds exactly that, while what varies
+  /// between any two answers (the shadow's Host, request ids) is learned from the baseline.
+  static let v2Application = """
+    # httpbin as v2 of the demo: one difference from v1, on one path.
+    import json
+    from httpbin import app as httpbin_app
+
+    def app(environ, start_response):
+        if environ.get("REQUEST_METHOD") != "POST" or environ.get("PATH_INFO") != "/anything":
+            return httpbin_app(environ, start_response)
+        captured = {}
+        def capture(status, headers, exc_info=None):
+            captured["status"], captured["headers"] = status, headers
+        data = json.loads(b"".join(httpbin_app(environ, capture)))
+        if isinstance(data.get("json"), dict) and isinstance(data["json"].get("total"), int):
+            data["json"]["total"] += 1
+        body = (json.dumps(data, indent=2) + "\\n").encode()
+        headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
+        start_response(captured["status"], headers + [("Content-Length", str(len(body)))])
+        return [body]
+
+    """
+
+  /// The last step: a ShadowComparison, mixed traffic, and `shadowplane compare`.
+  private func compareVersions(server: String) throws {
+    step(
+      "Comparing v2 with v1: every request mirrored again, v2's answers compared with v1's (a ShadowComparison, with a baseline copy to v1)."
+    )
+    try apply(
+      virtualService(mirror: 100) + "\n---\n" + Self.shadowComparison, server: server,
+      equivalent: ["11-virtualservice-mirror.yaml", "20-shadowcomparison.yaml"])
+    try waitForProxyConfig(containing: "shadowplane.comparison")
+    let count = 100
+    say(
+      "  sending \(count) requests through the proxy: GET /get and POST /anything with a JSON body, in turn"
+    )
+    for index in 0..<count {
+      let response =
+        index % 2 == 0
+        ? try get(path: "/get?demo=compare&n=\(index)")
+        : try DemoHTTP.request(
+          "POST", port: ports.service, path: "/anything?demo=compare&n=\(index)",
+          host: "httpbin:\(ports.service)", body: "{\"total\": \(index), \"item\": \"demo\"}",
+          contentType: "application/json")
+      guard response.status == 200 else {
+        throw DemoHTTP.Failure(
+          description: "request \(index) got \(response.status): \(response.body)")
+      }
+    }
+    var routes: [RouteComparison] = []
+    try waitFor("the proxy's comparison report") {
+      let response = try DemoHTTP.request(
+        "GET", port: self.ports.admin, path: "/api/v1/comparisons?virtualService=httpbin")
+      routes =
+        (try? AdminClient.decode(
+          CompareCommand.Answer.self, from: Data(response.body.utf8), what: "comparisons"))?
+        .comparisons ?? []
+      return routes.first.map { $0.summary.compared >= count } ?? false
+    }
+    say("  $ shadowplane compare httpbin --server \(server)")
+    for line in CompareCommand.render(routes, samples: 1).split(
+      separator: "\n", omittingEmptySubsequences: false)
+    {
+      say("  " + line)
+    }
+  }
+
+  /// `manifests/httpbin/20-shadowcomparison.yaml`.
+  static let shadowComparison = """
+    apiVersion: shadowplane.io/v1alpha1
+    kind: ShadowComparison
+    metadata: {name: httpbin, namespace: default}
+    spec:
+      virtualService: httpbin
+      compare: {status: true, headers: [content-type], body: auto}
+      ignore: {headers: [date]}
+      baseline: {host: httpbin, subset: v1}
+    """
 
   // MARK: steps
 

@@ -18,7 +18,7 @@ enum DemoHTTP {
 
   static func request(
     _ method: String, port: Int, path: String, host: String = "127.0.0.1", body: String? = nil,
-    timeout: Double = 5
+    contentType: String = "application/x-yaml", timeout: Double = 5
   ) throws -> Response {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
@@ -42,7 +42,7 @@ enum DemoHTTP {
     var text =
       "\(method) \(path) HTTP/1.1\r\nHost: \(host)\r\nUser-Agent: shadowplane-demo\r\nConnection: close\r\n"
     if let body {
-      text += "Content-Type: application/x-yaml\r\nContent-Length: \(body.utf8.count)\r\n"
+      text += "Content-Type: \(contentType)\r\nContent-Length: \(body.utf8.count)\r\n"
     }
     text += "\r\n" + (body ?? "")
     let bytes = Array(text.utf8)

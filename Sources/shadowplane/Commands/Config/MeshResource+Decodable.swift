@@ -17,6 +17,8 @@ extension MeshResource: Decodable {
         .destinationRule(try container.decode(DestinationRule.self, forKey: .spec))
       case .virtualService:
         .virtualService(try container.decode(VirtualService.self, forKey: .spec))
+      case .shadowComparison:
+        .shadowComparison(try container.decode(ShadowComparison.self, forKey: .spec))
       }
     self.init(
       apiVersion: try container.decode(String.self, forKey: .apiVersion),

@@ -11,6 +11,8 @@ enum MeshTables {
       case .serviceEntry:
         TableFormatter("NAMESPACE", "NAME", "HOSTS", "PORTS", "RESOLUTION", "ENDPOINTS")
       case .workloadEntry: TableFormatter("NAMESPACE", "NAME", "ADDRESS", "LABELS")
+      case .shadowComparison:
+        TableFormatter("NAMESPACE", "NAME", "VIRTUALSERVICE", "RULES", "COMPARES", "BASELINE")
       }
     for resource in resources {
       let identity = [resource.metadata.namespace, resource.metadata.name]
@@ -32,9 +34,30 @@ enum MeshTables {
           ])
       case .workloadEntry(let spec):
         table.append(identity + [spec.address, labels(spec.labels ?? [:])])
+      case .shadowComparison(let spec):
+        table.append(
+          identity + [
+            spec.virtualService, spec.rules?.joined(separator: ",") ?? "*", compares(spec),
+            spec.baseline.map {
+              destination(
+                Destination(
+                  host: $0.host, subset: $0.subset,
+                  port: $0.port.map(Destination.PortSelector.init(number:))))
+            } ?? "",
+          ])
       }
     }
     return table.render()
+  }
+
+  /// `status,content-type,body:auto`: what a comparison looks at.
+  private static func compares(_ spec: ShadowComparison) -> String {
+    var parts: [String] = []
+    if spec.compare?.status ?? true { parts.append("status") }
+    parts += spec.compare?.headers ?? []
+    let body = spec.compare?.body ?? .auto
+    if body != .none { parts.append("body:\(body.rawValue)") }
+    return parts.joined(separator: ",")
   }
 
   /// `app=httpbin,version=v1`, sorted.

@@ -18,14 +18,18 @@ extension ResourceKind: ExpressibleByArgument {
   /// `virtualservice`, as kubectl and istioctl spell it on the command line.
   var argumentName: String { rawValue.lowercased() }
 
-  /// `vs`, `dr`, `se`, `we`: the capitals of the kind.
+  /// `vs`, `dr`, `se`, `we`, `sc`: the capitals of the kind.
   var shortName: String { String(rawValue.filter(\.isUppercase)).lowercased() }
 
-  /// `virtualservice (vs), destinationrule (dr), serviceentry (se), workloadentry (we)`:
+  /// `virtualservice (vs), destinationrule (dr), serviceentry (se), workloadentry (we),
+  /// shadowcomparison (sc)`:
   /// the kinds as help and errors list them, the most used first.
   static var acceptedNames: String {
-    [ResourceKind.virtualService, .destinationRule, .serviceEntry, .workloadEntry]
-      .map { "\($0.argumentName) (\($0.shortName))" }.joined(separator: ", ")
+    [
+      ResourceKind.virtualService, .destinationRule, .serviceEntry, .workloadEntry,
+      .shadowComparison,
+    ]
+    .map { "\($0.argumentName) (\($0.shortName))" }.joined(separator: ", ")
   }
 
   /// Parses KIND for `@Argument(transform:)`, which, unlike a nil from ``init(argument:)``,

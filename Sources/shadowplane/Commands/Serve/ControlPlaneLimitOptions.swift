@@ -45,6 +45,12 @@ struct ControlPlaneLimitOptions: ParsableArguments {
   )
   var eventBuffer = ControlPlane.Limits().eventBuffer
 
+  @Option(help: "Proxies reporting shadow comparison results at once (more are refused).")
+  var maxComparisonReporters = ControlPlane.Limits().comparisons.maxReporters
+
+  @Option(help: "Distinct compared rules and mirrors across all proxies' reports.")
+  var maxComparedRoutes = ControlPlane.Limits().comparisons.maxRoutes
+
   @Option(
     help:
       "Host names the admin API answers to besides loopback names and its bound address (comma-separated)."
@@ -60,6 +66,8 @@ struct ControlPlaneLimitOptions: ParsableArguments {
       ("--max-concurrent-streams", maxConcurrentStreams),
       ("--max-xds-request-bytes", maxXdsRequestBytes),
       ("--max-event-streams", maxEventStreams), ("--event-buffer", eventBuffer),
+      ("--max-comparison-reporters", maxComparisonReporters),
+      ("--max-compared-routes", maxComparedRoutes),
     ]
     for (flag, value) in positive where value < 1 {
       throw ValidationError("\(flag) must be at least 1, got \(value)")
@@ -80,6 +88,8 @@ struct ControlPlaneLimitOptions: ParsableArguments {
     limits.drainPeriod = drainPeriod.duration
     limits.maxEventStreams = maxEventStreams
     limits.eventBuffer = eventBuffer
+    limits.comparisons.maxReporters = maxComparisonReporters
+    limits.comparisons.maxRoutes = maxComparedRoutes
     return limits
   }
 

@@ -35,6 +35,12 @@ struct ProxyCommand: AsyncParsableCommand {
   @Option(help: "xDS protocol variant: delta (incremental) or sotw (state of the world).")
   var xdsMode: XDSVariant = .delta
 
+  @Option(
+    help:
+      "How often shadow comparison results are reported to the control plane (0 disables)."
+  )
+  var comparisonReportInterval = DurationArgument(.seconds(5))
+
   @OptionGroup(title: "Security") var security: ProxySecurityOptions
 
   @OptionGroup(title: "Limits and timeouts") var limits: ProxyLimitOptions
@@ -46,6 +52,10 @@ struct ProxyCommand: AsyncParsableCommand {
       throw ValidationError("--access-log and --no-access-log are exclusive")
     }
     if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    if comparisonReportInterval.duration < .zero {
+      throw ValidationError(
+        "--comparison-report-interval must not be negative, got \(comparisonReportInterval)")
+    }
   }
 
   /// The access log destination the flags choose.
@@ -61,6 +71,7 @@ struct ProxyCommand: AsyncParsableCommand {
     configuration.accessLog = accessLogDestination
     if let threads { configuration.threads = threads }
     configuration.xdsMode = xdsMode
+    configuration.comparisonReportInterval = comparisonReportInterval.duration
     configuration.limits = limits.limits
     configuration.xdsTLS = security.xdsTLS
     configuration.adminTokenFile = security.admin.adminTokenFile

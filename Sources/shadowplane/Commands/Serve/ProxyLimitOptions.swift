@@ -44,12 +44,22 @@ struct ProxyLimitOptions: ParsableArguments {
   @Option(help: "Idle keep-alive connections kept per upstream host per event loop.")
   var maxIdlePerHost = ProxyLimits().maxIdlePerHost
 
+  @Option(help: "Compared requests (ShadowComparison) in flight per event loop (more are skipped).")
+  var maxComparisonsPerLoop = ProxyLimits().maxComparisonsPerLoop
+
+  @Option(
+    help: "Response body bytes the compared requests of one event loop may hold (more are skipped)."
+  )
+  var maxComparisonBytesPerLoop = ProxyLimits().maxComparisonBytesPerLoop
+
   func validate() throws {
     let positive: [(String, Int)] = [
       ("--max-request-headers", maxRequestHeaders),
       ("--max-request-headers-kb", maxRequestHeadersKb),
       ("--max-request-body-bytes", maxRequestBodyBytes),
       ("--max-shadows-per-loop", maxShadowsPerLoop), ("--max-idle-per-host", maxIdlePerHost),
+      ("--max-comparisons-per-loop", maxComparisonsPerLoop),
+      ("--max-comparison-bytes-per-loop", maxComparisonBytesPerLoop),
     ]
     for (flag, value) in positive where value < 1 {
       throw ValidationError("\(flag) must be at least 1, got \(value)")
@@ -91,6 +101,8 @@ struct ProxyLimitOptions: ParsableArguments {
     limits.defaultShadowTimeout = defaultShadowTimeout.duration
     limits.maxShadowsPerLoop = maxShadowsPerLoop
     limits.maxIdlePerHost = maxIdlePerHost
+    limits.maxComparisonsPerLoop = maxComparisonsPerLoop
+    limits.maxComparisonBytesPerLoop = maxComparisonBytesPerLoop
     return limits
   }
 }
