@@ -45,6 +45,11 @@ let package = Package(
       ],
       swiftSettings: fuzzTarget
     ),
+    .executableTarget(
+      name: "FuzzShadowCompare",
+      dependencies: [.product(name: "ShadowCompare", package: "shadowplane")],
+      swiftSettings: fuzzTarget
+    ),
     // Writes the generated seeds (`scripts/fuzz --seeds`) from its libFuzzer initializer.
     .executableTarget(
       name: "FuzzSeeds",

@@ -38,6 +38,7 @@ if [ ${#files[@]} -eq 0 ]; then
     test_proxy_shadow_stuck.py
     test_proxy_retries.py
     test_cp_store_edges.py
+    test_proxy_comparison_bounds.py
   )
 fi
 

@@ -16,6 +16,8 @@
 #   test_istio_corpus.py (a few hundred real Istio networking documents from Istio's
 #   repositories and docs, Tests/IstioCorpus/, each applied alone: outcome and field paths
 #   pinned in Tests/IstioCorpus/expected.json; --record rewrites it) with .venv-interop.
+#   test_shadow_comparison.py (ShadowComparison: real httpbin v1/v2 under gunicorn from
+#   .venv-demo, the proxy comparing, the control plane aggregating; Envoy accepting it).
 #   test_console.py (the web console in headless Chromium through Selenium, against the
 #   control plane, the proxy and Envoy) with .venv-console.
 # Environment: SHADOWPLANE_BIN (default <repo>/.build/debug/shadowplane),
@@ -81,6 +83,7 @@ else
   failed=$((failed + 1))
 fi
 run "$interop_py" test_demo.py
+run "$interop_py" test_shadow_comparison.py
 if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then
   run "$console_py" test_console.py
 else
