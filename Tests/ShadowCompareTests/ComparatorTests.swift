@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import ShadowCompare
@@ -231,6 +232,15 @@ struct ComparatorTests {
     #expect(comparison.differences.map(\.path) == ["$.total"])
     // Differences still lists noise when asked raw (for learning).
     #expect(Comparator.differences(primary, real, rules: .init()).count == 2)
+  }
+
+  @Test func differencesEncodeWithTheirKindAndAbsentValues() throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .sortedKeys
+    let data = try encoder.encode(
+      Difference(kind: .header, path: "etag", primary: "1", shadow: nil))
+    #expect(
+      String(decoding: data, as: UTF8.self) == #"{"kind":"header","path":"etag","primary":"1"}"#)
   }
 
   @Test func resultsEncodeWithTheirSnakeCaseNames() {

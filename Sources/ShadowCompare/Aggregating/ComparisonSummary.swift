@@ -182,14 +182,6 @@ public struct ComparisonSummary: Sendable, Equatable {
   }
 }
 
-extension EndpointLatency {
-  mutating func record(primary: Double, delta: Double) {
-    self.primary.record(primary)
-    shadow.record(max(0, primary + delta))
-    self.delta.record(delta)
-  }
-}
-
 extension ComparisonSummary: Codable {
   private enum CodingKeys: String, CodingKey {
     case keepSamples, maxFindings, maxEndpoints, counts, compared, skipped, differing
