@@ -209,7 +209,9 @@ struct ComparatorTests {
     #expect(
       Comparator.compare(
         primary: primary, shadow: .error("connection refused"), rules: .init(), noise: Self.noNoise)
-        == Comparison(result: .shadowError, differences: [], latencyDelta: nil))
+        == Comparison(
+          result: .shadowError, differences: [], latencyDelta: nil,
+          shadowError: "connection refused"))
     #expect(
       Comparator.compare(primary: primary, shadow: .timeout, rules: .init(), noise: Self.noNoise)
         == Comparison(result: .shadowTimeout, differences: [], latencyDelta: nil))

@@ -88,7 +88,8 @@ public struct ComparisonSummary: Sendable, Equatable {
     let sample = Sample(
       request: request, primaryStatus: primaryStatus, shadowStatus: shadowStatus,
       result: comparison.result, differences: comparison.differences,
-      latencyDeltaMilliseconds: comparison.latencyDelta?.milliseconds, at: at)
+      latencyDeltaMilliseconds: comparison.latencyDelta?.milliseconds, at: at,
+      shadowError: comparison.shadowError)
     if let last = samples.last, Sample.chronological(sample, last) {
       samples.append(sample)
       samples.sort(by: Sample.chronological)

@@ -37,7 +37,10 @@ public enum Comparator {
   ) -> Comparison {
     let response: CapturedResponse
     switch shadow {
-    case .error: return Comparison(result: .shadowError, differences: [], latencyDelta: nil)
+    case .error(let reason):
+      return Comparison(
+        result: .shadowError, differences: [], latencyDelta: nil,
+        shadowError: Difference.cut(reason))
     case .timeout: return Comparison(result: .shadowTimeout, differences: [], latencyDelta: nil)
     case .response(let captured): response = captured
     }
