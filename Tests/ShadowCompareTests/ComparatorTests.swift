@@ -236,6 +236,24 @@ struct ComparatorTests {
     #expect(Comparator.differences(primary, real, rules: .init()).count == 2)
   }
 
+  @Test func noiseDoesNotCrowdARealDifferenceOutOfTheBoundedList() {
+    var rules = ComparisonRules()
+    rules.maxDifferences = 10
+    var noise = NoiseModel()
+    noise.learn([Fixtures.bodyDifference("$.items[0].id")])
+    func items(_ offset: Int, total: Int) -> CapturedResponse {
+      let items = (0..<50).map { #"{"id":\#($0 + offset)}"# }.joined(separator: ",")
+      return Fixtures.json(#"{"items":[\#(items)],"total":\#(total)}"#)
+    }
+    let comparison = Comparator.compare(
+      primary: items(0, total: 1), shadow: .response(items(100, total: 2)), rules: rules,
+      noise: noise)
+    #expect(comparison.result == .bodyMismatch)
+    #expect(comparison.differences.map(\.path) == ["$.total"])
+    #expect(
+      Comparator.differences(items(0, total: 1), items(100, total: 2), rules: rules).count == 10)
+  }
+
   @Test func differencesEncodeWithTheirKindAndAbsentValues() throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = .sortedKeys

@@ -7,7 +7,15 @@ public enum Comparator {
   public static func differences(
     _ primary: CapturedResponse, _ other: CapturedResponse, rules: ComparisonRules
   ) -> [Difference] {
-    var found = DifferenceList(limit: rules.maxDifferences)
+    differences(primary, other, rules: rules, leavingOut: nil)
+  }
+
+  /// The differences, without those `noise` has learned (left out before the limit counts).
+  static func differences(
+    _ primary: CapturedResponse, _ other: CapturedResponse, rules: ComparisonRules,
+    leavingOut noise: NoiseModel?
+  ) -> [Difference] {
+    var found = DifferenceList(limit: rules.maxDifferences, noise: noise)
     if rules.compareStatus && primary.status != other.status {
       found.append(
         Difference(
@@ -44,9 +52,7 @@ public enum Comparator {
     case .timeout: return Comparison(result: .shadowTimeout, differences: [], latencyDelta: nil)
     case .response(let captured): response = captured
     }
-    let differences = Self.differences(primary, response, rules: rules).filter {
-      !noise.isNoise($0)
-    }
+    let differences = Self.differences(primary, response, rules: rules, leavingOut: noise)
     let kinds = Set(differences.map(\.kind))
     let tooLarge =
       rules.body != .none
