@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import ShadowCompare
@@ -208,7 +209,9 @@ struct ComparatorTests {
     #expect(
       Comparator.compare(
         primary: primary, shadow: .error("connection refused"), rules: .init(), noise: Self.noNoise)
-        == Comparison(result: .shadowError, differences: [], latencyDelta: nil))
+        == Comparison(
+          result: .shadowError, differences: [], latencyDelta: nil,
+          shadowError: "connection refused"))
     #expect(
       Comparator.compare(primary: primary, shadow: .timeout, rules: .init(), noise: Self.noNoise)
         == Comparison(result: .shadowTimeout, differences: [], latencyDelta: nil))
@@ -231,6 +234,33 @@ struct ComparatorTests {
     #expect(comparison.differences.map(\.path) == ["$.total"])
     // Differences still lists noise when asked raw (for learning).
     #expect(Comparator.differences(primary, real, rules: .init()).count == 2)
+  }
+
+  @Test func noiseDoesNotCrowdARealDifferenceOutOfTheBoundedList() {
+    var rules = ComparisonRules()
+    rules.maxDifferences = 10
+    var noise = NoiseModel()
+    noise.learn([Fixtures.bodyDifference("$.items[0].id")])
+    func items(_ offset: Int, total: Int) -> CapturedResponse {
+      let items = (0..<50).map { #"{"id":\#($0 + offset)}"# }.joined(separator: ",")
+      return Fixtures.json(#"{"items":[\#(items)],"total":\#(total)}"#)
+    }
+    let comparison = Comparator.compare(
+      primary: items(0, total: 1), shadow: .response(items(100, total: 2)), rules: rules,
+      noise: noise)
+    #expect(comparison.result == .bodyMismatch)
+    #expect(comparison.differences.map(\.path) == ["$.total"])
+    #expect(
+      Comparator.differences(items(0, total: 1), items(100, total: 2), rules: rules).count == 10)
+  }
+
+  @Test func differencesEncodeWithTheirKindAndAbsentValues() throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .sortedKeys
+    let data = try encoder.encode(
+      Difference(kind: .header, path: "etag", primary: "1", shadow: nil))
+    #expect(
+      String(decoding: data, as: UTF8.self) == #"{"kind":"header","path":"etag","primary":"1"}"#)
   }
 
   @Test func resultsEncodeWithTheirSnakeCaseNames() {

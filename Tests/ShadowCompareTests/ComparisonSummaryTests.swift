@@ -141,6 +141,18 @@ struct ComparisonSummaryTests {
           latencyDeltaMilliseconds: -3, at: Fixtures.at(9)))
   }
 
+  @Test func anErrorSampleCarriesTheReason() throws {
+    var summary = ComparisonSummary()
+    let comparison = Comparator.compare(
+      primary: Fixtures.response(), shadow: .error("connection reset by peer"), rules: .init(),
+      noise: NoiseModel())
+    Self.record(&summary, comparison, shadowStatus: nil)
+    let sample = try #require(summary.samples.first)
+    #expect(sample.shadowError == "connection reset by peer")
+    #expect(sample.latencyDeltaMilliseconds == nil)
+    #expect(summary.findings.map(\.detail) == ["error"])
+  }
+
   @Test func latencyDeltaQuantilesComeFromTheHistogram() throws {
     var summary = ComparisonSummary()
     #expect(summary.latencyDeltaQuantile(0.5) == nil)

@@ -67,16 +67,17 @@ struct NoiseModelTests {
     #expect(try JSONDecoder().decode(NoiseModel.self, from: data) == noise)
   }
 
-  /// Two instances of v1 that stamp a random id, time and origin, and v2 identical: after the
-  /// baseline, v2 yields no findings at all.
-  @Test func aCleanShadowYieldsNoFindingsOnceNoiseIsLearned() {
+  /// Two instances of v1 that stamp a fresh id, and v2 identical but for `change`: after the
+  /// baseline, v2's findings are exactly what the change makes differ.
+  @Test(arguments: [false, true])
+  func onlyRealChangesRemainOnceNoiseIsLearned(change: Bool) {
     var calls = 0
-    func v1(_ total: Int) -> CapturedResponse {
+    func v1(_ total: Int, _ shift: Int = 0) -> CapturedResponse {
       calls += 1
       let id = calls
       return Fixtures.response(
         headers: [Header("X-Request-Id", "\(id)"), Header("Content-Type", "application/json")],
-        body: #"{"id":"\#(id)","items":[{"at":\#(id * 7)}],"total":\#(total)}"#,
+        body: #"{"id":"\#(id)","items":[{"at":\#(id * 7)}],"total":\#(total + shift)}"#,
         latency: .milliseconds(Int.random(in: 10...12)))
     }
     let rules = ComparisonRules(headers: ["x-request-id", "content-type"])
@@ -87,13 +88,25 @@ struct NoiseModelTests {
         summary.learnBaseline(Comparator.differences(primary, v1(index), rules: rules))
       }
       let comparison = Comparator.compare(
-        primary: primary, shadow: .response(v1(index)), rules: rules, noise: summary.noise)
+        primary: primary, shadow: .response(v1(index, change ? 1 : 0)), rules: rules,
+        noise: summary.noise)
       summary.record(
         comparison, request: Fixtures.getAnything, primaryStatus: 200, shadowStatus: 200,
         primaryLatency: primary.latency, at: Fixtures.at(Double(index)))
     }
-    #expect(summary.findingsReported().isEmpty)
-    #expect(summary.counts == [.match: 200])
+    if change {
+      #expect(
+        summary.findingsReported() == [
+          Finding(kind: .bodyMismatch, detail: "$.total", request: Fixtures.getAnything, count: 200)
+        ])
+      #expect(summary.counts == [.bodyMismatch: 200])
+    } else {
+      #expect(summary.findingsReported().isEmpty)
+      #expect(summary.counts == [.match: 200])
+      #expect(
+        Verdict.render(summary: summary, primaryName: "v1", shadowName: "v2")
+          == "v2 answers like v1 on all 200 compared requests")
+    }
     #expect(summary.noise.paths.keys.sorted() == ["$.id", "$.items[*].at", "header:x-request-id"])
   }
 }

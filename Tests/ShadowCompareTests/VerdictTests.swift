@@ -55,6 +55,16 @@ struct VerdictTests {
         + " +52 ms (p50) on GET /delay/1 (300)")
   }
 
+  @Test func skippedRequestsAreMentioned() {
+    var summary = ComparisonSummary()
+    Self.repeatRecord(&summary, 3, Fixtures.comparison(.match))
+    summary.skipped = 1_500
+    #expect(
+      Self.render(summary)
+        == "v2 answers like v1 on all 3 compared requests; 1,500 more not compared (comparison"
+        + " limit reached)")
+  }
+
   @Test func onlySlownessStillSaysTheAnswersAreAlike() {
     var summary = ComparisonSummary()
     Self.repeatRecord(

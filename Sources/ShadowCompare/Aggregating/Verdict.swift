@@ -7,7 +7,8 @@ public enum Verdict {
   /// For example `v2 differs from v1 on 3.1 % of 12,400 compared requests: status 500 vs 200
   /// on POST /anything (214), body $.json.total differs on POST /anything (170), latency
   /// +52 ms (p50) on GET /delay/1 (300)`; `v2 answers like v1 on all 12,400 compared
-  /// requests`; or `no compared requests yet`.
+  /// requests`; or `no compared requests yet`. Requests the proxy could not compare
+  /// (``ComparisonSummary/skipped``) are mentioned at the end.
   public static func render(
     summary: ComparisonSummary, primaryName: String, shadowName: String,
     thresholds: LatencyThresholds = .init()
@@ -30,6 +31,9 @@ public enum Verdict {
         "\(shadowName) differs from \(primaryName) on \(percent(summary.differing, of: compared))"
         + " of \(requests)"
       if !findings.isEmpty { text += ": " + list(findings) }
+    }
+    if summary.skipped > 0 {
+      text += "; \(thousands(summary.skipped)) more not compared (comparison limit reached)"
     }
     return text
   }

@@ -16,11 +16,14 @@ public struct Sample: Sendable, Equatable, Codable {
   public var latencyDeltaMilliseconds: Double?
   /// When the exchange was compared (the caller's clock); the newest samples are kept.
   public var at: Date
+  /// Why the shadow failed, for ``ComparisonResult/shadowError``.
+  public var shadowError: String?
 
   /// A sample.
   public init(
     request: RequestLine, primaryStatus: Int, shadowStatus: Int?, result: ComparisonResult,
-    differences: [Difference], latencyDeltaMilliseconds: Double?, at: Date
+    differences: [Difference], latencyDeltaMilliseconds: Double?, at: Date,
+    shadowError: String? = nil
   ) {
     self.request = request
     self.primaryStatus = primaryStatus
@@ -29,6 +32,7 @@ public struct Sample: Sendable, Equatable, Codable {
     self.differences = differences
     self.latencyDeltaMilliseconds = latencyDeltaMilliseconds
     self.at = at
+    self.shadowError = shadowError
   }
 
   /// Oldest first; samples taken at the same instant in a stable order, so merges agree.

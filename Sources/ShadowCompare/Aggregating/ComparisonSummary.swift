@@ -88,7 +88,8 @@ public struct ComparisonSummary: Sendable, Equatable {
     let sample = Sample(
       request: request, primaryStatus: primaryStatus, shadowStatus: shadowStatus,
       result: comparison.result, differences: comparison.differences,
-      latencyDeltaMilliseconds: comparison.latencyDelta?.milliseconds, at: at)
+      latencyDeltaMilliseconds: comparison.latencyDelta?.milliseconds, at: at,
+      shadowError: comparison.shadowError)
     if let last = samples.last, Sample.chronological(sample, last) {
       samples.append(sample)
       samples.sort(by: Sample.chronological)
@@ -179,14 +180,6 @@ public struct ComparisonSummary: Sendable, Equatable {
     case .shadowTimeout: return ["timeout"]
     case .latency: return []
     }
-  }
-}
-
-extension EndpointLatency {
-  mutating func record(primary: Double, delta: Double) {
-    self.primary.record(primary)
-    shadow.record(max(0, primary + delta))
-    self.delta.record(delta)
   }
 }
 

@@ -1,22 +1,3 @@
-/// One response header as received; the name keeps its case (comparison ignores it).
-public struct Header: Sendable, Hashable, Codable {
-  /// The field name.
-  public var name: String
-  /// The field value.
-  public var value: String
-
-  /// A header field.
-  public init(name: String, value: String) {
-    self.name = name
-    self.value = value
-  }
-
-  /// A header field.
-  public init(_ name: String, _ value: String) {
-    self.init(name: name, value: value)
-  }
-}
-
 /// A response as the comparison needs it: status, headers, body and how long it took.
 public struct CapturedResponse: Sendable, Equatable {
   /// The HTTP status code.
@@ -42,16 +23,6 @@ public struct CapturedResponse: Sendable, Equatable {
       $0.value.trimmingWhitespace()
     }
   }
-}
-
-/// What the shadow produced for a mirrored request.
-public enum ShadowOutcome: Sendable, Equatable {
-  /// The shadow answered.
-  case response(CapturedResponse)
-  /// The exchange failed (connect error, reset, malformed response); the reason.
-  case error(String)
-  /// No complete response within the shadow's timeout.
-  case timeout
 }
 
 extension String {

@@ -29,6 +29,7 @@ public struct RequestLine: Sendable, Hashable, Codable, Comparable, CustomString
   /// `POST /anything`
   public var description: String { "\(method) \(path)" }
 
+  /// By path, then method.
   public static func < (lhs: RequestLine, rhs: RequestLine) -> Bool {
     (lhs.path, lhs.method) < (rhs.path, rhs.method)
   }

@@ -63,11 +63,3 @@ public struct LatencyHistogram: Sendable, Equatable, Codable {
     (sums[index] ?? 0) / Double(max(1, buckets[index] ?? 0))
   }
 }
-
-extension Duration {
-  /// The duration in (fractional) milliseconds.
-  var milliseconds: Double {
-    let (seconds, attoseconds) = components
-    return Double(seconds) * 1_000 + Double(attoseconds) / 1e15
-  }
-}

@@ -66,11 +66,17 @@ public struct Comparison: Sendable, Equatable {
   public var differences: [Difference]
   /// Shadow latency minus primary latency; nil without a shadow response.
   public var latencyDelta: Duration?
+  /// Why the shadow failed, for ``ComparisonResult/shadowError``; nil otherwise.
+  public var shadowError: String?
 
   /// A comparison outcome.
-  public init(result: ComparisonResult, differences: [Difference], latencyDelta: Duration?) {
+  public init(
+    result: ComparisonResult, differences: [Difference], latencyDelta: Duration?,
+    shadowError: String? = nil
+  ) {
     self.result = result
     self.differences = differences
     self.latencyDelta = latencyDelta
+    self.shadowError = shadowError
   }
 }

@@ -7,7 +7,15 @@ public enum Comparator {
   public static func differences(
     _ primary: CapturedResponse, _ other: CapturedResponse, rules: ComparisonRules
   ) -> [Difference] {
-    var found = DifferenceList(limit: rules.maxDifferences)
+    differences(primary, other, rules: rules, leavingOut: nil)
+  }
+
+  /// The differences, without those `noise` has learned (left out before the limit counts).
+  static func differences(
+    _ primary: CapturedResponse, _ other: CapturedResponse, rules: ComparisonRules,
+    leavingOut noise: NoiseModel?
+  ) -> [Difference] {
+    var found = DifferenceList(limit: rules.maxDifferences, noise: noise)
     if rules.compareStatus && primary.status != other.status {
       found.append(
         Difference(
@@ -37,13 +45,14 @@ public enum Comparator {
   ) -> Comparison {
     let response: CapturedResponse
     switch shadow {
-    case .error: return Comparison(result: .shadowError, differences: [], latencyDelta: nil)
+    case .error(let reason):
+      return Comparison(
+        result: .shadowError, differences: [], latencyDelta: nil,
+        shadowError: Difference.cut(reason))
     case .timeout: return Comparison(result: .shadowTimeout, differences: [], latencyDelta: nil)
     case .response(let captured): response = captured
     }
-    let differences = Self.differences(primary, response, rules: rules).filter {
-      !noise.isNoise($0)
-    }
+    let differences = Self.differences(primary, response, rules: rules, leavingOut: noise)
     let kinds = Set(differences.map(\.kind))
     let tooLarge =
       rules.body != .none
@@ -99,67 +108,5 @@ public enum Comparator {
   /// The body as text when it is UTF-8, else its length and hash.
   private static func preview(_ body: CapturedBody) -> String {
     String(validating: body.bytes, as: UTF8.self) ?? body.digestSummary
-  }
-}
-
-/// Differences collected up to a limit.
-struct DifferenceList {
-  let limit: Int
-  private(set) var differences: [Difference] = []
-
-  init(limit: Int) {
-    self.limit = limit
-  }
-
-  var isFull: Bool { differences.count >= limit }
-
-  mutating func append(_ difference: Difference) {
-    guard !isFull else { return }
-    differences.append(difference)
-  }
-}
-
-/// A structural diff of two JSON values: by path, objects without regard to key order,
-/// arrays by index (a length difference reported at the array), numbers by exact value.
-/// Recursion is bounded by the parser's depth limit.
-struct JSONDiff {
-  let ignored: [JSONPathPattern]
-  var found: DifferenceList
-
-  init(ignoring ignored: [JSONPathPattern], into found: DifferenceList) {
-    self.ignored = ignored
-    self.found = found
-  }
-
-  mutating func compare(_ primary: JSONValue, _ other: JSONValue, at path: JSONPath) {
-    guard !found.isFull, !ignored.contains(where: { $0.matches(path) }) else { return }
-    switch (primary, other) {
-    case (.object(let mine), .object(let theirs)):
-      for key in Set(mine.keys).union(theirs.keys).sorted() {
-        let child = path.appending(.key(key))
-        switch (mine[key], theirs[key]) {
-        case (let value?, let otherValue?): compare(value, otherValue, at: child)
-        case (let value?, nil): report(child, value.rendered(), nil)
-        case (nil, let otherValue?): report(child, nil, otherValue.rendered())
-        case (nil, nil): break
-        }
-      }
-    case (.array(let mine), .array(let theirs)):
-      if mine.count != theirs.count {
-        report(path, "array of \(mine.count)", "array of \(theirs.count)")
-      }
-      for index in 0..<min(mine.count, theirs.count) {
-        compare(mine[index], theirs[index], at: path.appending(.index(index)))
-      }
-    default:
-      if primary != other {
-        report(path, primary.rendered(), other.rendered())
-      }
-    }
-  }
-
-  private mutating func report(_ path: JSONPath, _ primary: String?, _ other: String?) {
-    guard !ignored.contains(where: { $0.matches(path) }) else { return }
-    found.append(Difference(kind: .body, path: path.description, primary: primary, shadow: other))
   }
 }
