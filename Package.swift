@@ -23,6 +23,7 @@ let package = Package(
     // For the fuzz targets in Fuzz/ (a package of their own, built with -sanitize=fuzzer).
     .library(name: "MeshConfig", targets: ["MeshConfig"]),
     .library(name: "Proxy", targets: ["Proxy"]),
+    .library(name: "ShadowCompare", targets: ["ShadowCompare"]),
   ],
   dependencies: [
     .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
