@@ -42,7 +42,9 @@ extension MeshValidator {
     for (index, endpoint) in endpoints.enumerated() {
       let path = spec.field("endpoints").index(index)
       if endpoint.address.isEmpty {
-        findings.error(path.field("address"), "required")
+        if endpoint.network == nil {
+          findings.error(path.field("address"), "required unless network is set")
+        }
       } else if resolution == .static {
         if !NameSyntax.isIPAddress(endpoint.address), !isUnixSocket(endpoint.address) {
           findings.error(

@@ -99,6 +99,7 @@ extension MeshValidator {
       for (endpointIndex, endpoint) in (entry.endpoints ?? []).enumerated() {
         serviceAccountWarning(
           endpoint, at: spec.field("endpoints").index(endpointIndex), &findings)
+        addressWarning(endpoint, at: spec.field("endpoints").index(endpointIndex), &findings)
       }
       if entry.ports.isEmpty {
         findings.warning(
@@ -114,12 +115,7 @@ extension MeshValidator {
       }
     case .workloadEntry(let workload):
       serviceAccountWarning(workload, at: spec, &findings)
-      if workload.address.isEmpty {
-        findings.warning(
-          spec.field("address"),
-          "unset: Istio reaches this workload through the gateway of network \((workload.network ?? "").debugDescription), which Shadowplane does not serve; it is no endpoint of any service"
-        )
-      }
+      addressWarning(workload, at: spec, &findings)
     case .shadowComparison(let comparison):
       comparisonWarnings(comparison, key: key, at: spec, index: index, &findings)
     }
@@ -215,6 +211,18 @@ extension MeshValidator {
     findings.warning(
       spec.field("exportTo"),
       "not applied: Shadowplane does not scope resources by namespace; every proxy sees this one")
+  }
+
+  /// A workload without an address (allowed when `network` is set): Istio reaches it through
+  /// its network's gateway, which Shadowplane does not serve.
+  private static func addressWarning(
+    _ workload: WorkloadEntry, at path: FieldPath, _ findings: inout Findings
+  ) {
+    guard workload.address.isEmpty else { return }
+    findings.warning(
+      path.field("address"),
+      "unset: Istio reaches this workload through the gateway of network \((workload.network ?? "").debugDescription), which Shadowplane does not serve; it is no endpoint of any service"
+    )
   }
 
   /// A workload's `serviceAccount`: Shadowplane issues no identities.

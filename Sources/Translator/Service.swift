@@ -44,8 +44,9 @@ struct ServiceIndex: Sendable {
         instances += workloads.filter { workloadMeta, workload in
           workloadMeta.namespace == meta.namespace
             && selector.labels.allSatisfy { (workload.labels ?? [:])[$0.key] == $0.value }
-        }.map(\.1).filter { !$0.address.isEmpty }
+        }.map(\.1)
       }
+      instances.removeAll { $0.address.isEmpty }
       for host in entry.hosts where byHost[host] == nil {
         let service = Service(
           host: host, namespace: meta.namespace, entry: entry, instances: instances,

@@ -57,40 +57,57 @@ struct IstioCompatibilityTests {
     #expect(!resources.clusters.contains { $0.name.hasSuffix("|external.example.com") })
   }
 
+  /// A STATIC ServiceEntry `vm.example.com` on port 80; `instances` ends its spec.
+  private static func vmEntry(_ instances: String) -> String {
+    """
+    apiVersion: networking.istio.io/v1
+    kind: ServiceEntry
+    metadata: {name: vm}
+    spec:
+      hosts: [vm.example.com]
+      ports: [{number: 80, name: http, protocol: HTTP}]
+      resolution: STATIC
+      \(instances)
+
+    """
+  }
+
+  /// The socket addresses of the whole-service cluster of `vm.example.com`.
+  private static func vmAddresses(_ snapshot: MeshSnapshot) -> [String] {
+    Translator.translate(snapshot).endpoints.first {
+      $0.clusterName == "outbound|80||vm.example.com"
+    }.map {
+      $0.endpoints.flatMap(\.lbEndpoints).map(\.endpoint.address.socketAddress.address)
+    } ?? []
+  }
+
   @Test func aWorkloadEntryOnAnotherNetworkMayHaveNoAddress() throws {
     let snapshot = try Self.decode(
-      """
-      apiVersion: networking.istio.io/v1
-      kind: ServiceEntry
-      metadata: {name: vm}
-      spec:
-        hosts: [vm.example.com]
-        ports: [{number: 80, name: http, protocol: HTTP}]
-        resolution: STATIC
-        workloadSelector: {labels: {app: vm}}
-      ---
-      apiVersion: networking.istio.io/v1
-      kind: WorkloadEntry
-      metadata: {name: remote}
-      spec: {network: network-2, labels: {app: vm}}
-      ---
-      apiVersion: networking.istio.io/v1
-      kind: WorkloadEntry
-      metadata: {name: local}
-      spec: {address: 10.0.0.7, labels: {app: vm}}
-      """)
-    let warnings = MeshValidator.warnings(snapshot)
+      Self.vmEntry("workloadSelector: {labels: {app: vm}}")
+        + """
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: WorkloadEntry
+        metadata: {name: remote}
+        spec: {network: network-2, labels: {app: vm}}
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: WorkloadEntry
+        metadata: {name: local}
+        spec: {address: 10.0.0.7, labels: {app: vm}}
+        """)
     #expect(
-      warnings.map { "\($0.resource ?? "") \($0.field)" } == [
+      MeshValidator.warnings(snapshot).map { "\($0.resource ?? "") \($0.field)" } == [
         "WorkloadEntry default/remote spec.address"
       ])
-    let assignment = try #require(
-      Translator.translate(snapshot).endpoints.first {
-        $0.clusterName == "outbound|80||vm.example.com"
-      })
-    #expect(
-      assignment.endpoints.flatMap(\.lbEndpoints).map(\.endpoint.address.socketAddress.address)
-        == ["10.0.0.7"])
+    #expect(Self.vmAddresses(snapshot) == ["10.0.0.7"])
+  }
+
+  @Test func aServiceEntryEndpointOnAnotherNetworkMayHaveNoAddress() throws {
+    let snapshot = try Self.decode(
+      Self.vmEntry("endpoints: [{network: network-2}, {address: 10.0.0.7}]"))
+    #expect(MeshValidator.warnings(snapshot).map(\.field) == ["spec.endpoints[0].address"])
+    #expect(Self.vmAddresses(snapshot) == ["10.0.0.7"])
   }
 
   @Test func aWorkloadEntryWithoutAddressOrNetworkIsRefusedByTheValidator() {
