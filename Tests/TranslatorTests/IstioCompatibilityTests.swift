@@ -1,4 +1,5 @@
 import EnvoyAPI
+import Foundation
 import MeshConfig
 import Testing
 
@@ -108,6 +109,17 @@ struct IstioCompatibilityTests {
       Self.vmEntry("endpoints: [{network: network-2}, {address: 10.0.0.7}]"))
     #expect(MeshValidator.warnings(snapshot).map(\.field) == ["spec.endpoints[0].address"])
     #expect(Self.vmAddresses(snapshot) == ["10.0.0.7"])
+  }
+
+  @Test func aDNSServiceWhoseEndpointsAreAllOnOtherNetworksDoesNotResolveItsHost() throws {
+    let snapshot = try Self.decode(
+      Self.vmEntry("endpoints: [{network: network-2}]").replacingOccurrences(
+        of: "resolution: STATIC", with: "resolution: DNS"))
+    let cluster = try #require(
+      Translator.translate(snapshot).clusters.first {
+        $0.name == "outbound|80||vm.example.com"
+      })
+    #expect(cluster.loadAssignment.endpoints.isEmpty)
   }
 
   @Test func aWorkloadEntryWithoutAddressOrNetworkIsRefusedByTheValidator() {
