@@ -2,12 +2,20 @@
 
 extension DestinationRule {
   init?(decoding cursor: NodeCursor) {
-    guard let fields = cursor.object(["host", "trafficPolicy", "subsets"]) else { return nil }
+    guard
+      let fields = cursor.object([
+        "host", "trafficPolicy", "subsets", "exportTo", "workloadSelector",
+      ])
+    else { return nil }
     let host = fields.required("host") { $0.string() }
     let trafficPolicy = fields.optional("trafficPolicy") { TrafficPolicy(decoding: $0) }
     let subsets = fields.optional("subsets") { $0.list(Subset.init(decoding:)) }
+    let exportTo = fields.optional("exportTo") { $0.stringList() }
+    let workloadSelector = fields.optional("workloadSelector") { LabelSelector(decoding: $0) }
     guard let host else { return nil }
-    self.init(host: host, trafficPolicy: trafficPolicy, subsets: subsets)
+    self.init(
+      host: host, trafficPolicy: trafficPolicy, subsets: subsets, exportTo: exportTo,
+      workloadSelector: workloadSelector)
   }
 }
 
@@ -31,10 +39,63 @@ extension TrafficPolicy {
   }
 }
 
+extension LabelSelector {
+  init?(decoding cursor: NodeCursor) {
+    guard let fields = cursor.object(["matchLabels"]) else { return nil }
+    self.init(matchLabels: fields.optional("matchLabels") { $0.stringMap() })
+  }
+}
+
 extension LoadBalancerSettings {
   init?(decoding cursor: NodeCursor) {
-    guard let fields = cursor.object(["simple"]) else { return nil }
-    self.init(simple: fields.optional("simple") { $0.value(of: Simple.self) })
+    guard
+      let fields = cursor.object([
+        "simple", "warmup", "warmupDurationSecs", "localityLbSetting",
+      ])
+    else { return nil }
+    self.init(
+      simple: fields.optional("simple") { $0.value(of: Simple.self) },
+      warmup: fields.optional("warmup") { Warmup(decoding: $0) },
+      warmupDurationSecs: fields.optional("warmupDurationSecs") { $0.duration() },
+      localityLbSetting: fields.optional("localityLbSetting") { LocalitySetting(decoding: $0) })
+  }
+}
+
+extension LoadBalancerSettings.Warmup {
+  init?(decoding cursor: NodeCursor) {
+    guard let fields = cursor.object(["duration", "minimumPercent", "aggression"]) else {
+      return nil
+    }
+    self.init(
+      duration: fields.optional("duration") { $0.duration() },
+      minimumPercent: fields.optional("minimumPercent") { $0.double() },
+      aggression: fields.optional("aggression") { $0.double() })
+  }
+}
+
+extension LoadBalancerSettings.LocalitySetting {
+  init?(decoding cursor: NodeCursor) {
+    guard
+      let fields = cursor.object(["distribute", "failover", "failoverPriority", "enabled"])
+    else { return nil }
+    self.init(
+      distribute: fields.optional("distribute") {
+        $0.list { item in
+          guard let entry = item.object(["from", "to"]) else { return nil }
+          return Distribute(
+            from: entry.optional("from") { $0.string() },
+            to: entry.optional("to") { $0.map { $0.int() } })
+        }
+      },
+      failover: fields.optional("failover") {
+        $0.list { item in
+          guard let entry = item.object(["from", "to"]) else { return nil }
+          return Failover(
+            from: entry.optional("from") { $0.string() }, to: entry.optional("to") { $0.string() })
+        }
+      },
+      failoverPriority: fields.optional("failoverPriority") { $0.stringList() },
+      enabled: fields.optional("enabled") { $0.bool() })
   }
 }
 
@@ -69,9 +130,22 @@ extension ConnectionPoolSettings.HTTP {
 
 extension ConnectionPoolSettings.TCP {
   init?(decoding cursor: NodeCursor) {
-    guard let fields = cursor.object(["connectTimeout", "maxConnections"]) else { return nil }
+    guard let fields = cursor.object(["connectTimeout", "maxConnections", "tcpKeepalive"]) else {
+      return nil
+    }
     self.init(
       connectTimeout: fields.optional("connectTimeout") { $0.duration() },
-      maxConnections: fields.optional("maxConnections") { $0.int() })
+      maxConnections: fields.optional("maxConnections") { $0.int() },
+      tcpKeepalive: fields.optional("tcpKeepalive") { Keepalive(decoding: $0) })
+  }
+}
+
+extension ConnectionPoolSettings.TCP.Keepalive {
+  init?(decoding cursor: NodeCursor) {
+    guard let fields = cursor.object(["probes", "time", "interval"]) else { return nil }
+    self.init(
+      probes: fields.optional("probes") { $0.int() },
+      time: fields.optional("time") { $0.duration() },
+      interval: fields.optional("interval") { $0.duration() })
   }
 }

@@ -2,7 +2,8 @@
 
 extension MeshValidator {
   static func validateDestinationRule(
-    _ rule: DestinationRule, at spec: FieldPath, _ findings: inout Findings
+    _ rule: DestinationRule, namespace: String, at spec: FieldPath,
+    _ findings: inout Findings
   ) {
     if rule.host.isEmpty {
       findings.error(spec.field("host"), "required")
@@ -11,6 +12,19 @@ extension MeshValidator {
     }
     if let policy = rule.trafficPolicy {
       validateTrafficPolicy(policy, at: spec.field("trafficPolicy"), &findings)
+    }
+    if let selector = rule.workloadSelector {
+      checkSelectorLabels(
+        selector.matchLabels ?? [:], at: spec.field("workloadSelector").field("matchLabels"),
+        &findings)
+      // Istio: a rule with a workload selector is for its own namespace alone.
+      if let exportTo = rule.exportTo, !exportTo.isEmpty,
+        exportTo.count > 1 || (exportTo[0] != "." && exportTo[0] != namespace)
+      {
+        findings.error(
+          spec.field("exportTo"),
+          "a DestinationRule with a workloadSelector can be exported to its own namespace only")
+      }
     }
     var names: [String: Int] = [:]
     for (index, subset) in (rule.subsets ?? []).enumerated() {
@@ -31,9 +45,7 @@ extension MeshValidator {
       } else {
         names[subset.name] = index
       }
-      if (subset.labels ?? [:]).isEmpty {
-        findings.error(path.field("labels"), "at least one label is required")
-      }
+      // A subset without labels selects every endpoint of the host, as in Istio.
       if let policy = subset.trafficPolicy {
         validateTrafficPolicy(policy, at: path.field("trafficPolicy"), &findings)
       }
@@ -43,6 +55,9 @@ extension MeshValidator {
   private static func validateTrafficPolicy(
     _ policy: TrafficPolicy, at path: FieldPath, _ findings: inout Findings
   ) {
+    if let balancer = policy.loadBalancer {
+      validateLoadBalancer(balancer, at: path.field("loadBalancer"), &findings)
+    }
     guard let pool = policy.connectionPool else { return }
     let poolPath = path.field("connectionPool")
     if pool.tcp == nil, pool.http == nil {
@@ -69,12 +84,75 @@ extension MeshValidator {
     if let timeout = tcp.connectTimeout, timeout.nanoseconds < 1_000_000 {
       findings.error(tcpPath.field("connectTimeout"), "must be at least 1ms, got \(timeout)")
     }
+    if let keepalive = tcp.tcpKeepalive {
+      let keepalivePath = tcpPath.field("tcpKeepalive")
+      checkDuration(keepalive.time, at: keepalivePath.field("time"), &findings)
+      checkDuration(keepalive.interval, at: keepalivePath.field("interval"), &findings)
+      if let probes = keepalive.probes, probes < 0 || probes > Int(UInt32.max) {
+        findings.error(
+          keepalivePath.field("probes"), "must be between 0 and \(UInt32.max), got \(probes)")
+      }
+    }
     if let maxConnections = tcp.maxConnections,
       maxConnections < 0 || maxConnections > Int(Int32.max)
     {
       findings.error(
         tcpPath.field("maxConnections"), "must be between 0 and \(Int32.max), got \(maxConnections)"
       )
+    }
+  }
+
+  /// `warmup` and `localityLbSetting`, after Istio's validateLoadBalancer and
+  /// ValidateLocalityLbSetting.
+  private static func validateLoadBalancer(
+    _ balancer: LoadBalancerSettings, at path: FieldPath, _ findings: inout Findings
+  ) {
+    checkDuration(balancer.warmupDurationSecs, at: path.field("warmupDurationSecs"), &findings)
+    if let warmup = balancer.warmup {
+      let warmupPath = path.field("warmup")
+      if warmup.duration == nil {
+        findings.error(warmupPath.field("duration"), "required")
+      }
+      checkDuration(warmup.duration, at: warmupPath.field("duration"), &findings)
+      if let minimum = warmup.minimumPercent {
+        checkPercentage(minimum, at: warmupPath.field("minimumPercent"), &findings)
+      }
+      if let aggression = warmup.aggression, !(aggression > 0) {
+        findings.error(
+          warmupPath.field("aggression"), "must be greater than 0, got \(formatted(aggression))")
+      }
+    }
+    guard let locality = balancer.localityLbSetting else { return }
+    let localityPath = path.field("localityLbSetting")
+    let distribute = locality.distribute ?? []
+    let failover = locality.failover ?? []
+    if !distribute.isEmpty, !failover.isEmpty {
+      findings.error(localityPath, "cannot set both distribute and failover")
+    }
+    for (index, entry) in distribute.enumerated() {
+      let entryPath = localityPath.field("distribute").index(index)
+      var total = 0
+      for (name, weight) in (entry.to ?? [:]).sorted(by: { $0.key < $1.key }) {
+        if !(1...100).contains(weight) {
+          findings.error(
+            entryPath.field("to").key(name), "must be between 1 and 100, got \(weight)")
+        }
+        total += weight
+      }
+      if total != 100 {
+        findings.error(entryPath.field("to"), "weights must add up to 100, got \(total)")
+      }
+    }
+    for (index, entry) in failover.enumerated() {
+      let entryPath = localityPath.field("failover").index(index)
+      let from = entry.from ?? ""
+      let to = entry.to ?? ""
+      if from == to {
+        findings.error(entryPath, "from and to must be different regions")
+      }
+      if (from + to).contains("/") || (from + to).contains("*") {
+        findings.error(entryPath, "from and to must be regions (no '/' and no '*')")
+      }
     }
   }
 }

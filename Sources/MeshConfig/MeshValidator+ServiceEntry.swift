@@ -42,7 +42,9 @@ extension MeshValidator {
     for (index, endpoint) in endpoints.enumerated() {
       let path = spec.field("endpoints").index(index)
       if endpoint.address.isEmpty {
-        findings.error(path.field("address"), "required")
+        if endpoint.network == nil {
+          findings.error(path.field("address"), "required unless network is set")
+        }
       } else if resolution == .static {
         if !NameSyntax.isIPAddress(endpoint.address), !isUnixSocket(endpoint.address) {
           findings.error(
@@ -63,6 +65,10 @@ extension MeshValidator {
         checkPort(number, at: portPath, &findings)
       }
       checkWeight(endpoint.weight, at: path.field("weight"), &findings)
+      checkServiceAccount(endpoint.serviceAccount, at: path.field("serviceAccount"), &findings)
+    }
+    for (index, name) in (entry.subjectAltNames ?? []).enumerated() where name.isEmpty {
+      findings.error(spec.field("subjectAltNames").index(index), "must not be empty")
     }
   }
 
@@ -70,9 +76,7 @@ extension MeshValidator {
   private static func validateServicePorts(
     _ ports: [ServicePort], at path: FieldPath, _ findings: inout Findings
   ) -> Set<String> {
-    if ports.isEmpty {
-      findings.error(path, "at least one port is required")
-    }
+    // No ports is valid, as in Istio; the entry then serves nothing (a warning says so).
     var names: [String: Int] = [:]
     var numbers: [Int: Int] = [:]
     for (index, port) in ports.enumerated() {
@@ -118,6 +122,18 @@ extension MeshValidator {
       checkPort(number, at: spec.field("ports").key(name), &findings)
     }
     checkWeight(entry.weight, at: spec.field("weight"), &findings)
+    checkServiceAccount(entry.serviceAccount, at: spec.field("serviceAccount"), &findings)
+  }
+
+  /// A service account is a DNS-1123 subdomain, as Istio's validateWorkloadEntry requires.
+  private static func checkServiceAccount(
+    _ account: String?, at path: FieldPath, _ findings: inout Findings
+  ) {
+    if let account, !account.isEmpty, !NameSyntax.isDNS1123Subdomain(account) {
+      findings.error(
+        path,
+        "invalid service account \(account.debugDescription): must be a DNS-1123 subdomain")
+    }
   }
 
   private static func checkWeight(_ weight: Int?, at path: FieldPath, _ findings: inout Findings) {

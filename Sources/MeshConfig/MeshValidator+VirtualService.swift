@@ -159,7 +159,8 @@ extension MeshValidator {
     }
   }
 
-  /// Regexes compile; header names are lowercase and not empty (Envoy matches them lowercase).
+  /// Regexes compile; header names are lowercase and not empty (Envoy matches them lowercase);
+  /// the port is a port number; source labels are a valid selector.
   private static func validateMatch(
     _ match: HTTPMatchRequest, at path: FieldPath, _ findings: inout Findings
   ) {
@@ -169,6 +170,12 @@ extension MeshValidator {
     }
     if let authority = match.authority {
       validateStringMatch(authority, at: path.field("authority"), &findings)
+    }
+    if let port = match.port {
+      checkPort(port, at: path.field("port"), &findings)
+    }
+    if let labels = match.sourceLabels {
+      checkSelectorLabels(labels, at: path.field("sourceLabels"), &findings)
     }
     for (name, value) in (match.headers ?? [:]).sorted(by: { $0.key < $1.key }) {
       let headerPath = path.field("headers").key(name)

@@ -6,7 +6,12 @@ extension MeshValidator {
   /// - a destination subset that no DestinationRule for that host defines;
   /// - a destination port that the ServiceEntries serving the host do not declare;
   /// - a DestinationRule whose host no ServiceEntry serves;
-  /// - a deprecated `mirrorPercent` ignored because `mirrorPercentage` is set too.
+  /// - a deprecated `mirrorPercent` ignored because `mirrorPercentage` is set too;
+  /// - what is accepted but not served: a ServiceEntry without ports, a WorkloadEntry without
+  ///   an address (behind its network's gateway), and fields decoded and validated but not
+  ///   applied (`exportTo`, `subjectAltNames`, `serviceAccount`, a DestinationRule's
+  ///   `workloadSelector`, `tcpKeepalive`, `warmup`, `localityLbSetting`, `sourceLabels`),
+  ///   each named with what happens instead.
   ///
   /// Such configuration still loads (Envoy answers 503 for a route to a missing cluster, and
   /// Istio accepts it too), hence warnings. A WorkloadEntry that no ServiceEntry selects is
@@ -28,8 +33,16 @@ extension MeshValidator {
     switch resourceSpec {
     case .virtualService(let service):
       gatewayWarnings(service, at: spec, &findings)
+      exportToWarning(service.exportTo, at: spec, &findings)
       for (routeIndex, route) in (service.http ?? []).enumerated() {
         let path = spec.field("http").index(routeIndex)
+        for (matchIndex, match) in (route.match ?? []).enumerated()
+        where match.sourceLabels != nil {
+          findings.warning(
+            path.field("match").index(matchIndex).field("sourceLabels"),
+            "not applied: this match applies to requests from every source, not only from the labelled workloads"
+          )
+        }
         for (destinationIndex, destination) in (route.route ?? []).enumerated() {
           index.check(
             destination.destination,
@@ -52,6 +65,13 @@ extension MeshValidator {
         findings.warning(
           spec.field("host"), "no ServiceEntry serves host \(rule.host.debugDescription)")
       }
+      exportToWarning(rule.exportTo, at: spec, &findings)
+      if rule.workloadSelector != nil {
+        findings.warning(
+          spec.field("workloadSelector"),
+          "not applied: the rule applies to every proxy's traffic to the host, not only to the selected workloads'"
+        )
+      }
       let policies =
         [(spec.field("trafficPolicy"), rule.trafficPolicy)]
         + (rule.subsets ?? []).enumerated().map { index, subset in
@@ -60,6 +80,7 @@ extension MeshValidator {
       for case (let path, let policy?) in policies {
         notApplied(
           policy.connectionPool?.http, at: path.field("connectionPool").field("http"), &findings)
+        notApplied(policy, at: path, &findings)
         if policy.loadBalancer?.simple == .passthrough {
           findings.warning(
             path.field("loadBalancer").field("simple"),
@@ -68,14 +89,33 @@ extension MeshValidator {
         }
       }
     case .serviceEntry(let entry):
+      exportToWarning(entry.exportTo, at: spec, &findings)
+      if entry.subjectAltNames != nil {
+        findings.warning(
+          spec.field("subjectAltNames"),
+          "not applied: Shadowplane's clusters do not originate TLS, so the endpoints' identities are not verified"
+        )
+      }
+      for (endpointIndex, endpoint) in (entry.endpoints ?? []).enumerated() {
+        serviceAccountWarning(
+          endpoint, at: spec.field("endpoints").index(endpointIndex), &findings)
+        addressWarning(endpoint, at: spec.field("endpoints").index(endpointIndex), &findings)
+      }
+      if entry.ports.isEmpty {
+        findings.warning(
+          spec.field("ports"),
+          "none declared: nothing is served for this entry (no listener, route or cluster); Shadowplane serves a ServiceEntry on its declared ports only"
+        )
+      }
       if entry.resolution == nil || entry.resolution == ServiceEntry.Resolution.none {
         findings.warning(
           spec.field("resolution"),
           "\(entry.resolution == nil ? "unset, so NONE" : "NONE"): passing requests through to the address the client asked for is not served; only the entry's endpoints (and selected WorkloadEntries) serve it, and without any a request gets 503"
         )
       }
-    case .workloadEntry:
-      break
+    case .workloadEntry(let workload):
+      serviceAccountWarning(workload, at: spec, &findings)
+      addressWarning(workload, at: spec, &findings)
     case .shadowComparison(let comparison):
       comparisonWarnings(comparison, key: key, at: spec, index: index, &findings)
     }
@@ -160,6 +200,67 @@ extension MeshValidator {
           at: spec.field("http").index(routeIndex).field("match").index(matchIndex).field(
             "gateways"), what: "this match's routes")
       }
+    }
+  }
+
+  /// `exportTo` other than `*` (everyone): Shadowplane does not scope visibility.
+  private static func exportToWarning(
+    _ exportTo: [String]?, at spec: FieldPath, _ findings: inout Findings
+  ) {
+    guard let exportTo, exportTo != ["*"] else { return }
+    findings.warning(
+      spec.field("exportTo"),
+      "not applied: Shadowplane does not scope resources by namespace; every proxy sees this one")
+  }
+
+  /// A workload without an address (allowed when `network` is set): Istio reaches it through
+  /// its network's gateway, which Shadowplane does not serve.
+  private static func addressWarning(
+    _ workload: WorkloadEntry, at path: FieldPath, _ findings: inout Findings
+  ) {
+    guard workload.address.isEmpty else { return }
+    findings.warning(
+      path.field("address"),
+      "unset: Istio reaches this workload through the gateway of network \((workload.network ?? "").debugDescription), which Shadowplane does not serve; it is no endpoint of any service"
+    )
+  }
+
+  /// A workload's `serviceAccount`: Shadowplane issues no identities.
+  private static func serviceAccountWarning(
+    _ workload: WorkloadEntry, at path: FieldPath, _ findings: inout Findings
+  ) {
+    guard workload.serviceAccount != nil else { return }
+    findings.warning(
+      path.field("serviceAccount"),
+      "not applied: Shadowplane issues no workload identities; the workload is an endpoint like any other"
+    )
+  }
+
+  /// The traffic policy settings (besides `connectionPool.http`'s) Shadowplane decodes and
+  /// validates but does not apply, each named in a warning.
+  private static func notApplied(
+    _ policy: TrafficPolicy, at path: FieldPath, _ findings: inout Findings
+  ) {
+    if policy.connectionPool?.tcp?.tcpKeepalive != nil {
+      findings.warning(
+        path.field("connectionPool").field("tcp").field("tcpKeepalive"),
+        "not applied: upstream connections keep the operating system's keepalive settings")
+    }
+    guard let balancer = policy.loadBalancer else { return }
+    let balancerPath = path.field("loadBalancer")
+    for (field, isSet) in [
+      ("warmup", balancer.warmup != nil),
+      ("warmupDurationSecs", balancer.warmupDurationSecs != nil),
+    ] where isSet {
+      findings.warning(
+        balancerPath.field(field),
+        "not applied: new endpoints get their full share of requests at once (no slow start)")
+    }
+    if let locality = balancer.localityLbSetting, locality.enabled != false {
+      findings.warning(
+        balancerPath.field("localityLbSetting"),
+        "not applied: endpoints are balanced without regard to locality (no locality-weighted distribution or failover)"
+      )
     }
   }
 

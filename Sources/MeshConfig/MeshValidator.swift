@@ -21,11 +21,24 @@ public enum MeshValidator {
     }
     validateMetadata(resource.metadata, &findings)
     let spec = FieldPath("spec")
+    let namespace = resource.metadata.namespace
     switch resource.spec {
-    case .serviceEntry(let entry): validateServiceEntry(entry, at: spec, &findings)
+    case .serviceEntry(let entry):
+      validateServiceEntry(entry, at: spec, &findings)
+      checkExportTo(
+        entry.exportTo, namespace: namespace, allowsNone: true, at: spec.field("exportTo"),
+        &findings)
     case .workloadEntry(let entry): validateWorkloadEntry(entry, at: spec, &findings)
-    case .destinationRule(let rule): validateDestinationRule(rule, at: spec, &findings)
-    case .virtualService(let service): validateVirtualService(service, at: spec, &findings)
+    case .destinationRule(let rule):
+      validateDestinationRule(rule, namespace: namespace, at: spec, &findings)
+      checkExportTo(
+        rule.exportTo, namespace: namespace, allowsNone: false, at: spec.field("exportTo"),
+        &findings)
+    case .virtualService(let service):
+      validateVirtualService(service, at: spec, &findings)
+      checkExportTo(
+        service.exportTo, namespace: namespace, allowsNone: false, at: spec.field("exportTo"),
+        &findings)
     case .shadowComparison(let comparison):
       validateShadowComparison(comparison, at: spec, &findings)
     }
@@ -63,6 +76,65 @@ public enum MeshValidator {
   static func checkPort(_ number: Int, at path: FieldPath, _ findings: inout Findings) {
     if !(1...65535).contains(number) {
       findings.error(path, "must be between 1 and 65535, got \(number)")
+    }
+  }
+
+  /// Labels selecting workloads (`sourceLabels`, `workloadSelector.matchLabels`), after
+  /// Istio's selector rules: no empty key and no wildcard in a key or a value.
+  static func checkSelectorLabels(
+    _ labels: [String: String], at path: FieldPath, _ findings: inout Findings
+  ) {
+    for (key, value) in labels.sorted(by: { $0.key < $1.key }) {
+      if key.isEmpty {
+        findings.error(path.key(key), "label name must not be empty")
+      } else if key.contains("*") || value.contains("*") {
+        findings.error(
+          path.key(key),
+          "wildcard is not supported in selector: \("\(key)=\(value)".debugDescription)")
+      }
+    }
+  }
+
+  /// `exportTo`, after Istio's validateExportTo: `.` (this namespace), `*` (every namespace),
+  /// `~` (no one: ServiceEntries only) or namespace names; no duplicates (`.` and the
+  /// resource's own namespace are one); `*` and `~` alone.
+  static func checkExportTo(
+    _ exportTo: [String]?, namespace: String, allowsNone: Bool, at path: FieldPath,
+    _ findings: inout Findings
+  ) {
+    guard let exportTo else { return }
+    var seen: [String: Int] = [:]
+    for (index, entry) in exportTo.enumerated() {
+      let key = entry == "." ? namespace : entry
+      if let earlier = seen[key] {
+        findings.error(
+          path.index(index),
+          "duplicate entry \(entry.debugDescription) (also \(path.index(earlier).description))")
+        continue
+      }
+      seen[key] = index
+      if entry == "~" {
+        if !allowsNone {
+          findings.error(path.index(index), "\"~\" (export to no one) is for ServiceEntries only")
+        }
+      } else if entry != "*", entry != ".", !NameSyntax.isDNS1123Label(entry) {
+        findings.error(
+          path.index(index),
+          "invalid entry \(entry.debugDescription): expected \".\", \"*\" or a namespace name")
+      }
+    }
+    for lone in ["*", "~"] where exportTo.count > 1 && exportTo.contains(lone) {
+      findings.error(
+        path, "\(lone.debugDescription) cannot be combined with other entries")
+    }
+  }
+
+  /// A duration of at least 1ms, as Istio's ValidateDuration requires.
+  static func checkDuration(
+    _ duration: MeshDuration?, at path: FieldPath, _ findings: inout Findings
+  ) {
+    if let duration, duration.nanoseconds < 1_000_000 {
+      findings.error(path, "must be at least 1ms, got \(duration)")
     }
   }
 

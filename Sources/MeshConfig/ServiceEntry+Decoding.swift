@@ -1,12 +1,14 @@
 // Decoding of ServiceEntry and WorkloadEntry specs from a YAML/JSON tree (see NodeCursor).
-// Missing lists the model requires (`hosts`, `ports`) decode as empty, so that MeshValidator
-// reports them with its own message; missing required scalars are reported here.
+// Missing lists the model requires (`hosts`, `ports`) decode as empty, and a missing `address`
+// as "", so that MeshValidator applies its own rules to them (Istio's: an address may be empty
+// only when `network` is set); other missing required scalars are reported here.
 
 extension ServiceEntry {
   init?(decoding cursor: NodeCursor) {
     guard
       let fields = cursor.object([
         "hosts", "addresses", "ports", "location", "resolution", "endpoints", "workloadSelector",
+        "exportTo", "subjectAltNames",
       ])
     else { return nil }
     let hosts = fields.optional("hosts") { $0.stringList() }
@@ -18,7 +20,9 @@ extension ServiceEntry {
     let workloadSelector = fields.optional("workloadSelector") { WorkloadSelector(decoding: $0) }
     self.init(
       hosts: hosts ?? [], addresses: addresses, ports: ports ?? [], location: location,
-      resolution: resolution, endpoints: endpoints, workloadSelector: workloadSelector)
+      resolution: resolution, endpoints: endpoints, workloadSelector: workloadSelector,
+      exportTo: fields.optional("exportTo") { $0.stringList() },
+      subjectAltNames: fields.optional("subjectAltNames") { $0.stringList() })
   }
 }
 
@@ -47,17 +51,18 @@ extension WorkloadEntry {
   /// Decodes a WorkloadEntry spec, or one of a ServiceEntry's `endpoints`.
   init?(decoding cursor: NodeCursor) {
     guard
-      let fields = cursor.object(["address", "ports", "labels", "network", "locality", "weight"])
+      let fields = cursor.object([
+        "address", "ports", "labels", "network", "locality", "weight", "serviceAccount",
+      ])
     else { return nil }
-    let address = fields.required("address") { $0.string() }
+    let address = fields.optional("address") { $0.string() }
     let ports = fields.optional("ports") { $0.map { $0.int() } }
     let labels = fields.optional("labels") { $0.stringMap() }
     let network = fields.optional("network") { $0.string() }
     let locality = fields.optional("locality") { $0.string() }
     let weight = fields.optional("weight") { $0.int() }
-    guard let address else { return nil }
     self.init(
-      address: address, ports: ports, labels: labels, network: network, locality: locality,
-      weight: weight)
+      address: address ?? "", ports: ports, labels: labels, network: network, locality: locality,
+      weight: weight, serviceAccount: fields.optional("serviceAccount") { $0.string() })
   }
 }

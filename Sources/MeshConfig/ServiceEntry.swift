@@ -19,11 +19,17 @@ public struct ServiceEntry: Sendable, Equatable, Codable {
   public var resolution: Resolution?
   public var endpoints: [WorkloadEntry]?
   public var workloadSelector: WorkloadSelector?
+  /// The namespaces that see this entry: validated, not applied (every proxy sees it).
+  public var exportTo: [String]?
+  /// The identities the endpoints may present: validated, not applied (the clusters do not
+  /// originate TLS, so nothing is verified).
+  public var subjectAltNames: [String]?
 
   public init(
     hosts: [String], addresses: [String]? = nil, ports: [ServicePort], location: Location? = nil,
     resolution: Resolution? = nil, endpoints: [WorkloadEntry]? = nil,
-    workloadSelector: WorkloadSelector? = nil
+    workloadSelector: WorkloadSelector? = nil, exportTo: [String]? = nil,
+    subjectAltNames: [String]? = nil
   ) {
     self.hosts = hosts
     self.addresses = addresses
@@ -32,6 +38,8 @@ public struct ServiceEntry: Sendable, Equatable, Codable {
     self.resolution = resolution
     self.endpoints = endpoints
     self.workloadSelector = workloadSelector
+    self.exportTo = exportTo
+    self.subjectAltNames = subjectAltNames
   }
 }
 
@@ -66,10 +74,13 @@ public struct WorkloadEntry: Sendable, Equatable, Codable {
   public var network: String?
   public var locality: String?
   public var weight: Int?
+  /// The workload's identity: validated, not applied (Shadowplane issues no identities).
+  public var serviceAccount: String?
 
   public init(
     address: String, ports: [String: Int]? = nil, labels: [String: String]? = nil,
-    network: String? = nil, locality: String? = nil, weight: Int? = nil
+    network: String? = nil, locality: String? = nil, weight: Int? = nil,
+    serviceAccount: String? = nil
   ) {
     self.address = address
     self.ports = ports
@@ -77,5 +88,6 @@ public struct WorkloadEntry: Sendable, Equatable, Codable {
     self.network = network
     self.locality = locality
     self.weight = weight
+    self.serviceAccount = serviceAccount
   }
 }

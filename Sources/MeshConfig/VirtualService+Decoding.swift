@@ -2,11 +2,14 @@
 
 extension VirtualService {
   init?(decoding cursor: NodeCursor) {
-    guard let fields = cursor.object(["hosts", "gateways", "http"]) else { return nil }
+    guard let fields = cursor.object(["hosts", "gateways", "http", "exportTo"]) else {
+      return nil
+    }
     let hosts = fields.optional("hosts") { $0.stringList() }
     let gateways = fields.optional("gateways") { $0.stringList() }
     let http = fields.optional("http") { $0.list(HTTPRoute.init(decoding:)) }
-    self.init(hosts: hosts ?? [], gateways: gateways, http: http)
+    let exportTo = fields.optional("exportTo") { $0.stringList() }
+    self.init(hosts: hosts ?? [], gateways: gateways, http: http, exportTo: exportTo)
   }
 }
 
@@ -37,7 +40,8 @@ extension HTTPMatchRequest {
   init?(decoding cursor: NodeCursor) {
     guard
       let fields = cursor.object([
-        "name", "uri", "headers", "method", "authority", "ignoreUriCase", "gateways",
+        "name", "uri", "headers", "method", "authority", "ignoreUriCase", "gateways", "port",
+        "sourceLabels",
       ])
     else { return nil }
     self.init(
@@ -47,7 +51,9 @@ extension HTTPMatchRequest {
       method: fields.optional("method") { StringMatch(decoding: $0) },
       authority: fields.optional("authority") { StringMatch(decoding: $0) },
       ignoreUriCase: fields.optional("ignoreUriCase") { $0.bool() },
-      gateways: fields.optional("gateways") { $0.stringList() })
+      gateways: fields.optional("gateways") { $0.stringList() },
+      port: fields.optional("port") { $0.int() },
+      sourceLabels: fields.optional("sourceLabels") { $0.stringMap() })
   }
 }
 

@@ -3,11 +3,17 @@ public struct VirtualService: Sendable, Equatable, Codable {
   public var hosts: [String]
   public var gateways: [String]?
   public var http: [HTTPRoute]?
+  /// The namespaces that see this VirtualService: validated, not applied (every proxy sees it).
+  public var exportTo: [String]?
 
-  public init(hosts: [String], gateways: [String]? = nil, http: [HTTPRoute]? = nil) {
+  public init(
+    hosts: [String], gateways: [String]? = nil, http: [HTTPRoute]? = nil,
+    exportTo: [String]? = nil
+  ) {
     self.hosts = hosts
     self.gateways = gateways
     self.http = http
+    self.exportTo = exportTo
   }
 }
 
@@ -55,11 +61,17 @@ public struct HTTPMatchRequest: Sendable, Equatable, Codable {
   public var ignoreUriCase: Bool?
   /// The gateways this match is for, in place of the VirtualService's (`mesh`: the proxies).
   public var gateways: [String]?
+  /// The service port this match is for: the match applies only on that port's route
+  /// configuration.
+  public var port: Int?
+  /// Istio's `sourceLabels` (the client workloads this match is for): decoded and validated,
+  /// but not applied (the match applies to every source; a warning says so).
+  public var sourceLabels: [String: String]?
 
   public init(
     name: String? = nil, uri: StringMatch? = nil, headers: [String: StringMatch]? = nil,
     method: StringMatch? = nil, authority: StringMatch? = nil, ignoreUriCase: Bool? = nil,
-    gateways: [String]? = nil
+    gateways: [String]? = nil, port: Int? = nil, sourceLabels: [String: String]? = nil
   ) {
     self.name = name
     self.uri = uri
@@ -68,6 +80,14 @@ public struct HTTPMatchRequest: Sendable, Equatable, Codable {
     self.authority = authority
     self.ignoreUriCase = ignoreUriCase
     self.gateways = gateways
+    self.port = port
+    self.sourceLabels = sourceLabels
+  }
+
+  /// Whether this match (nil: a rule without matches) applies on service port `port`.
+  public static func applies(_ match: Self?, onPort port: Int) -> Bool {
+    guard let own = match?.port else { return true }
+    return own == port
   }
 }
 

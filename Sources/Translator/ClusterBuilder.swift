@@ -68,8 +68,11 @@ enum ClusterBuilder {
   ) -> Assignment {
     var byLocality: [String: [Envoy_Config_Endpoint_V3_LbEndpoint]] = [:]
     var candidates = instances
-    if candidates.isEmpty, service.entry.resolution == .dns {
-      // A DNS service without endpoints resolves its own host.
+    if candidates.isEmpty, service.entry.resolution == .dns,
+      service.entry.endpoints?.isEmpty ?? true
+    {
+      // A DNS service without endpoints resolves its own host (not one whose endpoints are
+      // all on other networks: those are reached through gateways, which are not served).
       candidates = [WorkloadEntry(address: service.host)]
     }
     for instance in candidates {

@@ -70,8 +70,11 @@ struct RouteBuilder {
       rule: rule, index: index, in: meta, destinations: destinations, mirrors: mirrors, port: port)
     // Only what reaches the mesh's proxies: a match (or a rule without matches) bound to
     // gateways alone is for gateways, which Shadowplane does not serve (a warning says so).
+    // A match for another service port applies on that port's route configuration only.
     let matches: [HTTPMatchRequest?] =
-      ((rule.match?.isEmpty ?? true) ? [nil] : rule.match!.map { $0 }).filter(vs.reachesMesh)
+      ((rule.match?.isEmpty ?? true) ? [nil] : rule.match!.map { $0 }).filter {
+        vs.reachesMesh($0) && HTTPMatchRequest.applies($0, onPort: port)
+      }
     return matches.map { match in
       var route = Route()
       route.name = Naming.route(rule: rule, match: match)

@@ -5,7 +5,9 @@ struct Service: Sendable {
   let host: String
   let namespace: String
   let entry: ServiceEntry
-  /// Inline endpoints plus the WorkloadEntries its workloadSelector picks (same namespace).
+  /// Inline endpoints plus the WorkloadEntries its workloadSelector picks (same namespace),
+  /// except those without an address (Istio reaches them through their network's gateway,
+  /// which Shadowplane does not serve).
   let instances: [WorkloadEntry]
   /// The DestinationRule for this host, if any.
   let rule: DestinationRule?
@@ -44,6 +46,7 @@ struct ServiceIndex: Sendable {
             && selector.labels.allSatisfy { (workload.labels ?? [:])[$0.key] == $0.value }
         }.map(\.1)
       }
+      instances.removeAll { $0.address.isEmpty }
       for host in entry.hosts where byHost[host] == nil {
         let service = Service(
           host: host, namespace: meta.namespace, entry: entry, instances: instances,

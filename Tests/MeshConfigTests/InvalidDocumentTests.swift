@@ -296,15 +296,6 @@ extension InvalidDocumentCase {
         "endpoints: [{address: 10.0.0.1, ports: {grpc: 9000}}]"),
       resource: httpbinSE, field: "spec.endpoints[0].ports.grpc",
       message: "no port named \"grpc\" in spec.ports"),
-    Case(
-      "ServiceEntry without ports",
-      serviceEntry("hosts: [httpbin]"),
-      resource: httpbinSE, field: "spec.ports", message: "at least one port is required"),
-    Case(
-      "subset without labels",
-      destinationRule("host: httpbin", "subsets: [{name: v1}]"),
-      resource: httpbinDR, field: "spec.subsets[0].labels",
-      message: "at least one label is required"),
   ]
 }
 
