@@ -36,6 +36,14 @@ extension MeshValidator {
       exportToWarning(service.exportTo, at: spec, &findings)
       for (routeIndex, route) in (service.http ?? []).enumerated() {
         let path = spec.field("http").index(routeIndex)
+        for (matchIndex, match) in (route.match ?? []).enumerated() {
+          for name in (match.headers ?? [:]).keys.sorted() where name.hasPrefix("@request.auth.") {
+            findings.warning(
+              path.field("match").index(matchIndex).field("headers").key(name),
+              "not applied as Istio does (a claim of the request's JWT): Shadowplane validates no JWTs, so this matches a request header of that literal name, which requests do not carry"
+            )
+          }
+        }
         for (matchIndex, match) in (route.match ?? []).enumerated()
         where match.sourceLabels != nil {
           findings.warning(
@@ -100,6 +108,16 @@ extension MeshValidator {
         serviceAccountWarning(
           endpoint, at: spec.field("endpoints").index(endpointIndex), &findings)
         addressWarning(endpoint, at: spec.field("endpoints").index(endpointIndex), &findings)
+        networkWarning(endpoint, at: spec.field("endpoints").index(endpointIndex), &findings)
+      }
+      for (portIndex, port) in entry.ports.enumerated() {
+        protocolWarning(port, at: spec.field("ports").index(portIndex), &findings)
+      }
+      if let addresses = entry.addresses, !addresses.isEmpty {
+        findings.warning(
+          spec.field("addresses"),
+          "not applied: requests reach this entry by their Host (HTTP routing); there is no listener per address for TCP traffic"
+        )
       }
       if entry.ports.isEmpty {
         findings.warning(
@@ -116,6 +134,7 @@ extension MeshValidator {
     case .workloadEntry(let workload):
       serviceAccountWarning(workload, at: spec, &findings)
       addressWarning(workload, at: spec, &findings)
+      networkWarning(workload, at: spec, &findings)
     case .shadowComparison(let comparison):
       comparisonWarnings(comparison, key: key, at: spec, index: index, &findings)
     }
@@ -223,6 +242,41 @@ extension MeshValidator {
       path.field("address"),
       "unset: Istio reaches this workload through the gateway of network \((workload.network ?? "").debugDescription), which Shadowplane does not serve; it is no endpoint of any service"
     )
+  }
+
+  /// A workload on a named network that has an address: reached directly, whatever its
+  /// network (Istio would go through that network's gateway when it is not the proxy's).
+  private static func networkWarning(
+    _ workload: WorkloadEntry, at path: FieldPath, _ findings: inout Findings
+  ) {
+    guard !workload.address.isEmpty, let network = workload.network, !network.isEmpty else {
+      return
+    }
+    findings.warning(
+      path.field("network"),
+      "not applied: the endpoint is reached at its address directly; multi-network routing through \(network.debugDescription)'s gateway is not served"
+    )
+  }
+
+  /// The port protocols Shadowplane serves as they are meant: HTTP, and (as HTTP/1.1
+  /// upstream) HTTP/2 and gRPC; anything else gets an HTTP listener all the same.
+  private static func protocolWarning(
+    _ port: ServicePort, at path: FieldPath, _ findings: inout Findings
+  ) {
+    guard let name = port.protocol?.uppercased(), !name.isEmpty else { return }
+    switch name {
+    case "HTTP": return
+    case "HTTP2", "GRPC", "GRPC-WEB":
+      findings.warning(
+        path.field("protocol"),
+        "\(name): served with an HTTP listener, but upstream connections use HTTP/1.1 (the translator does not set HTTP/2 upstream options yet)"
+      )
+    default:
+      findings.warning(
+        path.field("protocol"),
+        "\(name): served as HTTP all the same; TCP proxying and TLS passthrough (by SNI) are not served, so non-HTTP traffic on this port fails"
+      )
+    }
   }
 
   /// A workload's `serviceAccount`: Shadowplane issues no identities.

@@ -8,9 +8,10 @@ whole, and many compared requests at once cost a bounded amount of memory.
 - 3,000 requests at once on a compared route, each held 1 s by the upstream (a process of
   its own): every one is answered 200, at most `--max-comparisons-per-loop` x loops are
   compared at a time and the rest are counted as skipped, and the proxy's peak RSS stays
-  under 300 MB. (10,000 at once, the issue's figure, needs more than this machine's 20,000
-  file descriptors: 10,000 client connections and 10,000 upstream ones in the proxy alone;
-  and a Python client on two cores cannot open them fast enough.)
+  under 300 MB. `COMPARISON_CONCURRENT=10000` runs the issue's figure: on this machine (2
+  cores, 20,000 file descriptors, a listen backlog of 4,096) the proxy then peaked at 168 MB
+  with every request accounted for, but a few hundred of the Python client's 10,000
+  connects failed before reaching it, so the suite runs 3,000.
 
 Run:  .venv-interop/bin/python Tests/Adversarial/test_proxy_comparison_bounds.py
 """
@@ -35,7 +36,7 @@ from adversarial import harness, ph, poll  # noqa: E402
 MB = 1 << 20
 BIG = 50 * MB
 CHUNK = 1 << 16
-CONCURRENT = 3000
+CONCURRENT = int(os.environ.get("COMPARISON_CONCURRENT", "3000"))
 HOLD = 1.0
 
 
@@ -124,7 +125,9 @@ def compared_route(name: str) -> dict:
     return route
 
 
-BREAKERS = {"thresholds": [{"maxConnections": 20000, "maxPendingRequests": 20000,
+# Upstream connections stay at Envoy's default (1,024 per cluster); requests beyond wait
+# pending rather than being refused, so every one is in flight in the proxy at once.
+BREAKERS = {"thresholds": [{"maxConnections": 1024, "maxPendingRequests": 20000,
                             "maxRequests": 20000}]}
 
 
@@ -166,7 +169,10 @@ class ComparisonBoundsTest(adv.AdversarialTestCase):
             [adv.static_cluster("v1", self.upstream.port, "5s", circuitBreakers=BREAKERS),
              adv.static_cluster("v2", self.upstream.port, "5s", circuitBreakers=BREAKERS)])
         self.cp, self.proxy = self.serve_through_proxy(
-            resources, self.port, proxy_args=["--comparison-report-interval", "0s"])
+            resources, self.port,
+            proxy_args=["--comparison-report-interval", "0s",
+                        # Only the in-flight and byte bounds here, not the rate.
+                        "--max-comparisons-per-second-per-loop", "1000000"])
 
     def comparisons(self) -> dict:
         code, body = harness.http_json("GET", self.proxy.admin_url + "/comparisons")
@@ -216,7 +222,9 @@ class ComparisonBoundsTest(adv.AdversarialTestCase):
                  f"shadows dropped {stats.get('cluster.v2.upstream_rq_shadow_dropped', 0)}")
         self.assertLess(watch.peak, 300 * MB, watch.summary())
         self.assertGreater(summary["skipped"], 0, "the in-flight bound never refused one")
-        self.assertEqual(set(summary["counts"]) - {"match", "shadow_error"}, set(), summary["counts"])
+        # Shadows beyond the loops' bound are dropped (shadow_error); queued ones may time out.
+        self.assertEqual(set(summary["counts"]) - {"match", "shadow_error", "shadow_timeout"}, set(),
+                         summary["counts"])
 
 
 if __name__ == "__main__":

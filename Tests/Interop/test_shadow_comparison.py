@@ -175,8 +175,10 @@ class ShadowComparisonTest(ph.ProxyTestCase):
         for g in (v1, v2_same, v2_changed):
             g.wait()
         cp = self.start_store_control_plane()
+        # Every request compared (the default samples 250 per second per event loop).
         proxy = self.start_proxy(cp, access_log=False,
-                                 extra_args=["--comparison-report-interval", "500ms"])
+                                 extra_args=["--comparison-report-interval", "500ms",
+                                             "--max-comparisons-per-second-per-loop", "100000"])
         self.wait_synced(cp)
         same_port, changed_port = harness.free_port(), harness.free_port()
         self.apply_synced(cp, harness.join_documents(

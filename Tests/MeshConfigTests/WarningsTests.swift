@@ -139,6 +139,38 @@ struct WarningsTests {
 
 @Suite("Warnings for what is accepted but not served")
 struct NotServedWarningsTests {
+  @Test func portProtocolsAddressesNetworksAndClaimMatchesAreNamed() throws {
+    let text = """
+      apiVersion: networking.istio.io/v1
+      kind: ServiceEntry
+      metadata: {name: db}
+      spec:
+        hosts: [db.example.com]
+        addresses: [10.0.0.0/24]
+        ports: [{number: 27017, name: mongo, protocol: MONGO}, {number: 9000, name: grpc, protocol: GRPC}, {number: 80, name: http, protocol: HTTP}]
+        resolution: STATIC
+        endpoints: [{address: 10.0.0.1, network: west}]
+      ---
+      apiVersion: networking.istio.io/v1
+      kind: VirtualService
+      metadata: {name: db}
+      spec:
+        hosts: [db.example.com]
+        http: [{match: [{headers: {"@request.auth.claims.group": {exact: admin}}}], route: [{destination: {host: db.example.com}}]}]
+      """
+    let warnings = MeshValidator.warnings(MeshSnapshot(try MeshConfigDecoder.decode(text)))
+    #expect(
+      warnings.map(\.field) == [
+        "spec.endpoints[0].network", "spec.ports[0].protocol", "spec.ports[1].protocol",
+        "spec.addresses", #"spec.http[0].match[0].headers["@request.auth.claims.group"]"#,
+      ])
+    let messages = Dictionary(
+      warnings.map { ($0.field, $0.message) }, uniquingKeysWith: { a, _ in a })
+    #expect(messages["spec.ports[0].protocol"]?.hasPrefix("MONGO: served as HTTP") == true)
+    #expect(messages["spec.ports[1].protocol"]?.contains("HTTP/1.1") == true)
+    #expect(messages["spec.endpoints[0].network"]?.contains("\"west\"") == true)
+  }
+
   @Test func resolutionNoneOrUnsetAndPassthroughAreNamed() throws {
     let text = """
       apiVersion: networking.istio.io/v1
@@ -160,13 +192,19 @@ struct NotServedWarningsTests {
     #expect(
       Set(warnings.map { "\($0.resource ?? "") \($0.field)" }) == [
         "ServiceEntry default/egress spec.resolution",
+        "ServiceEntry default/egress spec.ports[0].protocol",
         "ServiceEntry default/original spec.resolution",
         "DestinationRule default/egress spec.trafficPolicy.loadBalancer.simple",
       ])
-    #expect(warnings.count == 3)
+    #expect(warnings.count == 4)
     #expect(
-      warnings.first { $0.resource == "ServiceEntry default/egress" }?.message.hasPrefix(
-        "unset, so NONE") == true)
+      warnings.first {
+        $0.field == "spec.resolution" && $0.resource == "ServiceEntry default/egress"
+      }?
+      .message.hasPrefix("unset, so NONE") == true)
+    #expect(
+      warnings.first { $0.field == "spec.ports[0].protocol" }?.message.hasPrefix(
+        "TLS: served as HTTP all the same") == true)
     #expect(
       warnings.first { $0.resource == "ServiceEntry default/original" }?.message.hasPrefix("NONE:")
         == true)

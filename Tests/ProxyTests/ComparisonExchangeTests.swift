@@ -18,10 +18,11 @@ struct ComparisonExchangeTests {
   let loop = EmbeddedEventLoop()
   let context: LoopContext
 
-  init() throws {
+  init(perSecond: Int = 1000) throws {
     var limits = ProxyLimits()
     limits.maxComparisonsPerLoop = 2
     limits.maxComparisonBytesPerLoop = 64
+    limits.maxComparisonsPerSecondPerLoop = perSecond
     context = LoopContext(
       eventLoop: loop, config: try ProxyFixtures.proxyConfig(), runtime: Runtime(),
       limits: limits, accessLog: try AccessLog(.disabled), stats: ProxyStats())
@@ -110,6 +111,38 @@ struct ComparisonExchangeTests {
     }
     #expect(context.comparisons.inFlight == 0)
     #expect(start(policy) != nil)
+  }
+
+  @Test func startsPerSecondAreBoundedByARefillingBucket() throws {
+    let test = try ComparisonExchangeTests(perSecond: 4)
+    let policy = try Self.policy()
+    var started: [ComparisonExchange] = []
+    func finish() {
+      for exchange in started {
+        Self.respond(exchange, .primary, body: "{}")
+        Self.respond(exchange, .shadow(0), body: "{}")
+      }
+      started = []
+    }
+    // A second's worth (4) may start at once; the places (2 in flight) are given back.
+    for _ in 0..<4 {
+      started.append(try #require(test.start(policy)))
+      finish()
+    }
+    #expect(test.start(policy) == nil, "the fifth within the same instant")
+    #expect(test.summary?.skipped == 1)
+    test.loop.advanceTime(by: .milliseconds(250))  // a quarter of a second: one more
+    started.append(try #require(test.start(policy)))
+    finish()
+    #expect(test.start(policy) == nil)
+    test.loop.advanceTime(by: .seconds(10))  // never more than a second's worth saved up
+    for _ in 0..<4 {
+      started.append(try #require(test.start(policy)))
+      finish()
+    }
+    #expect(test.start(policy) == nil)
+    #expect(test.summary?.compared == 9)
+    #expect(test.summary?.skipped == 3)
   }
 
   @Test func heldBytesAreBoundedPerLoop() throws {

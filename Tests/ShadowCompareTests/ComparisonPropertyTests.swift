@@ -24,10 +24,13 @@ struct ComparisonPropertyTests {
       case 3: return ["true", "false", "null"][next(3)]
       case 4, 5:
         let keys = ["a", "b", "id", "origin", "a.b"]
-        let fields = (0..<next(4)).map { _ in "\"\(keys[next(keys.count)])\": \(value(depth: depth + 1))" }
+        let fields = (0..<next(4)).map { _ in
+          "\"\(keys[next(keys.count)])\": \(value(depth: depth + 1))"
+        }
         return "{" + fields.joined(separator: ", ") + "}"
       default:
-        return "[" + (0..<next(4)).map { _ in value(depth: depth + 1) }.joined(separator: ", ") + "]"
+        return "[" + (0..<next(4)).map { _ in value(depth: depth + 1) }.joined(separator: ", ")
+          + "]"
       }
     }
   }
@@ -40,7 +43,9 @@ struct ComparisonPropertyTests {
 
   @Test func selfSymmetryAndNoiseHold() throws {
     var generator = Generator(state: 42)
-    let patterns = [try JSONPathPattern(parsing: "$.origin"), try JSONPathPattern(parsing: "$[*].id")]
+    let patterns = [
+      try JSONPathPattern(parsing: "$.origin"), try JSONPathPattern(parsing: "$[*].id"),
+    ]
     for round in 0..<400 {
       let first = round % 17 == 0 ? "not json \(round)" : generator.value()
       let second = round % 5 == 0 ? first : generator.value()

@@ -60,6 +60,24 @@ struct NoiseModelTests {
     #expect(merged.overflow == 1)
   }
 
+  @Test func aRareBaselineDifferenceStopsBeingNoise() {
+    var noise = NoiseModel()
+    let status = Fixtures.statusDifference(primary: 200, shadow: 503)
+    let id = Fixtures.bodyDifference("$.id")
+    noise.learn([status, id])  // a flaky baseline once, among the first
+    #expect(noise.isNoise(status) && noise.isNoise(id))
+    for _ in 0..<99 { noise.learn([id]) }
+    #expect(noise.observations == 100)
+    #expect(noise.isNoise(status), "1 in 100: still at the 1 % share")
+    noise.learn([id])
+    #expect(!noise.isNoise(status), "below 1 % of the baseline comparisons: a real mismatch")
+    #expect(noise.isNoise(id), "what differs every time stays noise")
+    var other = NoiseModel()
+    other.learn([])
+    noise.merge(other)
+    #expect(noise.observations == 102)
+  }
+
   @Test func itRoundTripsThroughJSON() throws {
     var noise = NoiseModel(maxPaths: 3)
     noise.learn(["$.a", "$.b"].map(Fixtures.bodyDifference))

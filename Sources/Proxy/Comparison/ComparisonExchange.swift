@@ -52,7 +52,8 @@ final class ComparisonExchange {
   ) -> ComparisonExchange? {
     let keys = mirrors.map { policy.key(mirror: $0.index, cluster: $0.cluster) }
     guard !keys.isEmpty,
-      context.comparisons.admit(keys, keepSamples: policy.rules.keepSamples)
+      context.comparisons.admit(
+        keys, keepSamples: policy.rules.keepSamples, now: context.eventLoop.now)
     else { return nil }
     return ComparisonExchange(
       context: context, policy: policy, request: RequestLine(method: method, target: target),

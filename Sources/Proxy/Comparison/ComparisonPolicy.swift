@@ -8,9 +8,15 @@ import XDSCore
 struct ComparisonPolicy: Sendable {
   let metadata: ComparisonMetadata
   let rules: ComparisonRules
+  /// What each mirror policy's results count under, by its position (computed once: every
+  /// request on the route needs them, compared or skipped).
+  let keys: [RouteComparison.Key]
 
-  /// Reads the route's `filter_metadata["shadowplane.comparison"]`, if it has one.
-  init?(_ route: Envoy_Config_Route_V3_Route, path: String) throws(ProxyConfigError) {
+  /// Reads the route's `filter_metadata["shadowplane.comparison"]`, if it has one; `mirrors`
+  /// are the clusters of the route's mirror policies, in order.
+  init?(_ route: Envoy_Config_Route_V3_Route, path: String, mirrors: [String] = [])
+    throws(ProxyConfigError)
+  {
     guard let value = route.metadata.filterMetadata[ComparisonMetadata.filterName] else {
       return nil
     }
@@ -36,13 +42,22 @@ struct ComparisonPolicy: Sendable {
       body: BodyComparison(rawValue: metadata.body.rawValue) ?? .auto,
       ignoredHeaders: Set(metadata.ignoredHeaders), ignoredPaths: patterns,
       maxBodyBytes: metadata.maxBodyBytes, keepSamples: metadata.keepSamples)
+    keys = mirrors.enumerated().map { index, cluster in
+      RouteComparison.Key(
+        comparison: metadata.comparison, virtualService: metadata.virtualService,
+        rule: metadata.rule, primary: metadata.primary,
+        shadow: index < metadata.shadows.count ? metadata.shadows[index] : cluster)
+    }
   }
 
   /// What the results of the mirror at `index` (of the route's mirror policies) count under.
   func key(mirror index: Int, cluster: String) -> RouteComparison.Key {
-    RouteComparison.Key(
-      comparison: metadata.comparison, virtualService: metadata.virtualService,
-      rule: metadata.rule, primary: metadata.primary,
-      shadow: index < metadata.shadows.count ? metadata.shadows[index] : cluster)
+    guard index < keys.count else {
+      return RouteComparison.Key(
+        comparison: metadata.comparison, virtualService: metadata.virtualService,
+        rule: metadata.rule, primary: metadata.primary,
+        shadow: index < metadata.shadows.count ? metadata.shadows[index] : cluster)
+    }
+    return keys[index]
   }
 }

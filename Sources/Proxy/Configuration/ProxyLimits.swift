@@ -64,6 +64,11 @@ public struct ProxyLimits: Sendable, Equatable {
   /// it a request's shadows go out uncompared, counted as `skipped` in its comparison
   /// (`shadowplane_shadow_comparisons_skipped_total`). Default: 256.
   public var maxComparisonsPerLoop = 256
+  /// Compared requests that may start per second per event loop (a second's worth at once);
+  /// beyond, requests are mirrored uncompared and counted as skipped. Comparing (JSON
+  /// parsing, diffing) runs on the loop that forwards, so this keeps its cost on the primary
+  /// path bounded at any load; a sample compares as well as every request. Default: 50.
+  public var maxComparisonsPerSecondPerLoop = 50
   /// Response body bytes the compared requests in flight of one event loop may hold (each
   /// response's copy is bounded by its comparison's `maxBodyBytes` too); a comparison that
   /// would go over it is skipped and counted likewise, and its requests go on. Default:

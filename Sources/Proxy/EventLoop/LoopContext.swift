@@ -29,7 +29,8 @@ final class LoopContext {
     self.accessLog = accessLog
     self.stats = stats
     self.comparisons = ComparisonStore(
-      maxInFlight: limits.maxComparisonsPerLoop, maxHeldBytes: limits.maxComparisonBytesPerLoop)
+      maxInFlight: limits.maxComparisonsPerLoop, maxHeldBytes: limits.maxComparisonBytesPerLoop,
+      maxPerSecond: limits.maxComparisonsPerSecondPerLoop)
   }
 
   /// The pool of `endpoint` on this loop.

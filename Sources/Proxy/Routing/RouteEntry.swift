@@ -141,7 +141,8 @@ struct RouteEntry: Sendable {
     mirrorPolicies = try action.requestMirrorPolicies.map { policy throws(ProxyConfigError) in
       try MirrorPolicy(policy)
     }
-    comparison = try ComparisonPolicy(route, path: where_)
+    comparison = try ComparisonPolicy(
+      route, path: where_, mirrors: mirrorPolicies.map(\.cluster))
     requestHeadersToAdd = route.requestHeadersToAdd.map(HeaderMutation.init)
     requestHeadersToRemove = route.requestHeadersToRemove.map { $0.lowercased() }
     responseHeadersToAdd = route.responseHeadersToAdd.map(HeaderMutation.init)

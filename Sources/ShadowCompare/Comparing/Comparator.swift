@@ -90,6 +90,8 @@ public enum Comparator {
       }
       return
     }
+    // The same bytes are the same JSON too: nothing to parse.
+    guard primary.bytes != other.bytes else { return }
     if rules.body != .bytes,
       let mine = try? JSONParser.parse(primary.bytes, maxDepth: rules.maxJSONDepth),
       let theirs = try? JSONParser.parse(other.bytes, maxDepth: rules.maxJSONDepth)

@@ -14,14 +14,17 @@ struct JSONDiff {
     guard !found.isFull, !ignored.contains(where: { $0.matches(path) }) else { return }
     switch (primary, other) {
     case (.object(let mine), .object(let theirs)):
-      for key in Set(mine.keys).union(theirs.keys).sorted() {
+      // The primary's keys, then the shadow's others, each in order (no set of both).
+      for key in mine.keys.sorted() {
         let child = path.appending(.key(key))
-        switch (mine[key], theirs[key]) {
-        case (let value?, let otherValue?): compare(value, otherValue, at: child)
-        case (let value?, nil): report(child, value.rendered(), nil)
-        case (nil, let otherValue?): report(child, nil, otherValue.rendered())
-        case (nil, nil): break
+        if let otherValue = theirs[key] {
+          compare(mine[key]!, otherValue, at: child)
+        } else {
+          report(child, mine[key]!.rendered(), nil)
         }
+      }
+      for key in theirs.keys.sorted() where mine[key] == nil {
+        report(path.appending(.key(key)), nil, theirs[key]!.rendered())
       }
     case (.array(let mine), .array(let theirs)):
       if mine.count != theirs.count {

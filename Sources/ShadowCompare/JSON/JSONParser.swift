@@ -128,25 +128,26 @@ struct JSONParser {
   /// A string at its opening quote; escapes decoded, UTF-8 validated.
   private mutating func string() throws(JSONParseError) -> String {
     offset += 1
-    var scalars = String.UnicodeScalarView()
+    // Runs without escapes are validated and appended whole (most strings are one run).
+    var result = ""
     var runStart = offset
     func flush(_ end: Int) throws(JSONParseError) {
       guard end > runStart else { return }
       guard let run = String(validating: bytes[runStart..<end], as: UTF8.self) else {
         throw .invalid(offset: runStart)
       }
-      scalars.append(contentsOf: run.unicodeScalars)
+      if result.isEmpty { result = run } else { result += run }
     }
     while let byte = current {
       switch byte {
       case UInt8(ascii: "\""):
         try flush(offset)
         offset += 1
-        return String(scalars)
+        return result
       case UInt8(ascii: "\\"):
         try flush(offset)
         offset += 1
-        scalars.append(try escape())
+        result.unicodeScalars.append(try escape())
         runStart = offset
       case 0..<0x20: throw invalid
       default: offset += 1

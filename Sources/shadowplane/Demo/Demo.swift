@@ -121,7 +121,8 @@ final class Demo: @unchecked Sendable {
       [
         "proxy", "--xds-server", "127.0.0.1:\(ports.xds)", "--node-id", "demo-proxy",
         "--admin-address", "127.0.0.1:\(ports.proxyAdmin)", "--access-log", log("proxy").path,
-        "--comparison-report-interval", "1s",
+        // Every request of the demo compared (by default a sample of 50 a second per loop).
+        "--comparison-report-interval", "1s", "--max-comparisons-per-second-per-loop", "1000",
       ], output: "proxy.log")
     try waitFor("the control plane") {
       try DemoHTTP.request("GET", port: self.ports.admin, path: "/healthz").status == 200

@@ -48,6 +48,12 @@ struct ProxyLimitOptions: ParsableArguments {
   var maxComparisonsPerLoop = ProxyLimits().maxComparisonsPerLoop
 
   @Option(
+    help:
+      "Compared requests that may start per second per event loop (more are mirrored uncompared, counted as skipped)."
+  )
+  var maxComparisonsPerSecondPerLoop = ProxyLimits().maxComparisonsPerSecondPerLoop
+
+  @Option(
     help: "Response body bytes the compared requests of one event loop may hold (more are skipped)."
   )
   var maxComparisonBytesPerLoop = ProxyLimits().maxComparisonBytesPerLoop
@@ -59,6 +65,7 @@ struct ProxyLimitOptions: ParsableArguments {
       ("--max-request-body-bytes", maxRequestBodyBytes),
       ("--max-shadows-per-loop", maxShadowsPerLoop), ("--max-idle-per-host", maxIdlePerHost),
       ("--max-comparisons-per-loop", maxComparisonsPerLoop),
+      ("--max-comparisons-per-second-per-loop", maxComparisonsPerSecondPerLoop),
       ("--max-comparison-bytes-per-loop", maxComparisonBytesPerLoop),
     ]
     for (flag, value) in positive where value < 1 {
@@ -102,6 +109,7 @@ struct ProxyLimitOptions: ParsableArguments {
     limits.maxShadowsPerLoop = maxShadowsPerLoop
     limits.maxIdlePerHost = maxIdlePerHost
     limits.maxComparisonsPerLoop = maxComparisonsPerLoop
+    limits.maxComparisonsPerSecondPerLoop = maxComparisonsPerSecondPerLoop
     limits.maxComparisonBytesPerLoop = maxComparisonBytesPerLoop
     return limits
   }
