@@ -98,3 +98,15 @@ extension RouteComparison {
     public var description: String { "\(virtualService) rule \(rule), \(primary) → \(shadow)" }
   }
 }
+
+extension Dictionary where Key == RouteComparison.Key, Value == RouteComparison {
+  /// Adds `route`'s results to those of its rule and mirror (loops of a proxy, proxies of
+  /// the control plane).
+  public mutating func add(_ route: RouteComparison) {
+    if self[route.key] == nil {
+      self[route.key] = route
+    } else {
+      self[route.key]!.summary.merge(route.summary)
+    }
+  }
+}

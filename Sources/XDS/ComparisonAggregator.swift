@@ -51,6 +51,9 @@ public actor ComparisonAggregator {
   private var nodes: [String: NodeReport] = [:]
   /// What proxies that restarted or left had reported.
   private var retired: [RouteComparison.Key: RouteComparison] = [:]
+  /// Every rule and mirror ever reported (reports retire into the totals, so the set only
+  /// grows), kept as they come rather than gathered from every report at each one.
+  private var routeKeys: Set<RouteComparison.Key> = []
 
   public init(limits: Limits = Limits(), retention: Duration = .seconds(3600)) {
     self.limits = limits
@@ -70,15 +73,9 @@ public actor ComparisonAggregator {
       throw .tooManyReporters(limits.maxReporters)
     }
     var incoming: [RouteComparison.Key: RouteComparison] = [:]
-    for route in routes {
-      if incoming[route.key] == nil {
-        incoming[route.key] = route
-      } else {
-        incoming[route.key]!.summary.merge(route.summary)
-      }
-    }
-    let known = Set(nodes.values.flatMap(\.routes.keys)).union(retired.keys)
-    if known.union(incoming.keys).count > limits.maxRoutes {
+    for route in routes { incoming.add(route) }
+    let new = incoming.keys.count { !routeKeys.contains($0) }
+    if routeKeys.count + new > limits.maxRoutes {
       throw .tooManyRoutes(limits.maxRoutes)
     }
     let sameInstance = previous?.instance == instance
@@ -95,6 +92,7 @@ public actor ComparisonAggregator {
       Self.countMetrics(key, route.summary, minus: before)
     }
     if let previous, !sameInstance { retire(previous) }
+    routeKeys.formUnion(incoming.keys)
     nodes[nodeID] = NodeReport(instance: instance, routes: incoming, received: now)
     return incoming.count
   }
@@ -105,13 +103,7 @@ public actor ComparisonAggregator {
     expire(now: now)
     var merged = retired
     for report in nodes.values {
-      for (key, route) in report.routes {
-        if merged[key] == nil {
-          merged[key] = route
-        } else {
-          merged[key]!.summary.merge(route.summary)
-        }
-      }
+      for route in report.routes.values { merged.add(route) }
     }
     return merged.keys.sorted().compactMap { key in
       guard virtualService == nil || key.virtualService == virtualService else { return nil }
@@ -131,13 +123,7 @@ public actor ComparisonAggregator {
   }
 
   private func retire(_ report: NodeReport) {
-    for (key, route) in report.routes {
-      if retired[key] == nil {
-        retired[key] = route
-      } else {
-        retired[key]!.summary.merge(route.summary)
-      }
-    }
+    for route in report.routes.values { retired.add(route) }
   }
 
   private static func countMetrics(

@@ -202,6 +202,40 @@ class ComparisonBoundsTest(adv.AdversarialTestCase):
         self.log(f"50 MB through a compared route: {watch.summary()}, growth {growth / MB:.1f} MB")
         self.assertLess(growth, 25 * MB, f"{watch.summary()}: a 50 MB body was held")
 
+    def test_a_shadow_that_never_answers_is_a_timeout_and_costs_the_primary_nothing(self) -> None:
+        """A compared route mirroring to a peer that accepts and never answers: every primary
+        is answered at once, and each comparison ends as `shadow_timeout` when the shadow's
+        timeout (1 s here) fires, giving its place back."""
+        stuck = self.start_upstream("stuck", "blackhole")
+        port = harness.free_port()
+        route = compared_route("stuck-route")
+        route["virtualHosts"][0]["routes"][0]["route"]["requestMirrorPolicies"] = [
+            adv.mirror_policy("stuck")]
+        resources = adv.proxy_resources(
+            port, route, [adv.static_cluster("v1", self.upstream.port),
+                          adv.static_cluster("stuck", stuck.port)])
+        _, proxy = self.serve_through_proxy(
+            resources, port, proxy_args=["--comparison-report-interval", "0s",
+                                         "--default-shadow-timeout", "1s"])
+        client = ph.KeepAliveClient(port, timeout=5)
+        started = time.monotonic()
+        try:
+            statuses = [client.request("GET", f"/get?n={i}", "web").status for i in range(20)]
+        finally:
+            client.close()
+        elapsed = time.monotonic() - started
+        self.assertEqual(statuses, [200] * 20)
+        self.assertLess(elapsed, 2.0, "the primaries waited for the stuck shadows")
+
+        def timed_out():
+            code, body = harness.http_json("GET", proxy.admin_url + "/comparisons")
+            summary = body["comparisons"][0]["summary"] if code == 200 and body["comparisons"] else None
+            return summary if summary and summary["counts"].get("shadow_timeout", 0) >= 21 else None
+        summary = poll(timed_out, 15, what="the stuck shadows' comparisons to time out")
+        self.assertEqual(summary["counts"], {"shadow_timeout": 21})  # the warm-up too
+        self.log(f"20 primaries in {elapsed:.2f} s beside a shadow that never answers; "
+                 f"comparisons {summary['counts']}")
+
     def test_many_compared_requests_at_once_stay_bounded(self) -> None:
         watch = self.watch_rss(self.proxy, 300 * MB)
         started = time.monotonic()

@@ -171,6 +171,12 @@ def full_mesh(port: int, ups: dict[str, Any]) -> str:
                          "remove": ["x-remove"]},
              "response": {"set": {"x-resp-set": "resp-set"}, "add": {"x-resp-add": "resp-add"},
                           "remove": ["x-upstream"]}}},
+        # A match bound to this port, and one bound to another: only the first reaches
+        # this port's route configuration.
+        {"name": "this-port", "match": [{"uri": {"prefix": "/this-port"}, "port": port}],
+         "route": [to("v1")]},
+        {"name": "other-port", "match": [{"uri": {"prefix": "/other-port"}, "port": 1}],
+         "route": [to("v2")]},
         {"name": "regex", "match": [{"uri": {"regex": "^/re/[0-9]+$"}}], "route": [to("v2")],
          "headers": {"response": {"set": {"x-route": "regex"}}}},
         {"name": "rewrite", "match": [{"uri": {"prefix": "/old/"}}],
@@ -509,6 +515,8 @@ class EnvoyMeshConfigTest(LiveCase):
         self.assertEqual([p["runtime_fraction"]["default_value"] for p in policies],
                          [{"numerator": 100}, {"numerator": 500000, "denominator": "MILLION"}])
         self.assertEqual(routes["by-header.put"]["match"]["case_sensitive"], False)
+        self.assertEqual(routes["this-port"]["match"]["prefix"], "/this-port")
+        self.assertNotIn("other-port", routes, "a match for another port stays off this one")
         # The ShadowComparison's route metadata, accepted as is (Envoy ignores it).
         compared = routes["mirrors"]["metadata"]["filter_metadata"]["shadowplane.comparison"]
         self.assertEqual((compared["virtual_service"], compared["rule"], compared["shadows"]),

@@ -113,6 +113,28 @@ struct ComparisonAggregatorTests {
     #expect(await aggregator.comparisons().map(\.virtualService) == ["default/one", "other/two"])
   }
 
+  @Test func aHostileSummaryIsRefusedNamingTheField() throws {
+    let route = Self.route(matches: 3)
+    var object = try #require(
+      try JSONSerialization.jsonObject(with: JSONEncoder().encode(route.summary))
+        as? [String: Any])
+    for (field, value) in [("keepSamples", 1_000_000_000 as Any), ("maxFindings", -1 as Any)] {
+      var hostile = object
+      hostile[field] = value
+      let data = try JSONSerialization.data(withJSONObject: hostile)
+      #expect {
+        try JSONDecoder().decode(ComparisonSummary.self, from: data)
+      } throws: { error in
+        "\(error)".contains(field)
+      }
+    }
+    object["skipped"] = -5
+    #expect(throws: DecodingError.self) {
+      try JSONDecoder().decode(
+        ComparisonSummary.self, from: JSONSerialization.data(withJSONObject: object))
+    }
+  }
+
   @Test func aReportSurvivesJSONBothWays() throws {
     let route = Self.route(matches: 3, mismatches: 2, skipped: 1)
     let data = try JSONEncoder().encode(route)

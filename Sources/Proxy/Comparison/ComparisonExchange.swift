@@ -133,7 +133,7 @@ final class ComparisonExchange {
       abandon()
       return
     }
-    if delta < 0 { _ = context.comparisons.hold(delta) }
+    if delta < 0 { context.comparisons.free(-delta) }
     held += delta
   }
 

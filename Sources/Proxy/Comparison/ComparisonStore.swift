@@ -61,11 +61,16 @@ struct ComparisonStore {
     heldBytes -= bytes
   }
 
-  /// Whether `delta` more held bytes fit the bound; they are taken when they do.
-  mutating func hold(_ delta: Int) -> Bool {
-    guard heldBytes + delta <= maxHeldBytes else { return false }
-    heldBytes += delta
+  /// Whether `bytes` more held bytes fit the bound; they are taken when they do.
+  mutating func hold(_ bytes: Int) -> Bool {
+    guard heldBytes + bytes <= maxHeldBytes else { return false }
+    heldBytes += bytes
     return true
+  }
+
+  /// Gives back `bytes` held bytes (a body that went over its bound keeps only a hash).
+  mutating func free(_ bytes: Int) {
+    heldBytes -= bytes
   }
 
   /// Counts a comparison that could not be made (no place, no memory).

@@ -119,17 +119,11 @@ actor ProxyController: XDSConfigConsumer {
 
   /// The comparison results of every loop, merged per rule and mirror, in key order.
   func comparisons() async -> [RouteComparison] {
-    var merged: [RouteComparison.Key: ComparisonSummary] = [:]
+    var merged: [RouteComparison.Key: RouteComparison] = [:]
     for summaries in await contexts.gather({ $0.comparisons.summaries }) {
-      for (key, summary) in summaries {
-        if merged[key] == nil {
-          merged[key] = summary
-        } else {
-          merged[key]!.merge(summary)
-        }
-      }
+      for (key, summary) in summaries { merged.add(RouteComparison(key: key, summary: summary)) }
     }
-    return merged.keys.sorted().map { RouteComparison(key: $0, summary: merged[$0]!) }
+    return merged.keys.sorted().map { merged[$0]! }
   }
 
   /// Sets (or, with nil, removes) admin runtime values, all at once; they take effect on the

@@ -240,31 +240,49 @@ final class ForwardedRequest: UpstreamResponder {
     guard let forwarding, let upstreamHead else { return }
     let timeout = forwarding.route.shadowTimeout ?? loop.limits.defaultShadowTimeout
     let host = upstreamHead.headers.first(name: "host") ?? authority
+    guard let policy = forwarding.route.comparison else {
+      // Not compared: no list of what fired is needed (the common case stays as lean as it was).
+      for mirror in forwarding.mirrorPolicies
+      where mirror.fires(random: forwarding.random, runtime: loop.runtime) {
+        guard let cluster = config.clusters[mirror.cluster] else { continue }
+        sendShadow(
+          authority: mirror.shadowAuthority(host), to: cluster, timeout: timeout, observer: nil)
+      }
+      return
+    }
     let fired = forwarding.mirrorPolicies.enumerated().compactMap {
-      index, policy -> (index: Int, policy: MirrorPolicy, cluster: ClusterTable)? in
-      guard policy.fires(random: forwarding.random, runtime: loop.runtime),
-        let cluster = config.clusters[policy.cluster]
+      index, mirror -> (index: Int, policy: MirrorPolicy, cluster: ClusterTable)? in
+      guard mirror.fires(random: forwarding.random, runtime: loop.runtime),
+        let cluster = config.clusters[mirror.cluster]
       else { return nil }
-      return (index, policy, cluster)
+      return (index, mirror, cluster)
     }
-    if let policy = forwarding.route.comparison, !fired.isEmpty {
-      comparison = ComparisonExchange.start(
-        context: loop, policy: policy, method: head.method.rawValue, target: head.uri,
-        mirrors: fired.map { ($0.index, $0.policy.cluster) })
-    }
+    guard !fired.isEmpty else { return }
+    comparison = ComparisonExchange.start(
+      context: loop, policy: policy, method: head.method.rawValue, target: head.uri,
+      mirrors: fired.map { ($0.index, $0.policy.cluster) })
     for (position, mirror) in fired.enumerated() {
-      var shadow = upstreamHead
-      shadow.headers.replaceOrAdd(name: "host", value: mirror.policy.shadowAuthority(host))
-      shadow.headers.replaceOrAdd(name: "x-envoy-internal", value: "true")
-      ShadowRequest.send(
-        context: loop, cluster: mirror.cluster, head: shadow, body: body, timeout: timeout,
-        log: loop.accessLog.enabled
-          ? logEntry(authority: mirror.policy.shadowAuthority(host)) : nil,
+      sendShadow(
+        authority: mirror.policy.shadowAuthority(host), to: mirror.cluster, timeout: timeout,
         observer: comparison?.observer(.shadow(position)))
     }
-    if let comparison, let name = forwarding.route.comparison?.metadata.baselineCluster {
+    if let comparison, let name = policy.metadata.baselineCluster {
       sendBaseline(to: name, host: host, timeout: timeout, comparison: comparison)
     }
+  }
+
+  /// Sends one shadow of the request (a mirror's, or the baseline copy) with `authority` as
+  /// its Host, followed by `observer` when compared.
+  private func sendShadow(
+    authority: String, to cluster: ClusterTable, timeout: Duration,
+    observer: (any ShadowObserver)?
+  ) {
+    guard var shadow = upstreamHead else { return }
+    shadow.headers.replaceOrAdd(name: "host", value: authority)
+    shadow.headers.replaceOrAdd(name: "x-envoy-internal", value: "true")
+    ShadowRequest.send(
+      context: loop, cluster: cluster, head: shadow, body: body, timeout: timeout,
+      log: loop.accessLog.enabled ? logEntry(authority: authority) : nil, observer: observer)
   }
 
   /// Sends the baseline copy of a compared request: to the primary's version, as a shadow
@@ -273,17 +291,12 @@ final class ForwardedRequest: UpstreamResponder {
   private func sendBaseline(
     to name: String, host: String, timeout: Duration, comparison: ComparisonExchange
   ) {
-    guard let upstreamHead, let cluster = config.clusters[name] else {
+    guard let cluster = config.clusters[name] else {
       comparison.fail(.baseline, .error("no cluster \(name)"))
       return
     }
-    var baseline = upstreamHead
-    let authority = MirrorPolicy.shadowHost(host)
-    baseline.headers.replaceOrAdd(name: "host", value: authority)
-    baseline.headers.replaceOrAdd(name: "x-envoy-internal", value: "true")
-    ShadowRequest.send(
-      context: loop, cluster: cluster, head: baseline, body: body, timeout: timeout,
-      log: loop.accessLog.enabled ? logEntry(authority: authority) : nil,
+    sendShadow(
+      authority: MirrorPolicy.shadowHost(host), to: cluster, timeout: timeout,
       observer: comparison.observer(.baseline))
   }
 

@@ -191,6 +191,13 @@ extension ComparisonSummary: Codable {
   }
 
   /// Decodes what ``encode(to:)`` writes (`compared` is derived and not read).
+  /// The most a decoded summary (a proxy's report: input from the network) may keep: a
+  /// report past them is refused, naming the field, so that one report cannot raise the
+  /// bounds every merge keeps to.
+  public static let decodingLimits = (
+    keepSamples: 1000, maxFindings: 1024, maxEndpoints: 1024, maxNoisePaths: 4096
+  )
+
   public init(from decoder: any Decoder) throws {
     let container = try decoder.container(keyedBy: CodingKeys.self)
     keepSamples = try container.decode(Int.self, forKey: .keepSamples)
@@ -213,6 +220,34 @@ extension ComparisonSummary: Codable {
         merged.merge(second)
         return merged
       })
+    let limits = Self.decodingLimits
+    let checks: [(CodingKeys, Bool, String)] = [
+      (.keepSamples, (0...limits.keepSamples).contains(keepSamples), "0...\(limits.keepSamples)"),
+      (.maxFindings, (0...limits.maxFindings).contains(maxFindings), "0...\(limits.maxFindings)"),
+      (
+        .maxEndpoints, (0...limits.maxEndpoints).contains(maxEndpoints),
+        "0...\(limits.maxEndpoints)"
+      ),
+      (
+        .noise,
+        (0...limits.maxNoisePaths).contains(noise.maxPaths) && noise.paths.count <= noise.maxPaths,
+        "at most \(limits.maxNoisePaths) paths, and no more than its maxPaths"
+      ),
+      (.samples, samples.count <= keepSamples, "at most keepSamples (\(keepSamples))"),
+      (.findings, findings.count <= maxFindings, "at most maxFindings (\(maxFindings))"),
+      (
+        .endpoints, endpointLatencies.count <= maxEndpoints,
+        "at most maxEndpoints (\(maxEndpoints))"
+      ),
+      (
+        .counts, counts.values.allSatisfy { $0 >= 0 } && skipped >= 0 && differing >= 0,
+        "not negative"
+      ),
+    ]
+    for (key, holds, rule) in checks where !holds {
+      throw DecodingError.dataCorruptedError(
+        forKey: key, in: container, debugDescription: "\(key.stringValue): must be \(rule)")
+    }
   }
 
   /// Counts as an object keyed by result (`{"match": 12}`), findings and endpoints as arrays,
